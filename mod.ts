@@ -1,0 +1,79 @@
+/**
+ * `@kn-sock/pubsub`: topic-based publish/subscribe over TCP for Deno, Bun
+ * and Node, wire-compatible with the Python library kn-sock.
+ *
+ * @example A server and a client
+ * ```ts
+ * import { PubSubClient, startPubSubServer } from "@kn-sock/pubsub";
+ *
+ * const server = await startPubSubServer({ port: 0 });
+ * const client = await PubSubClient.connect("127.0.0.1", server.addr.port);
+ * await client.subscribe("news/technology");
+ * await client.publish("news/technology", "New AI breakthrough announced!");
+ * console.log(await client.recv({ timeout: 1000 }));
+ * // { topic: "news/technology", message: "New AI breakthrough announced!" }
+ * await client.close();
+ * await server.close();
+ * ```
+ *
+ * @module
+ */
+
+export {
+  ConnectError,
+  ConnectionClosedError,
+  ErrorCode,
+  FrameError,
+  PubSubError,
+  ServerError,
+} from "./src/errors.ts";
+export {
+  type ClientLimits,
+  DEFAULT_CLIENT_LIMITS,
+  DEFAULT_SERVER_LIMITS,
+  resolveLimits,
+  type ServerLimits,
+} from "./src/limits.ts";
+export { type LogFields, type Logger, silentLogger } from "./src/logger.ts";
+export type {
+  Addr,
+  Conn,
+  ConnectOptions,
+  Listener,
+  ListenOptions,
+  Transport,
+} from "./src/transport/types.ts";
+export { defaultTransport, detectRuntime, type RuntimeName } from "./src/transport/auto.ts";
+export { createMemoryTransport } from "./src/transport/memory.ts";
+export { LineDecoder } from "./src/protocol/line_decoder.ts";
+export {
+  decodeClientFrame,
+  decodeServerFrame,
+  encodeClientFrame,
+  encodeDelivery,
+  encodeErrorFrame,
+  toAsciiJson,
+} from "./src/protocol/codec.ts";
+export {
+  ClientAction,
+  type ClientFrame,
+  type ErrorFrame,
+  type JsonValue,
+  type Message,
+  type PublishFrame,
+  type ServerFrame,
+  type SubscribeFrame,
+  type UnsubscribeFrame,
+} from "./src/protocol/frames.ts";
+export { topicProblem } from "./src/topic/validate_topic.ts";
+export { SubscriptionIndex } from "./src/topic/subscription_index.ts";
+export type { ServerClient } from "./src/server/session.ts";
+export type { ServerStats } from "./src/server/stats.ts";
+export {
+  type PubSubHandler,
+  PubSubServer,
+  type PubSubServerOptions,
+  startPubSubServer,
+} from "./src/server/pubsub_server.ts";
+export { type PubSubClientOptions, PubSubClient } from "./src/client/pubsub_client.ts";
+export type { RecvOptions } from "./src/client/inbox.ts";

@@ -1,0 +1,130 @@
+/**
+ * Every resource limit of the server and the client, with its default.
+ * This file is the only place where a default limit is written down;
+ * `README.md` and `docs/PROTOCOL.md` quote it.
+ *
+ * @module
+ */
+
+/** One mebibyte, in bytes. */
+const MiB = 1024 * 1024;
+
+/** Limits of a {@linkcode PubSubServer}. */
+export interface ServerLimits {
+  /**
+   * The longest line a client may send, in bytes, without its `\n`. A longer
+   * line gets a `line_too_long` error frame and the connection is closed
+   * before more than this many bytes of it are buffered. Default 1 MiB.
+   */
+  maxLineBytes: number;
+  /** The longest topic, in UTF-8 bytes (`invalid_topic` past it). Default 1024. */
+  maxTopicBytes: number;
+  /**
+   * Bytes waiting to be written to one connection (queued plus in flight).
+   * A subscriber that falls further behind is a slow consumer: it is sent a
+   * `slow_consumer` error frame when possible and disconnected. Default 8 MiB.
+   */
+  maxOutboundBytes: number;
+  /**
+   * On `close()`, how long the server waits for each connection's queued
+   * bytes to be written before closing it anyway, in ms. Default 2000.
+   */
+  shutdownGraceMs: number;
+}
+
+/** Limits of a {@linkcode PubSubClient}. */
+export interface ClientLimits {
+  /** The longest line the client accepts from the server, in bytes. Default 1 MiB. */
+  maxLineBytes: number;
+  /** The longest topic the client sends, in UTF-8 bytes (`RangeError` past it). Default 1024. */
+  maxTopicBytes: number;
+  /**
+   * Bytes waiting to be written to the server (queued plus in flight). A
+   * `publish()` that would pass it rejects with a `buffer_full`
+   * {@linkcode PubSubError} and sends nothing. Default 8 MiB.
+   */
+  maxOutboundBytes: number;
+  /**
+   * Bytes of received messages held until `recv()` or the iterator takes
+   * them. Past it the client stops reading from the socket (TCP backpressure
+   * reaches the server) until there is room again. Default 8 MiB.
+   */
+  maxInboundBytes: number;
+  /** How long `connect()` may take, in ms. Default 10000. */
+  connectTimeoutMs: number;
+  /** On `close()`, how long the client waits for queued bytes to be written, in ms. Default 2000. */
+  closeGraceMs: number;
+}
+
+/**
+ * The default server limits.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_SERVER_LIMITS } from "@kn-sock/pubsub";
+ *
+ * console.log(DEFAULT_SERVER_LIMITS.maxLineBytes); // 1048576
+ * ```
+ */
+export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = Object.freeze({
+  maxLineBytes: MiB,
+  maxTopicBytes: 1024,
+  maxOutboundBytes: 8 * MiB,
+  shutdownGraceMs: 2000,
+});
+
+/**
+ * The default client limits.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_CLIENT_LIMITS } from "@kn-sock/pubsub";
+ *
+ * console.log(DEFAULT_CLIENT_LIMITS.maxOutboundBytes); // 8388608
+ * ```
+ */
+export const DEFAULT_CLIENT_LIMITS: Readonly<ClientLimits> = Object.freeze({
+  maxLineBytes: MiB,
+  maxTopicBytes: 1024,
+  maxOutboundBytes: 8 * MiB,
+  maxInboundBytes: 8 * MiB,
+  connectTimeoutMs: 10_000,
+  closeGraceMs: 2000,
+});
+
+/**
+ * Merges `overrides` onto `defaults`, checking that every value is a positive
+ * safe integer.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_SERVER_LIMITS, resolveLimits } from "@kn-sock/pubsub";
+ *
+ * const limits = resolveLimits(DEFAULT_SERVER_LIMITS, { maxLineBytes: 4096 });
+ * console.log(limits.maxLineBytes); // 4096
+ * ```
+ *
+ * @param defaults The defaults.
+ * @param overrides The values to change.
+ * @returns A new object with every limit set.
+ * @throws {TypeError} For an unknown limit name.
+ * @throws {RangeError} For a value that is not a positive safe integer.
+ */
+export function resolveLimits<T extends object>(
+  defaults: Readonly<T>,
+  overrides: Partial<T> | undefined,
+): T {
+  const limits = { ...defaults } as T;
+  if (overrides === undefined) return limits;
+  for (const [name, value] of Object.entries(overrides)) {
+    if (!Object.hasOwn(defaults, name)) {
+      throw new TypeError(`Unknown limit "${name}"`);
+    }
+    if (value === undefined) continue;
+    if (typeof value !== "number" || !Number.isSafeInteger(value) || value <= 0) {
+      throw new RangeError(`Limit "${name}" must be a positive integer, got ${String(value)}`);
+    }
+    (limits as Record<string, number>)[name] = value;
+  }
+  return limits;
+}

@@ -1,0 +1,148 @@
+/**
+ * A bounded, linear splitter of a byte stream into `\n`-terminated lines.
+ *
+ * @module
+ */
+
+import { ErrorCode, FrameError } from "../errors.ts";
+
+const LF = 0x0a;
+const CR = 0x0d;
+const EMPTY = new Uint8Array(0);
+/** A buffer larger than this is released once its line is complete. */
+const KEEP_BUFFER_BYTES = 64 * 1024;
+
+/**
+ * Splits bytes into lines. Push a chunk, then call `next()` until it returns
+ * `null`; then push the next chunk.
+ *
+ * - It scans each byte once: only new bytes are searched for `\n`.
+ * - A line is returned without its `\n` and without one `\r` before it.
+ * - A line longer than `maxLineBytes` (counting a `\r`, not the `\n`) throws
+ *   a `line_too_long` {@linkcode FrameError} as soon as that is known, and
+ *   before more than `maxLineBytes` of it are held. The decoder is then
+ *   unusable.
+ * - The bytes of an unfinished line are copied into one growing buffer, so
+ *   holding them never pins a larger chunk in memory and a line sent one
+ *   byte at a time costs no more than one sent whole; `bufferedBytes`
+ *   counts them.
+ * - A returned line may share memory with the pushed chunk or the buffer:
+ *   use it before the next call to `next()` or `push()`.
+ *
+ * @example Splitting two chunks
+ * ```ts
+ * import { LineDecoder } from "@kn-sock/pubsub";
+ *
+ * const decoder = new LineDecoder(1024);
+ * const text = new TextDecoder();
+ * for (const chunk of ["ab\ncd", "e\r\n"]) {
+ *   decoder.push(new TextEncoder().encode(chunk));
+ *   for (let line = decoder.next(); line !== null; line = decoder.next()) {
+ *     console.log(text.decode(line)); // "ab", then "cde"
+ *   }
+ * }
+ * ```
+ */
+export class LineDecoder {
+  readonly #maxLineBytes: number;
+  #chunk: Uint8Array | null = null;
+  #offset = 0;
+  #buffer: Uint8Array = EMPTY;
+  #partBytes = 0;
+
+  /**
+   * @param maxLineBytes The longest line accepted, in bytes.
+   * @throws {RangeError} When `maxLineBytes` is not a positive integer.
+   */
+  constructor(maxLineBytes: number) {
+    if (!Number.isSafeInteger(maxLineBytes) || maxLineBytes <= 0) {
+      throw new RangeError(`maxLineBytes must be a positive integer, got ${maxLineBytes}`);
+    }
+    this.#maxLineBytes = maxLineBytes;
+  }
+
+  /** Bytes of an unfinished line held between chunks. */
+  get bufferedBytes(): number {
+    return this.#partBytes;
+  }
+
+  /**
+   * Adds a chunk. Call `next()` until it returns `null` before the next push.
+   *
+   * @throws {Error} When the previous chunk was not consumed.
+   */
+  push(chunk: Uint8Array): void {
+    if (this.#chunk !== null) throw new Error("Previous chunk was not consumed: call next() first");
+    this.#chunk = chunk;
+    this.#offset = 0;
+  }
+
+  /**
+   * The next complete line, or `null` when the pushed bytes hold no more.
+   *
+   * @throws {FrameError} `line_too_long` when a line passes the limit.
+   */
+  next(): Uint8Array | null {
+    const chunk = this.#chunk;
+    if (chunk === null) return null;
+    const start = this.#offset;
+    const newline = chunk.indexOf(LF, start);
+    if (newline === -1) {
+      this.#chunk = null;
+      const rest = chunk.byteLength - start;
+      if (rest === 0) return null;
+      if (this.#partBytes + rest > this.#maxLineBytes) this.#tooLong();
+      this.#append(chunk.subarray(start));
+      return null;
+    }
+    this.#offset = newline + 1;
+    if (this.#offset === chunk.byteLength) this.#chunk = null;
+    if (this.#partBytes + newline - start > this.#maxLineBytes) this.#tooLong();
+    let line = chunk.subarray(start, newline);
+    if (this.#partBytes > 0) line = this.#take(line);
+    const end = line.byteLength;
+    return end > 0 && line[end - 1] === CR ? line.subarray(0, end - 1) : line;
+  }
+
+  /**
+   * Ends the stream: returns the bytes of an unfinished line (a peer that
+   * disconnected mid-line), or `null` when there were none, and resets.
+   */
+  flush(): Uint8Array | null {
+    this.#chunk = null;
+    if (this.#partBytes === 0) return null;
+    return this.#take(EMPTY);
+  }
+
+  #append(bytes: Uint8Array): void {
+    const needed = this.#partBytes + bytes.byteLength;
+    if (needed > this.#buffer.byteLength) {
+      const grown = new Uint8Array(
+        Math.min(Math.max(needed, this.#buffer.byteLength * 2, 256), this.#maxLineBytes),
+      );
+      grown.set(this.#buffer.subarray(0, this.#partBytes));
+      this.#buffer = grown;
+    }
+    this.#buffer.set(bytes, this.#partBytes);
+    this.#partBytes = needed;
+  }
+
+  /** Appends `last` to the held bytes and returns them all as one line. */
+  #take(last: Uint8Array): Uint8Array {
+    this.#append(last);
+    const line = this.#buffer.subarray(0, this.#partBytes);
+    this.#partBytes = 0;
+    if (this.#buffer.byteLength > KEEP_BUFFER_BYTES) this.#buffer = EMPTY;
+    return line;
+  }
+
+  #tooLong(): never {
+    this.#chunk = null;
+    this.#buffer = EMPTY;
+    this.#partBytes = 0;
+    throw new FrameError(
+      ErrorCode.LineTooLong,
+      `Line exceeds ${this.#maxLineBytes} bytes`,
+    );
+  }
+}

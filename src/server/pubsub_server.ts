@@ -1,0 +1,328 @@
+/**
+ * The pub/sub server: accepts connections, runs the handler, routes
+ * publishes to subscribers.
+ *
+ * @module
+ */
+
+import { ErrorCode } from "../errors.ts";
+import { DEFAULT_SERVER_LIMITS, resolveLimits, type ServerLimits } from "../limits.ts";
+import { type Logger, silentLogger } from "../logger.ts";
+import { encodeDelivery } from "../protocol/codec.ts";
+import type { ClientFrame, JsonValue } from "../protocol/frames.ts";
+import { SubscriptionIndex } from "../topic/subscription_index.ts";
+import { topicProblem } from "../topic/validate_topic.ts";
+import { defaultTransport } from "../transport/auto.ts";
+import type { Addr, Conn, Listener, Transport } from "../transport/types.ts";
+import { type ServerClient, Session, type SessionHost } from "./session.ts";
+import { createCounters, type ServerCounters, type ServerStats } from "./stats.ts";
+
+/**
+ * The kn-sock-style handler, called as `handler(data, client, server)` with
+ * every valid frame a client sends, before routing. Return `false` (or a
+ * promise of it) to stop the built-in routing of that frame; anything else
+ * lets it go on. An async handler delays the next frame of the same
+ * connection, so each connection's frames are handled in order. A handler
+ * that throws or rejects gets the client a `handler_error` error frame and
+ * the frame is not routed.
+ */
+export type PubSubHandler = (
+  data: ClientFrame,
+  client: ServerClient,
+  server: PubSubServer,
+) => boolean | void | Promise<boolean | void>;
+
+/** Options of {@linkcode startPubSubServer}. */
+export interface PubSubServerOptions {
+  /** The port to listen on; `0` picks a free one. Default 8080. */
+  port?: number;
+  /**
+   * The address to bind. Default `"127.0.0.1"` (kn-sock binds `0.0.0.0`;
+   * pass that explicitly to accept connections from other machines).
+   */
+  host?: string;
+  /** Called with every valid frame before routing; see {@linkcode PubSubHandler}. */
+  handler?: PubSubHandler;
+  /** The transport; the current runtime's when omitted. */
+  transport?: Transport;
+  /** Limits to change from {@linkcode DEFAULT_SERVER_LIMITS}. */
+  limits?: Partial<ServerLimits>;
+  /** Where to log; nothing is logged when omitted. */
+  logger?: Logger;
+  /** Closes the server when aborted (kn-sock's `shutdown_event`). */
+  signal?: AbortSignal;
+}
+
+function checkPort(port: unknown): number {
+  if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new RangeError(`Port must be an integer from 0 to 65535, got ${String(port)}`);
+  }
+  return port;
+}
+
+function checkHost(host: unknown): string {
+  if (typeof host !== "string" || host.length === 0) {
+    throw new TypeError(`Host must be a non-empty string, got ${String(host)}`);
+  }
+  return host;
+}
+
+function isPromise<T>(value: unknown): value is Promise<T> {
+  return typeof (value as Promise<T> | null)?.then === "function";
+}
+
+/**
+ * A running pub/sub server. Start one with {@linkcode startPubSubServer}.
+ *
+ * @example
+ * ```ts
+ * import { startPubSubServer } from "@kn-sock/pubsub";
+ *
+ * await using server = await startPubSubServer({ port: 0 });
+ * console.log(`Listening on ${server.addr.hostname}:${server.addr.port}`);
+ * console.log(server.stats().connections); // 0
+ * ```
+ */
+export class PubSubServer {
+  /** The bound address, with the real port when `0` was asked for. */
+  readonly addr: Addr;
+  /** The name of the transport in use, for example `"deno"`. */
+  readonly transportName: string;
+  readonly #listener: Listener;
+  readonly #host: SessionHost;
+  readonly #handler: PubSubHandler | undefined;
+  readonly #index = new SubscriptionIndex<Session>();
+  readonly #sessions = new Set<Session>();
+  readonly #counters: ServerCounters = createCounters();
+  readonly #limits: ServerLimits;
+  readonly #logger: Logger;
+  #nextId = 1;
+  #closing: Promise<void> | null = null;
+  #accepting: Promise<void>;
+
+  /**
+   * Use {@linkcode startPubSubServer}; this wraps a listener that is already bound.
+   *
+   * @param listener A bound listener.
+   * @param transportName The transport's name.
+   * @param options The server options (`port`, `host` and `transport` are not read).
+   */
+  constructor(listener: Listener, transportName: string, options: PubSubServerOptions = {}) {
+    this.#listener = listener;
+    this.addr = listener.addr;
+    this.transportName = transportName;
+    this.#handler = options.handler;
+    this.#limits = resolveLimits(DEFAULT_SERVER_LIMITS, options.limits);
+    this.#logger = options.logger ?? silentLogger;
+    this.#host = {
+      limits: this.#limits,
+      logger: this.#logger,
+      counters: this.#counters,
+      dispatch: (session, frame) => this.#dispatch(session, frame),
+      detach: (session) => this.#detach(session),
+    };
+    this.#accepting = this.#accept();
+    const signal = options.signal;
+    if (signal !== undefined) {
+      if (signal.aborted) void this.close();
+      else signal.addEventListener("abort", () => void this.close(), { once: true });
+    }
+  }
+
+  /** The limits in force. */
+  get limits(): Readonly<ServerLimits> {
+    return this.#limits;
+  }
+
+  /** Whether `close()` was called. */
+  get closing(): boolean {
+    return this.#closing !== null;
+  }
+
+  /**
+   * A snapshot of the counters.
+   *
+   * @example
+   * ```ts ignore
+   * const { connections, messagesIn, messagesOut } = server.stats();
+   * ```
+   */
+  stats(): ServerStats {
+    let pendingBytes = 0;
+    for (const session of this.#sessions) pendingBytes += session.pendingBytes;
+    return {
+      ...this.#counters,
+      connections: this.#sessions.size,
+      subscriptions: this.#index.size,
+      topics: this.#index.topicCount,
+      pendingBytes,
+    };
+  }
+
+  /**
+   * Publishes a message from the server itself, as a client's publish would
+   * (the handler is not called). Never waits on a subscriber.
+   *
+   * @example
+   * ```ts ignore
+   * const delivered = server.publish("alerts/system", "Maintenance at noon");
+   * ```
+   *
+   * @returns How many subscribers it was queued for.
+   * @throws {TypeError} For an invalid topic or a message JSON cannot encode.
+   */
+  publish(topic: string, message: JsonValue): number {
+    const problem = topicProblem(topic, this.#limits.maxTopicBytes);
+    if (problem !== null) throw new TypeError(problem);
+    return this.#publish(topic, message);
+  }
+
+  /**
+   * Stops accepting, sends each client a `server_shutdown` error frame,
+   * flushes queued messages (bounded by `limits.shutdownGraceMs`), and
+   * closes every connection. Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  /** Closes the server: `await using server = await startPubSubServer()`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  async #shutdown(): Promise<void> {
+    const sessions = [...this.#sessions];
+    await this.#listener.close();
+    await Promise.all(
+      sessions.map((session) =>
+        session.close({ code: ErrorCode.ServerShutdown, text: "Server is shutting down" })
+      ),
+    );
+    await this.#accepting;
+    this.#logger.info("Server closed", { ...this.addr });
+  }
+
+  async #accept(): Promise<void> {
+    for await (const conn of this.#listener) {
+      if (this.#closing !== null) {
+        conn.close();
+        continue;
+      }
+      this.#open(conn);
+    }
+  }
+
+  #open(conn: Conn): void {
+    const session = new Session(this.#nextId++, conn, this.#host);
+    this.#sessions.add(session);
+    this.#counters.totalConnections++;
+    this.#logger.info("Client connected", { id: session.id, ...conn.remoteAddr });
+    session.start();
+  }
+
+  #detach(session: Session): void {
+    if (!this.#sessions.delete(session)) return;
+    for (const topic of session.subscriptions) this.#index.remove(topic, session);
+    session.subscriptions.clear();
+    this.#logger.info("Client disconnected", { id: session.id, ...session.remoteAddr });
+  }
+
+  #dispatch(session: Session, frame: ClientFrame): void | Promise<void> {
+    const handler = this.#handler;
+    if (handler === undefined) return this.#route(session, frame);
+    let verdict: ReturnType<PubSubHandler>;
+    try {
+      verdict = handler(frame, session, this);
+    } catch (error) {
+      return this.#handlerFailed(session, error);
+    }
+    if (isPromise<boolean | void>(verdict)) {
+      return verdict.then(
+        (result) => {
+          if (result !== false) this.#route(session, frame);
+        },
+        (error) => this.#handlerFailed(session, error),
+      );
+    }
+    if (verdict !== false) this.#route(session, frame);
+  }
+
+  #handlerFailed(session: Session, error: unknown): void {
+    this.#counters.handlerErrors++;
+    this.#logger.error("Handler failed", { id: session.id, error });
+    session.sendError(ErrorCode.HandlerError, "Handler failed; the frame was not routed");
+  }
+
+  #route(session: Session, frame: ClientFrame): void {
+    if (!session.open) return;
+    switch (frame.action) {
+      case "publish":
+        try {
+          this.#publish(frame.topic, frame.message);
+        } catch (error) {
+          session.sendError(ErrorCode.InvalidFrame, `Message cannot be encoded: ${String(error)}`);
+        }
+        return;
+      case "subscribe":
+        if (this.#index.add(frame.topic, session)) session.subscriptions.add(frame.topic);
+        return;
+      case "unsubscribe":
+        if (this.#index.remove(frame.topic, session)) session.subscriptions.delete(frame.topic);
+        return;
+    }
+  }
+
+  #publish(topic: string, message: JsonValue): number {
+    this.#counters.messagesIn++;
+    const subscribers = this.#index.match(topic);
+    if (subscribers.size === 0) return 0;
+    const bytes = encodeDelivery(topic, message);
+    let delivered = 0;
+    for (const session of subscribers) {
+      if (session.deliver(bytes)) delivered++;
+    }
+    this.#counters.messagesOut += delivered;
+    return delivered;
+  }
+}
+
+/**
+ * Starts a pub/sub server and resolves once it listens. kn-sock's
+ * `start_pubsub_server(port, handler_func, host)`, in TypeScript.
+ *
+ * @example A server with a kn-sock-style handler
+ * ```ts
+ * import { startPubSubServer } from "@kn-sock/pubsub";
+ *
+ * const server = await startPubSubServer({
+ *   port: 0,
+ *   handler(data, client) {
+ *     if (data.action === "publish") console.log(`Client ${client.id} published to ${data.topic}`);
+ *   },
+ * });
+ * await server.close();
+ * ```
+ *
+ * @param options Port, host, handler, transport, limits, logger, signal.
+ * @returns The running server.
+ * @throws {RangeError} For an invalid port or limit.
+ * @throws {TypeError} For an invalid host.
+ */
+export async function startPubSubServer(
+  options: PubSubServerOptions = {},
+): Promise<PubSubServer> {
+  const port = checkPort(options.port ?? 8080);
+  const host = checkHost(options.host ?? "127.0.0.1");
+  resolveLimits(DEFAULT_SERVER_LIMITS, options.limits);
+  const transport = options.transport ?? await defaultTransport();
+  const listener = await transport.listen({ hostname: host, port });
+  const server = new PubSubServer(listener, transport.name, options);
+  options.logger?.info("Server listening", {
+    hostname: server.addr.hostname,
+    port: server.addr.port,
+    transport: transport.name,
+  });
+  return server;
+}

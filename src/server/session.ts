@@ -1,0 +1,213 @@
+/**
+ * One client connection on the server: reads and decodes its lines, answers
+ * bad ones with error frames, queues what it is sent, and closes once.
+ *
+ * @module
+ */
+
+import { ErrorCode, FrameError } from "../errors.ts";
+import type { Logger } from "../logger.ts";
+import type { ServerLimits } from "../limits.ts";
+import { decodeClientFrame, encodeErrorFrame, encodeLine } from "../protocol/codec.ts";
+import type { ClientFrame } from "../protocol/frames.ts";
+import { LineDecoder } from "../protocol/line_decoder.ts";
+import type { Addr, Conn } from "../transport/types.ts";
+import { WriteQueue } from "../transport/write_queue.ts";
+import type { ServerCounters } from "./stats.ts";
+
+/**
+ * A connected client, as the server's handler sees it (kn-sock passes the
+ * raw socket; this is the safe equivalent).
+ */
+export interface ServerClient {
+  /** A number unique within the server. */
+  readonly id: number;
+  /** The client's address. */
+  readonly remoteAddr: Addr;
+  /** The topics it is subscribed to. */
+  readonly subscriptions: ReadonlySet<string>;
+  /**
+   * Sends one JSON object as a line, subject to the outbound limit.
+   * Returns `false` when the client is closing or the limit was hit (the
+   * client is then disconnected as a slow consumer).
+   */
+  send(frame: Record<string, unknown>): boolean;
+  /** Closes the connection after flushing what is queued (bounded in time). */
+  close(): Promise<void>;
+}
+
+/** What a session needs from its server. */
+export interface SessionHost {
+  readonly limits: ServerLimits;
+  readonly logger: Logger;
+  readonly counters: ServerCounters;
+  /** Runs the handler and routing for one valid frame; a promise pauses reading. */
+  dispatch(session: Session, frame: ClientFrame): void | Promise<void>;
+  /** Forgets the session: its subscriptions and its place in the server. */
+  detach(session: Session): void;
+}
+
+const OPEN = 0;
+const CLOSING = 1;
+const CLOSED = 2;
+
+function isBlank(line: Uint8Array): boolean {
+  for (let i = 0; i < line.byteLength; i++) {
+    const byte = line[i];
+    if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0d) return false;
+  }
+  return true;
+}
+
+function ignore(): void {
+  // A failed final flush is expected when the peer is already gone.
+}
+
+/** A closing notice: an error frame sent just before closing. */
+export interface Notice {
+  /** The error code. */
+  code: string;
+  /** The sentence. */
+  text: string;
+}
+
+/** One client connection. Internal: the handler sees it as a {@linkcode ServerClient}. */
+export class Session implements ServerClient {
+  readonly id: number;
+  readonly remoteAddr: Addr;
+  readonly subscriptions: Set<string> = new Set();
+  readonly #conn: Conn;
+  readonly #host: SessionHost;
+  readonly #queue: WriteQueue;
+  #state = OPEN;
+  #closing: Promise<void> | null = null;
+  #readDone: Promise<void> = Promise.resolve();
+
+  constructor(id: number, conn: Conn, host: SessionHost) {
+    this.id = id;
+    this.#conn = conn;
+    this.#host = host;
+    this.remoteAddr = conn.remoteAddr;
+    this.#queue = new WriteQueue(conn, host.limits.maxOutboundBytes);
+    this.#queue.onError = () => void this.close();
+  }
+
+  /** Whether deliveries are still accepted. */
+  get open(): boolean {
+    return this.#state === OPEN;
+  }
+
+  /** Bytes queued or in flight to this client. */
+  get pendingBytes(): number {
+    return this.#queue.pendingBytes;
+  }
+
+  /** Starts reading; returns at once. */
+  start(): void {
+    this.#readDone = this.#read();
+  }
+
+  /**
+   * Queues encoded bytes (a delivery shared between subscribers). Over the
+   * outbound limit the session is closed as a slow consumer.
+   */
+  deliver(bytes: Uint8Array): boolean {
+    if (this.#state !== OPEN) return false;
+    if (this.#queue.enqueue(bytes)) return true;
+    this.#slowConsumer();
+    return false;
+  }
+
+  send(frame: Record<string, unknown>): boolean {
+    return this.deliver(encodeLine(frame));
+  }
+
+  /** Sends an error frame (forced past the limit: error frames are small and rare). */
+  sendError(code: string, text: string): void {
+    if (this.#state === CLOSED) return;
+    if (this.#queue.enqueue(encodeErrorFrame(code, text), true)) this.#host.counters.errorsSent++;
+  }
+
+  close(notice?: Notice): Promise<void> {
+    if (this.#closing !== null) return this.#closing;
+    this.#state = CLOSING;
+    this.#host.detach(this);
+    if (notice !== undefined) this.sendError(notice.code, notice.text);
+    this.#closing = this.#finish();
+    return this.#closing;
+  }
+
+  #slowConsumer(): void {
+    const limit = this.#host.limits.maxOutboundBytes;
+    this.#host.counters.slowConsumers++;
+    this.#host.logger.warn("Slow consumer disconnected", {
+      id: this.id,
+      pendingBytes: this.#queue.pendingBytes,
+    });
+    this.#queue.discardQueued(null);
+    void this.close({
+      code: ErrorCode.SlowConsumer,
+      text: `Outbound queue exceeded ${limit} bytes`,
+    });
+  }
+
+  /** Flushes (bounded), half-closes, waits for the peer's end (bounded), closes. */
+  async #finish(): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.#host.limits.shutdownGraceMs);
+    });
+    try {
+      await Promise.race([this.#queue.written().catch(ignore), deadline]);
+      this.#conn.closeWrite();
+      await Promise.race([this.#readDone, deadline]);
+    } finally {
+      clearTimeout(timer);
+      this.#conn.close();
+      this.#state = CLOSED;
+    }
+    await this.#readDone;
+  }
+
+  async #read(): Promise<void> {
+    const decoder = new LineDecoder(this.#host.limits.maxLineBytes);
+    try {
+      for await (const chunk of this.#conn) {
+        // While closing, input is read and dropped so that the close is clean.
+        if (this.#state !== OPEN) continue;
+        decoder.push(chunk);
+        try {
+          for (let line = decoder.next(); line !== null; line = decoder.next()) {
+            const pending = this.#line(line);
+            if (pending !== undefined) await pending;
+            if (this.#state !== OPEN) break;
+          }
+        } catch (error) {
+          // line_too_long, the decoder's only error: the stream cannot be resynchronised.
+          if (!(error instanceof FrameError)) throw error;
+          this.#host.logger.warn("Closing connection", { id: this.id, code: error.code });
+          void this.close({ code: error.code, text: error.message });
+        }
+      }
+      if (this.#state === OPEN && decoder.flush() !== null) this.#host.counters.partialLines++;
+    } catch (error) {
+      this.#host.logger.error("Session failed", { id: this.id, error });
+    }
+    void this.close();
+  }
+
+  /** Handles one line; returns a promise when reading must wait for it. */
+  #line(line: Uint8Array): void | Promise<void> {
+    if (isBlank(line)) return;
+    let frame: ClientFrame;
+    try {
+      frame = decodeClientFrame(line, this.#host.limits.maxTopicBytes);
+    } catch (error) {
+      if (!(error instanceof FrameError)) throw error;
+      this.sendError(error.code, error.message);
+      return;
+    }
+    this.#host.counters.framesIn++;
+    return this.#host.dispatch(this, frame);
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * The server's counters.
+ *
+ * @module
+ */
+
+/** A snapshot of a server's counters, from {@linkcode PubSubServer.stats}. */
+export interface ServerStats {
+  /** Connections open now. */
+  connections: number;
+  /** Connections accepted since start. */
+  totalConnections: number;
+  /** (connection, topic) subscriptions now. */
+  subscriptions: number;
+  /** Topics with at least one subscriber now. */
+  topics: number;
+  /** Valid frames received. */
+  framesIn: number;
+  /** Messages published (by clients and by `server.publish()`). */
+  messagesIn: number;
+  /** Deliveries queued to subscribers. */
+  messagesOut: number;
+  /** Error frames sent. */
+  errorsSent: number;
+  /** Subscribers disconnected for falling behind. */
+  slowConsumers: number;
+  /** Times the handler threw or rejected. */
+  handlerErrors: number;
+  /** Connections that ended in the middle of a line (the partial line is dropped). */
+  partialLines: number;
+  /** Bytes waiting to be written, summed over connections, now. */
+  pendingBytes: number;
+}
+
+/** The counters a server keeps; the gauges are computed on demand. */
+export type ServerCounters = Omit<
+  ServerStats,
+  "connections" | "subscriptions" | "topics" | "pendingBytes"
+>;
+
+/** Fresh counters, all zero. */
+export function createCounters(): ServerCounters {
+  return {
+    totalConnections: 0,
+    framesIn: 0,
+    messagesIn: 0,
+    messagesOut: 0,
+    errorsSent: 0,
+    slowConsumers: 0,
+    handlerErrors: 0,
+    partialLines: 0,
+  };
+}

@@ -1,0 +1,247 @@
+/**
+ * The Bun transport, on `Bun.listen` and `Bun.connect` (not Bun's
+ * `node:net` layer). Bun's `socket.write()` returns how many bytes it took;
+ * the rest is written from the `drain` handler.
+ *
+ * @example Choosing the Bun transport explicitly
+ * ```ts ignore
+ * import { startPubSubServer } from "@kn-sock/pubsub";
+ * import { bunTransport } from "@kn-sock/pubsub/bun";
+ *
+ * const server = await startPubSubServer({ port: 0, transport: bunTransport });
+ * await server.close();
+ * ```
+ *
+ * @module
+ */
+
+import { ConnectionClosedError } from "../errors.ts";
+import { deferred, RESOLVED } from "../_deferred.ts";
+import { connectFailed, connectionRefused } from "./_connect_errors.ts";
+import { PushQueue } from "./_push_queue.ts";
+import type { Addr, Conn, ConnectOptions, Listener, ListenOptions, Transport } from "./types.ts";
+
+type BunSocket = Bun.Socket<BunConn | undefined>;
+
+function chunkSize(chunk: Uint8Array): number {
+  return chunk.byteLength;
+}
+
+class BunConn implements Conn {
+  readonly localAddr: Addr;
+  readonly remoteAddr: Addr;
+  readonly closed: Promise<void>;
+  #socket: BunSocket;
+  #chunks: PushQueue<Uint8Array>;
+  #isClosed = false;
+  #writeClosed = false;
+  #resolveClosed: () => void;
+  #pending: Uint8Array | null = null;
+  #writeDone: ((error?: unknown) => void) | null = null;
+  #error: unknown = undefined;
+
+  constructor(socket: BunSocket) {
+    this.#socket = socket;
+    socket.setNoDelay(true);
+    this.localAddr = { hostname: socket.localAddress, port: socket.localPort };
+    this.remoteAddr = { hostname: socket.remoteAddress, port: socket.remotePort };
+    this.#chunks = new PushQueue<Uint8Array>({
+      size: chunkSize,
+      pause: () => socket.pause(),
+      resume: () => socket.resume(),
+    });
+    const closed = deferred<void>();
+    this.closed = closed.promise;
+    this.#resolveClosed = closed.resolve;
+  }
+
+  onData(chunk: Uint8Array): void {
+    this.#chunks.push(chunk);
+  }
+
+  onEnd(): void {
+    this.#chunks.end();
+  }
+
+  onError(error: unknown): void {
+    this.#error = error;
+  }
+
+  onDrain(): void {
+    const pending = this.#pending;
+    if (pending === null) return;
+    const written = this.#socket.write(pending);
+    if (written < 0) {
+      this.#settleWrite(new ConnectionClosedError("Connection is closed", { cause: this.#error }));
+    } else if (written === pending.byteLength) {
+      this.#settleWrite();
+    } else {
+      this.#pending = pending.subarray(written);
+    }
+  }
+
+  onClose(error?: unknown): void {
+    if (error !== undefined) this.#error ??= error;
+    this.#markClosed();
+  }
+
+  #markClosed(): void {
+    if (this.#isClosed) return;
+    this.#isClosed = true;
+    this.#chunks.end();
+    this.#settleWrite(new ConnectionClosedError("Connection is closed", { cause: this.#error }));
+    this.#resolveClosed();
+  }
+
+  #settleWrite(error?: unknown): void {
+    const done = this.#writeDone;
+    this.#pending = null;
+    this.#writeDone = null;
+    done?.(error);
+  }
+
+  write(bytes: Uint8Array): Promise<void> {
+    if (this.#isClosed || this.#writeClosed) {
+      return Promise.reject(new ConnectionClosedError("Connection is closed", { cause: this.#error }));
+    }
+    const written = this.#socket.write(bytes);
+    if (written === bytes.byteLength) return RESOLVED;
+    if (written < 0) {
+      this.close();
+      return Promise.reject(new ConnectionClosedError("Connection is closed", { cause: this.#error }));
+    }
+    this.#pending = bytes.subarray(written);
+    return new Promise((resolve, reject) => {
+      this.#writeDone = (error) => error === undefined ? resolve() : reject(error);
+    });
+  }
+
+  closeWrite(): void {
+    if (this.#isClosed || this.#writeClosed) return;
+    this.#writeClosed = true;
+    this.#socket.shutdown();
+  }
+
+  close(): void {
+    if (this.#isClosed) return;
+    this.#chunks.discard();
+    this.#socket.terminate();
+    this.#markClosed();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    return this.#chunks[Symbol.asyncIterator]();
+  }
+}
+
+/** The socket callbacks shared by every Bun socket; each socket's state is its `data`. */
+function handlers(
+  onOpen: (conn: BunConn) => void,
+): Bun.SocketHandler<BunConn | undefined> {
+  return {
+    open(socket) {
+      const conn = new BunConn(socket);
+      socket.data = conn;
+      onOpen(conn);
+    },
+    data(socket, chunk) {
+      socket.data?.onData(chunk);
+    },
+    drain(socket) {
+      socket.data?.onDrain();
+    },
+    end(socket) {
+      socket.data?.onEnd();
+    },
+    error(socket, error) {
+      socket.data?.onError(error);
+    },
+    close(socket, error) {
+      socket.data?.onClose(error);
+    },
+  };
+}
+
+class BunListener implements Listener {
+  readonly addr: Addr;
+  #server: Bun.TCPSocketListener<BunConn | undefined>;
+  #conns: PushQueue<Conn>;
+
+  constructor(server: Bun.TCPSocketListener<BunConn | undefined>, conns: PushQueue<Conn>) {
+    this.#server = server;
+    this.#conns = conns;
+    this.addr = { hostname: server.hostname, port: server.port };
+  }
+
+  close(): Promise<void> {
+    if (!this.#conns.ended) {
+      this.#conns.discard();
+      // false: connections already accepted stay open; only the port is released.
+      this.#server.stop(false);
+    }
+    return RESOLVED;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Conn> {
+    return this.#conns[Symbol.asyncIterator]();
+  }
+}
+
+function listen(options: ListenOptions): Promise<Listener> {
+  const conns = new PushQueue<Conn>();
+  const server = Bun.listen<BunConn | undefined>({
+    hostname: options.hostname,
+    port: options.port,
+    data: undefined,
+    socket: handlers((conn) => {
+      if (conns.ended) conn.close();
+      else conns.push(conn);
+    }),
+  });
+  return Promise.resolve(new BunListener(server, conns));
+}
+
+async function connect(options: ConnectOptions): Promise<Conn> {
+  const { hostname, port, signal } = options;
+  if (signal?.aborted) throw connectFailed(hostname, port, signal.reason);
+  const opened = deferred<BunConn>();
+  const attempt = Bun.connect<BunConn | undefined>({
+    hostname,
+    port,
+    data: undefined,
+    socket: {
+      ...handlers(opened.resolve),
+      connectError(_socket, error) {
+        opened.reject(error);
+      },
+    },
+  });
+  attempt.catch(opened.reject);
+  const onAbort = (): void => opened.reject(signal?.reason);
+  signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    return await opened.promise;
+  } catch (error) {
+    // A connection that completes after an abort is closed, not leaked.
+    attempt.then((socket) => socket.terminate(), () => {});
+    const code = (error as { code?: string } | null)?.code;
+    if (code === "ECONNREFUSED") throw connectionRefused(hostname, port, error);
+    throw connectFailed(hostname, port, error);
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+  }
+}
+
+/**
+ * The Bun transport.
+ *
+ * @example
+ * ```ts ignore
+ * import { PubSubClient } from "@kn-sock/pubsub";
+ * import { bunTransport } from "@kn-sock/pubsub/bun";
+ *
+ * const client = await PubSubClient.connect("127.0.0.1", 8080, { transport: bunTransport });
+ * await client.close();
+ * ```
+ */
+export const bunTransport: Transport = { name: "bun", listen, connect };

@@ -1,0 +1,181 @@
+/**
+ * The `node:net` transport. It also runs on Deno and Bun, through their
+ * Node compatibility layers, but those runtimes pick their own adapter by
+ * default.
+ *
+ * @example Choosing the node:net transport explicitly
+ * ```ts ignore
+ * import { startPubSubServer } from "@kn-sock/pubsub";
+ * import { nodeTransport } from "@kn-sock/pubsub/node";
+ *
+ * const server = await startPubSubServer({ port: 0, transport: nodeTransport });
+ * await server.close();
+ * ```
+ *
+ * @module
+ */
+
+import * as net from "node:net";
+import { ConnectionClosedError } from "../errors.ts";
+import { connectFailed, connectionRefused } from "./_connect_errors.ts";
+import { deferred, RESOLVED } from "../_deferred.ts";
+import { PushQueue } from "./_push_queue.ts";
+import type { Addr, Conn, ConnectOptions, Listener, ListenOptions, Transport } from "./types.ts";
+
+function chunkSize(chunk: Uint8Array): number {
+  return chunk.byteLength;
+}
+
+class NodeConn implements Conn {
+  readonly localAddr: Addr;
+  readonly remoteAddr: Addr;
+  readonly closed: Promise<void>;
+  #socket: net.Socket;
+  #chunks: PushQueue<Uint8Array>;
+  #error: unknown = undefined;
+  #writeDone: ((error?: unknown) => void) | null = null;
+
+  constructor(socket: net.Socket) {
+    this.#socket = socket;
+    socket.setNoDelay(true);
+    this.localAddr = { hostname: socket.localAddress ?? "", port: socket.localPort ?? 0 };
+    this.remoteAddr = { hostname: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 };
+    this.#chunks = new PushQueue<Uint8Array>({
+      size: chunkSize,
+      pause: () => socket.pause(),
+      resume: () => socket.resume(),
+    });
+    const closed = deferred<void>();
+    this.closed = closed.promise;
+    socket.on("data", (chunk: Uint8Array) => this.#chunks.push(chunk));
+    socket.on("end", () => this.#chunks.end());
+    socket.on("drain", () => this.#settleWrite());
+    socket.on("error", (error: Error) => {
+      this.#error = error;
+    });
+    socket.on("close", () => {
+      this.#chunks.end();
+      this.#settleWrite(new ConnectionClosedError("Connection is closed", { cause: this.#error }));
+      closed.resolve();
+    });
+  }
+
+  #settleWrite(error?: unknown): void {
+    const done = this.#writeDone;
+    this.#writeDone = null;
+    done?.(error);
+  }
+
+  write(bytes: Uint8Array): Promise<void> {
+    const socket = this.#socket;
+    if (socket.destroyed || !socket.writable) {
+      return Promise.reject(new ConnectionClosedError("Connection is closed", { cause: this.#error }));
+    }
+    if (socket.write(bytes)) return RESOLVED;
+    return new Promise((resolve, reject) => {
+      this.#writeDone = (error) => error === undefined ? resolve() : reject(error);
+    });
+  }
+
+  closeWrite(): void {
+    if (!this.#socket.destroyed) this.#socket.end();
+  }
+
+  close(): void {
+    this.#chunks.discard();
+    this.#socket.destroy();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    return this.#chunks[Symbol.asyncIterator]();
+  }
+}
+
+class NodeListener implements Listener {
+  readonly addr: Addr;
+  #server: net.Server;
+  #conns = new PushQueue<Conn>();
+
+  constructor(server: net.Server) {
+    this.#server = server;
+    const address = server.address() as net.AddressInfo;
+    this.addr = { hostname: address.address, port: address.port };
+    server.on("connection", (socket: net.Socket) => {
+      if (this.#conns.ended) {
+        socket.destroy();
+        return;
+      }
+      this.#conns.push(new NodeConn(socket));
+    });
+    // Errors after listening (for example EMFILE on accept) must not crash
+    // the process; the listener keeps accepting.
+    server.on("error", () => {});
+  }
+
+  close(): Promise<void> {
+    this.#conns.discard();
+    if (!this.#server.listening) return RESOLVED;
+    // server.close()'s callback waits for every accepted connection; the
+    // port itself is released as soon as the listening handle closes.
+    this.#server.close();
+    return RESOLVED;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Conn> {
+    return this.#conns[Symbol.asyncIterator]();
+  }
+}
+
+function listen(options: ListenOptions): Promise<Listener> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer({ allowHalfOpen: true, noDelay: true });
+    server.once("error", reject);
+    server.listen({ host: options.hostname, port: options.port }, () => {
+      server.off("error", reject);
+      resolve(new NodeListener(server));
+    });
+  });
+}
+
+function connect(options: ConnectOptions): Promise<Conn> {
+  const { hostname, port, signal } = options;
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(connectFailed(hostname, port, signal.reason));
+      return;
+    }
+    const socket = net.connect({ host: hostname, port, allowHalfOpen: true, noDelay: true });
+    const onAbort = (): void => {
+      socket.destroy();
+      reject(connectFailed(hostname, port, signal?.reason));
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+    socket.once("error", (error: Error & { code?: string }) => {
+      signal?.removeEventListener("abort", onAbort);
+      reject(
+        error.code === "ECONNREFUSED"
+          ? connectionRefused(hostname, port, error)
+          : connectFailed(hostname, port, error),
+      );
+    });
+    socket.once("connect", () => {
+      signal?.removeEventListener("abort", onAbort);
+      socket.removeAllListeners("error");
+      resolve(new NodeConn(socket));
+    });
+  });
+}
+
+/**
+ * The `node:net` transport.
+ *
+ * @example
+ * ```ts ignore
+ * import { PubSubClient } from "@kn-sock/pubsub";
+ * import { nodeTransport } from "@kn-sock/pubsub/node";
+ *
+ * const client = await PubSubClient.connect("127.0.0.1", 8080, { transport: nodeTransport });
+ * await client.close();
+ * ```
+ */
+export const nodeTransport: Transport = { name: "node", listen, connect };

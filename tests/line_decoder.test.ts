@@ -1,0 +1,136 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { ErrorCode, FrameError, LineDecoder } from "../mod.ts";
+
+const encoder = new TextEncoder();
+const text = new TextDecoder();
+
+/** Feeds chunks and returns the lines (as strings) and whether it threw line_too_long. */
+function feed(chunks: Uint8Array[], max = 1024): { lines: string[]; tooLong: boolean } {
+  const decoder = new LineDecoder(max);
+  const lines: string[] = [];
+  try {
+    for (const chunk of chunks) {
+      decoder.push(chunk);
+      for (let line = decoder.next(); line !== null; line = decoder.next()) {
+        lines.push(text.decode(line));
+      }
+    }
+  } catch (error) {
+    assert.ok(error instanceof FrameError);
+    assert.equal(error.code, ErrorCode.LineTooLong);
+    return { lines, tooLong: true };
+  }
+  return { lines, tooLong: false };
+}
+
+function bytes(s: string): Uint8Array {
+  return encoder.encode(s);
+}
+
+/** Every way of cutting `input` in two. */
+function splits(input: Uint8Array): Uint8Array[][] {
+  const out: Uint8Array[][] = [];
+  for (let at = 0; at <= input.byteLength; at++) {
+    out.push([input.subarray(0, at), input.subarray(at)]);
+  }
+  return out;
+}
+
+function oneByteAtATime(input: Uint8Array): Uint8Array[] {
+  return Array.from(input, (byte) => new Uint8Array([byte]));
+}
+
+const FIXTURES: { name: string; input: string; lines: string[] }[] = [
+  { name: "one line", input: '{"a":1}\n', lines: ['{"a":1}'] },
+  { name: "two lines", input: "a\nb\n", lines: ["a", "b"] },
+  { name: "CRLF endings", input: "a\r\nb\r\n", lines: ["a", "b"] },
+  { name: "empty lines", input: "\n\na\n\n", lines: ["", "", "a", ""] },
+  { name: "an unterminated tail", input: "a\nb", lines: ["a"] },
+  { name: "multi-byte UTF-8", input: "café ☕ 𝄞\n", lines: ["café ☕ 𝄞"] },
+  { name: "a lone CR inside a line", input: "a\rb\n", lines: ["a\rb"] },
+];
+
+for (const fixture of FIXTURES) {
+  const input = bytes(fixture.input);
+  test(`LineDecoder splits ${fixture.name} fed whole`, () => {
+    assert.deepEqual(feed([input]).lines, fixture.lines);
+  });
+  test(`LineDecoder splits ${fixture.name} fed one byte at a time`, () => {
+    assert.deepEqual(feed(oneByteAtATime(input)).lines, fixture.lines);
+  });
+  test(`LineDecoder splits ${fixture.name} cut at every offset`, () => {
+    for (const chunks of splits(input)) assert.deepEqual(feed(chunks).lines, fixture.lines);
+  });
+}
+
+test("LineDecoder keeps a UTF-8 character split across chunks intact", () => {
+  const input = bytes("€\n"); // e2 82 ac 0a
+  const { lines } = feed([input.subarray(0, 1), input.subarray(1, 2), input.subarray(2)]);
+  assert.deepEqual(lines, ["€"]);
+});
+
+test("LineDecoder accepts a line of exactly the limit", () => {
+  const line = "x".repeat(16);
+  assert.deepEqual(feed([bytes(line + "\n")], 16), { lines: [line], tooLong: false });
+});
+
+test("LineDecoder rejects a terminated line one byte over the limit", () => {
+  assert.equal(feed([bytes("x".repeat(17) + "\n")], 16).tooLong, true);
+});
+
+test("LineDecoder rejects an unterminated line past the limit before buffering it", () => {
+  const decoder = new LineDecoder(16);
+  decoder.push(bytes("x".repeat(10)));
+  assert.equal(decoder.next(), null);
+  assert.equal(decoder.bufferedBytes, 10);
+  decoder.push(bytes("x".repeat(7)));
+  assert.throws(() => decoder.next(), (error: unknown) => {
+    return error instanceof FrameError && error.code === "line_too_long";
+  });
+  assert.equal(decoder.bufferedBytes, 0);
+});
+
+test("LineDecoder rejects an over-limit line fed one byte at a time, holding at most the limit", () => {
+  const decoder = new LineDecoder(64);
+  let held = 0;
+  assert.throws(() => {
+    for (let i = 0; i < 1000; i++) {
+      decoder.push(bytes("y"));
+      decoder.next();
+      held = Math.max(held, decoder.bufferedBytes);
+    }
+  }, FrameError);
+  assert.equal(held, 64);
+});
+
+test("LineDecoder returns the lines before an over-limit line in the same chunk", () => {
+  const result = feed([bytes("ok\n" + "z".repeat(40))], 16);
+  assert.deepEqual(result, { lines: ["ok"], tooLong: true });
+});
+
+test("LineDecoder hands back an unfinished line on flush()", () => {
+  const decoder = new LineDecoder(100);
+  decoder.push(bytes("a\npartial"));
+  assert.equal(text.decode(decoder.next()!), "a");
+  assert.equal(decoder.next(), null);
+  assert.equal(text.decode(decoder.flush()!), "partial");
+  assert.equal(decoder.flush(), null);
+});
+
+test("LineDecoder refuses a push before the previous chunk is consumed", () => {
+  const decoder = new LineDecoder(100);
+  decoder.push(bytes("a\nb\n"));
+  decoder.next();
+  assert.throws(() => decoder.push(bytes("c\n")), Error);
+});
+
+test("LineDecoder refuses a limit that is not a positive integer", () => {
+  assert.throws(() => new LineDecoder(0), RangeError);
+  assert.throws(() => new LineDecoder(1.5), RangeError);
+});
+
+test("LineDecoder scans a megabyte of tiny lines in one chunk", () => {
+  const input = bytes("ab\n".repeat(350_000));
+  assert.equal(feed([input], 8).lines.length, 350_000);
+});

@@ -1,0 +1,197 @@
+/**
+ * One conformance suite, run against every transport this runtime supports.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { ConnectError, ConnectionClosedError } from "../mod.ts";
+import type { Conn, Listener, Transport } from "../mod.ts";
+import { transportCases } from "./helpers.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+async function pair(transport: Transport): Promise<{ listener: Listener; client: Conn; server: Conn }> {
+  const listener = await transport.listen({ hostname: "127.0.0.1", port: 0 });
+  const accepted = listener[Symbol.asyncIterator]().next();
+  const client = await transport.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+  const next = await accepted;
+  assert.equal(next.done, false);
+  return { listener, client, server: next.value as Conn };
+}
+
+async function readAll(conn: Conn): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of conn) chunks.push(chunk);
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return out;
+}
+
+function patternByte(i: number): number {
+  return (i * 31 + (i >>> 13)) & 0xff;
+}
+
+for (const { name, make } of transportCases()) {
+  test(`${name} transport echoes bytes`, async () => {
+    const transport = make();
+    const { listener, client, server } = await pair(transport);
+    const echo = (async () => {
+      for await (const chunk of server) await server.write(chunk);
+      server.close();
+    })();
+    await client.write(encoder.encode("hello\n"));
+    client.closeWrite();
+    assert.equal(decoder.decode(await readAll(client)), "hello\n");
+    await echo;
+    client.close();
+    await listener.close();
+  });
+
+  test(`${name} transport reports addresses`, async () => {
+    const transport = make();
+    const { listener, client, server } = await pair(transport);
+    assert.ok(listener.addr.port > 0);
+    assert.equal(client.remoteAddr.port, listener.addr.port);
+    assert.equal(server.localAddr.port, listener.addr.port);
+    assert.equal(server.remoteAddr.port, client.localAddr.port);
+    client.close();
+    server.close();
+    await listener.close();
+  });
+
+  test(`${name} transport delivers 16 MiB intact and in order to a slower reader`, async () => {
+    const transport = make();
+    const { listener, client, server } = await pair(transport);
+    const total = 16 * 1024 * 1024;
+    const reader = (async () => {
+      let received = 0;
+      let mismatches = 0;
+      let chunks = 0;
+      for await (const chunk of server) {
+        for (let i = 0; i < chunk.byteLength; i++) {
+          if (chunk[i] !== patternByte(received + i)) mismatches++;
+        }
+        received += chunk.byteLength;
+        // Yield to the event loop now and then: the writer runs ahead.
+        if (++chunks % 8 === 0) await new Promise<void>((resolve) => setTimeout(resolve, 0));
+      }
+      return { received, mismatches };
+    })();
+    const block = 256 * 1024;
+    for (let offset = 0; offset < total; offset += block) {
+      const chunk = new Uint8Array(block);
+      for (let i = 0; i < block; i++) chunk[i] = patternByte(offset + i);
+      await client.write(chunk);
+    }
+    client.closeWrite();
+    assert.deepEqual(await reader, { received: total, mismatches: 0 });
+    client.close();
+    server.close();
+    await listener.close();
+  });
+
+  test(`${name} transport ends the peer's stream when the client closes`, async () => {
+    const transport = make();
+    const { listener, client, server } = await pair(transport);
+    await client.write(encoder.encode("last words"));
+    client.close();
+    client.close(); // idempotent
+    await client.closed;
+    assert.equal(decoder.decode(await readAll(server)), "last words");
+    server.close();
+    await server.closed;
+    await listener.close();
+  });
+
+  test(`${name} transport ends the peer's stream when the server closes`, async () => {
+    const transport = make();
+    const { listener, client, server } = await pair(transport);
+    server.close();
+    assert.equal((await readAll(client)).byteLength, 0);
+    client.close();
+    await Promise.all([client.closed, server.closed]);
+    await listener.close();
+  });
+
+  test(`${name} transport rejects a write after close with ConnectionClosedError`, async () => {
+    const transport = make();
+    const { listener, client, server } = await pair(transport);
+    client.close();
+    await assert.rejects(client.write(encoder.encode("x")), ConnectionClosedError);
+    server.close();
+    await listener.close();
+  });
+
+  test(`${name} transport ends a read in progress on close`, async () => {
+    const transport = make();
+    const { listener, client, server } = await pair(transport);
+    const reading = readAll(client);
+    client.close();
+    assert.equal((await reading).byteLength, 0);
+    server.close();
+    await listener.close();
+  });
+
+  test(`${name} transport keeps reading after the peer half-closes`, async () => {
+    const transport = make();
+    const { listener, client, server } = await pair(transport);
+    client.closeWrite();
+    assert.equal((await readAll(server)).byteLength, 0);
+    await server.write(encoder.encode("reply"));
+    server.close();
+    assert.equal(decoder.decode(await readAll(client)), "reply");
+    client.close();
+    await listener.close();
+  });
+
+  test(`${name} transport refuses a connection with code connection_refused`, async () => {
+    const transport = make();
+    const listener = await transport.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = listener.addr.port;
+    await listener.close();
+    await assert.rejects(
+      transport.connect({ hostname: "127.0.0.1", port }),
+      (error: unknown) => error instanceof ConnectError && error.code === "connection_refused",
+    );
+  });
+
+  test(`${name} transport fails an aborted connect with code connect_failed`, async () => {
+    const transport = make();
+    const controller = new AbortController();
+    controller.abort(new Error("stop"));
+    await assert.rejects(
+      transport.connect({ hostname: "127.0.0.1", port: 9, signal: controller.signal }),
+      (error: unknown) => error instanceof ConnectError && error.code === "connect_failed",
+    );
+  });
+
+  test(`${name} transport frees the port when the listener closes`, async () => {
+    const transport = make();
+    const first = await transport.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = first.addr.port;
+    const iterating = (async () => {
+      for await (const conn of first) conn.close();
+    })();
+    await first.close();
+    await first.close(); // idempotent
+    await iterating; // the iteration ended
+    const second = await transport.listen({ hostname: "127.0.0.1", port });
+    assert.equal(second.addr.port, port);
+    await second.close();
+  });
+
+  test(`${name} transport keeps accepted connections open when the listener closes`, async () => {
+    const transport = make();
+    const { listener, client, server } = await pair(transport);
+    await listener.close();
+    await client.write(encoder.encode("still here"));
+    client.closeWrite();
+    assert.equal(decoder.decode(await readAll(server)), "still here");
+    server.close();
+    client.close();
+  });
+}
