@@ -198,6 +198,7 @@ export class Session implements ServerClient {
 
   /** Handles one line; returns a promise when reading must wait for it. */
   #line(line: Uint8Array): void | Promise<void> {
+    this.#host.counters.linesIn++;
     if (isBlank(line)) return;
     let frame: ClientFrame;
     try {

@@ -14,6 +14,8 @@ export interface ServerStats {
   subscriptions: number;
   /** Topics with at least one subscriber now. */
   topics: number;
+  /** Lines received, valid or not, blank ones included. */
+  linesIn: number;
   /** Valid frames received. */
   framesIn: number;
   /** Messages published (by clients and by `server.publish()`). */
@@ -42,6 +44,7 @@ export type ServerCounters = Omit<
 export function createCounters(): ServerCounters {
   return {
     totalConnections: 0,
+    linesIn: 0,
     framesIn: 0,
     messagesIn: 0,
     messagesOut: 0,
