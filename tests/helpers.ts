@@ -9,6 +9,8 @@ import type { PubSubServer, PubSubServerOptions } from "../mod.ts";
 import { bunTransport } from "../src/transport/bun.ts";
 import { denoTransport } from "../src/transport/deno.ts";
 import { nodeTransport } from "../src/transport/node.ts";
+import assert from "node:assert/strict";
+import type { Child } from "./child_process.ts";
 
 /** A named way to get a transport; memory makes a fresh network each time. */
 export interface TransportCase {
@@ -165,4 +167,15 @@ export async function until(condition: () => boolean, what: string, maxTurns = 1
     await new Promise<void>((resolve) => setTimeout(resolve, 0));
   }
   throw new Error(`Gave up waiting for ${what}`);
+}
+
+/**
+ * Asserts that a CLI server stopped by a signal shut down cleanly: it logged
+ * "Server closed" and exited 0. Deno's node:child_process reports a child it
+ * signalled as killed by that signal even when the child handled it and
+ * exited 0, so there the log line is the proof.
+ */
+export function assertCleanExit(child: Child): void {
+  assert.match(child.stderr, /Server closed/);
+  if (detectRuntime() !== "deno") assert.equal(child.process.exitCode, 0);
 }
