@@ -105,10 +105,27 @@ export class PubSubClient implements AsyncIterable<Message> {
     }
     const limits = resolveLimits(DEFAULT_CLIENT_LIMITS, options.limits);
     const transport = options.transport ?? await defaultTransport();
-    const timeout = AbortSignal.timeout(limits.connectTimeoutMs);
-    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
-    const conn = await transport.connect({ hostname: host, port, signal });
-    return new PubSubClient(conn, limits, options);
+    // A timer of our own rather than AbortSignal.timeout(): Node does not
+    // keep the process alive for the latter, so a hung connect could vanish.
+    const controller = new AbortController();
+    const timer = setTimeout(() => {
+      const message = `Connect timed out after ${limits.connectTimeoutMs} ms`;
+      controller.abort(new DOMException(message, "TimeoutError"));
+    }, limits.connectTimeoutMs);
+    const onAbort = (): void => controller.abort(options.signal?.reason);
+    if (options.signal?.aborted) onAbort();
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      const conn = await transport.connect({
+        hostname: host,
+        port,
+        signal: controller.signal,
+      });
+      return new PubSubClient(conn, limits, options);
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener("abort", onAbort);
+    }
   }
 
   /**

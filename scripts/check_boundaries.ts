@@ -1,0 +1,102 @@
+/**
+ * Checks the architecture's two rules over `src/`:
+ *
+ * 1. Only the runtime adapters (`src/transport/{deno,bun,node}.ts`) and the
+ *    CLI (`src/cli/`) may name `Deno`, `Bun`, `process` or `Buffer`, or
+ *    import `node:*`.
+ * 2. Layers import only from layers before them: transport, topic, protocol,
+ *    then server and client (which never import each other), then cli.
+ *    The leaf modules directly in `src/` may be imported by any layer.
+ *
+ * Run: `deno run --allow-read scripts/check_boundaries.ts` (exit 1 on a
+ * violation). `tests/boundaries.test.ts` runs it on every runtime.
+ *
+ * @module
+ */
+
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, normalize, relative } from "node:path";
+import process from "node:process";
+
+const RUNTIME_FILES = new Set([
+  "src/transport/deno.ts",
+  "src/transport/bun.ts",
+  "src/transport/node.ts",
+]);
+
+const RUNTIME_NAMES = [
+  { pattern: /\bDeno\./, what: "Deno" },
+  { pattern: /\bBun\./, what: "Bun" },
+  { pattern: /\bprocess\./, what: "process" },
+  { pattern: /\bBuffer\b/, what: "Buffer" },
+  { pattern: /from\s+["']node:|import\(\s*["']node:/, what: "node:*" },
+];
+
+const LAYERS: Record<string, number> = {
+  transport: 0,
+  topic: 1,
+  protocol: 2,
+  server: 3,
+  client: 3,
+  cli: 4,
+};
+
+function layerOf(path: string): string | null {
+  const match = /^src\/([^/]+)\//.exec(path);
+  return match ? match[1] : null;
+}
+
+function files(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) out.push(...files(path));
+    else if (path.endsWith(".ts")) out.push(path);
+  }
+  return out;
+}
+
+function stripComments(source: string): string {
+  return source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+}
+
+/**
+ * Returns one line per violation, empty when the tree follows the rules.
+ *
+ * @param root The repository root.
+ */
+export function checkBoundaries(root: string): string[] {
+  const violations: string[] = [];
+  for (const file of files(join(root, "src"))) {
+    const path = relative(root, file).replaceAll("\\", "/");
+    const source = stripComments(readFileSync(file, "utf8"));
+    const lines = source.split("\n");
+    const layer = layerOf(path);
+    const runtimeAllowed = RUNTIME_FILES.has(path) || layer === "cli";
+    lines.forEach((line, index) => {
+      if (!runtimeAllowed) {
+        for (const { pattern, what } of RUNTIME_NAMES) {
+          if (pattern.test(line)) violations.push(`${path}:${index + 1}: names ${what}`);
+        }
+      }
+      for (const match of line.matchAll(/(?:from|import\()\s*["'](\.[^"']+)["']/g)) {
+        const target = normalize(join(dirname(path), match[1])).replaceAll("\\", "/");
+        const targetLayer = layerOf(target);
+        if (layer === null || targetLayer === null || targetLayer === layer) continue;
+        const crossed = (layer === "server" && targetLayer === "client") ||
+          (layer === "client" && targetLayer === "server");
+        if (crossed || LAYERS[targetLayer] > LAYERS[layer]) {
+          violations.push(`${path}:${index + 1}: ${layer}/ imports ${targetLayer}/ (${match[1]})`);
+        }
+      }
+    });
+  }
+  return violations;
+}
+
+if (import.meta.main) {
+  const violations = checkBoundaries(process.cwd());
+  for (const violation of violations) console.error(violation);
+  console.log(`check_boundaries: ${violations.length} violation(s)`);
+  process.exitCode = violations.length === 0 ? 0 : 1;
+}

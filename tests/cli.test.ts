@@ -1,0 +1,192 @@
+/**
+ * The command line: usage errors, pub/sub in-process, serve as a process,
+ * and the cross-runtime matrix (servers and clients on Deno, Bun and Node).
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import process from "node:process";
+import { PubSubClient, startPubSubServer } from "../mod.ts";
+import { type CliIo, main } from "../src/cli/main.ts";
+import { VERSION } from "../src/version.ts";
+import { Child } from "./child_process.ts";
+import { assertCleanExit, subscribed, until } from "./helpers.ts";
+
+class CaptureIo implements CliIo {
+  outLines: string[] = [];
+  errLines: string[] = [];
+  out(line: string): void {
+    this.outLines.push(line);
+  }
+  err(line: string): void {
+    this.errLines.push(line);
+  }
+  get errText(): string {
+    return this.errLines.join("\n");
+  }
+}
+
+async function run(args: string[]): Promise<{ code: number; io: CaptureIo }> {
+  const io = new CaptureIo();
+  const code = await main(args, io);
+  return { code, io };
+}
+
+test("cli prints help and the version", async () => {
+  for (const args of [["--help"], [], ["help", "sub"], ["serve", "--help"], ["pub", "-h"]]) {
+    const { code, io } = await run(args);
+    assert.equal(code, 0, args.join(" "));
+    assert.match(io.outLines.join("\n"), /Usage/);
+  }
+  const { code, io } = await run(["--version"]);
+  assert.equal(code, 0);
+  assert.deepEqual(io.outLines, [VERSION]);
+});
+
+test("cli exits 2 with a clear message for bad arguments", async () => {
+  const cases: [string[], RegExp][] = [
+    [["dance"], /Unknown command "dance"/],
+    [["serve", "--port", "99999"], /Invalid port "99999"/],
+    [["serve", "--port", "eighty"], /Invalid port "eighty"/],
+    [["serve", "--bogus"], /Unknown option '--bogus'/],
+    [["pub"], /Expected two arguments: <topic> <message>/],
+    [["pub", "t"], /Expected two arguments/],
+    [["pub", "t", "{", "--json"], /not valid JSON/],
+    [["sub"], /Expected at least one <topic>/],
+    [["sub", "t", "--count", "0"], /Invalid --count "0"/],
+    [["sub", "t", "--port", "0"], /Invalid port "0"/],
+    [["run-pubsub-server"], /Expected exactly one argument: <port>/],
+    [["pubsub-client", "127.0.0.1"], /Expected <host> <port> <topic> \[message\]/],
+  ];
+  for (const [args, expected] of cases) {
+    const { code, io } = await run(args);
+    assert.equal(code, 2, args.join(" "));
+    assert.match(io.errText, expected);
+    assert.match(io.errText, /--help" for usage/);
+  }
+});
+
+test("cli exits 1 with the error code when the server is unreachable", async () => {
+  const server = await startPubSubServer({ port: 0 });
+  const port = server.addr.port;
+  await server.close();
+  const { code, io } = await run(["pub", "t", "m", "--port", String(port)]);
+  assert.equal(code, 1);
+  assert.match(io.errText, /Connection refused by 127\.0\.0\.1:\d+ \(connection_refused\)/);
+});
+
+test("cli pub and sub --count deliver through a server", async () => {
+  const server = await startPubSubServer({ port: 0 });
+  const port = String(server.addr.port);
+  const io = new CaptureIo();
+  const sub = main(["sub", "news/sports", "news/tech", "--count", "2", "--port", port], io);
+  await until(() => io.errText.includes("Subscribed to news/sports, news/tech"), "sub to subscribe");
+  assert.equal((await run(["pub", "news/sports", "Tonight!", "--port", port])).code, 0);
+  assert.equal((await run(["pub", "news/tech", '{"n": 1}', "--json", "--port", port])).code, 0);
+  assert.equal(await sub, 0);
+  assert.deepEqual(io.outLines.map((l) => JSON.parse(l)), [
+    { topic: "news/sports", message: "Tonight!" },
+    { topic: "news/tech", message: { n: 1 } },
+  ]);
+  await server.close();
+});
+
+test("cli accepts kn-sock's pubsub-client form for publishing", async () => {
+  const server = await startPubSubServer({ port: 0 });
+  const client = await PubSubClient.connect("127.0.0.1", server.addr.port);
+  await subscribed(client, "alerts/system");
+  const { code } = await run([
+    "pubsub-client",
+    "127.0.0.1",
+    String(server.addr.port),
+    "alerts/system",
+    "Server maintenance scheduled",
+  ]);
+  assert.equal(code, 0);
+  assert.deepEqual(await client.recv(), {
+    topic: "alerts/system",
+    message: "Server maintenance scheduled",
+  });
+  await client.close();
+  await server.close();
+});
+
+// ---- processes --------------------------------------------------------------
+
+const RUNTIMES = ["deno", "bun", "node"] as const;
+type Runtime = typeof RUNTIMES[number];
+
+/** The command that runs the CLI on a runtime: sources on Deno and Bun, the npm build on Node. */
+function cli(runtime: Runtime): [string, string[]] {
+  switch (runtime) {
+    case "deno":
+      return ["node_modules/.bin/deno", ["run", "--allow-net", "src/cli/bin.ts"]];
+    case "bun":
+      return ["node_modules/.bin/bun", ["src/cli/bin.ts"]];
+    case "node":
+      return ["node", ["npm/esm/src/cli/bin.js"]];
+  }
+}
+
+function spawnCli(runtime: Runtime, args: string[]): Child {
+  const [command, prefix] = cli(runtime);
+  return new Child(command, [...prefix, ...args], { NO_COLOR: "1" });
+}
+
+async function startCliServer(runtime: Runtime, args: string[]): Promise<{ child: Child; port: number }> {
+  const child = spawnCli(runtime, args);
+  const banner = await child.line();
+  const match = /listening on 127\.0\.0\.1:(\d+) \((\w+), transport (\w+)\)/.exec(banner ?? "");
+  assert.ok(match, `no banner from ${runtime}: ${banner}\n${child.stderr}`);
+  assert.equal(match[2], runtime);
+  return { child, port: Number(match[1]) };
+}
+
+test("cli serve logs connections and shuts down cleanly on SIGTERM", async () => {
+  const { child, port } = await startCliServer("deno", ["serve", "--port", "0"]);
+  const client = await PubSubClient.connect("127.0.0.1", port);
+  await child.stderrIncludes("Client connected");
+  await client.close();
+  await child.stderrIncludes("Client disconnected");
+  await child.stop("SIGTERM");
+  assertCleanExit(child);
+});
+
+test("cli run-pubsub-server is kn-sock's form of serve", async () => {
+  const { child, port } = await startCliServer("deno", ["run-pubsub-server", "0"]);
+  const client = await PubSubClient.connect("127.0.0.1", port);
+  await subscribed(client, "t");
+  await client.close();
+  await child.stop("SIGINT");
+  assertCleanExit(child);
+});
+
+const matrix = process.env.KN_SOCK_MATRIX === "1";
+
+test("cli works across runtimes: servers on Deno, Bun and Node, each with clients on all three", {
+  skip: matrix ? false : "set KN_SOCK_MATRIX=1 (the README's test command does, once)",
+}, async () => {
+  assert.ok(existsSync("npm/esm/src/cli/bin.js"), "run the npm build first (npm test does)");
+  for (const serverRuntime of RUNTIMES) {
+    const { child: server, port } = await startCliServer(serverRuntime, ["serve", "--port", "0"]);
+    try {
+      await Promise.all(RUNTIMES.map(async (clientRuntime) => {
+        const topic = `matrix/${serverRuntime}/${clientRuntime}`;
+        const text = `${clientRuntime} to ${serverRuntime} via ${serverRuntime} ✓`;
+        const sub = spawnCli(clientRuntime, ["sub", topic, "--count", "1", "--port", String(port)]);
+        try {
+          await sub.stderrIncludes("Subscribed to");
+          const pub = spawnCli(clientRuntime, ["pub", topic, text, "--port", String(port)]);
+          assert.equal(await pub.exited, 0, `pub on ${clientRuntime}: ${pub.stderr}`);
+          assert.deepEqual(JSON.parse((await sub.line())!), { topic, message: text });
+          assert.equal(await sub.exited, 0, `sub on ${clientRuntime}: ${sub.stderr}`);
+        } finally {
+          await sub.stop();
+        }
+      }));
+    } finally {
+      await server.stop("SIGTERM");
+    }
+    assertCleanExit(server);
+  }
+});
