@@ -75,5 +75,5 @@ export {
   type PubSubServerOptions,
   startPubSubServer,
 } from "./src/server/pubsub_server.ts";
-export { type PubSubClientOptions, PubSubClient } from "./src/client/pubsub_client.ts";
+export { PubSubClient, type PubSubClientOptions } from "./src/client/pubsub_client.ts";
 export type { RecvOptions } from "./src/client/inbox.ts";

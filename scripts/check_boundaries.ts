@@ -14,6 +14,8 @@
  * @module
  */
 
+// deno-lint-ignore-file no-console -- a script reports to its console
+
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, normalize, relative } from "node:path";
 import process from "node:process";

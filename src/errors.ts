@@ -107,6 +107,8 @@ export class PubSubError extends Error {
  */
 export class ConnectionClosedError extends PubSubError {
   /**
+   * Creates the error.
+   *
    * @param message A sentence-case message without a final period.
    * @param options `cause`, as for `Error`.
    */
@@ -133,6 +135,8 @@ export class ConnectionClosedError extends PubSubError {
  */
 export class ConnectError extends PubSubError {
   /**
+   * Creates the error.
+   *
    * @param code `connection_refused` or `connect_failed`.
    * @param message A sentence-case message without a final period.
    * @param options `cause`, as for `Error`.
@@ -160,6 +164,8 @@ export class ConnectError extends PubSubError {
  */
 export class ServerError extends PubSubError {
   /**
+   * Creates the error from an error frame.
+   *
    * @param code The code the server sent.
    * @param message The text the server sent.
    * @param options `cause`, as for `Error`.
@@ -191,6 +197,8 @@ export class FrameError extends SyntaxError {
   readonly code: ErrorCode;
 
   /**
+   * Creates the error.
+   *
    * @param code The stable code.
    * @param message A sentence-case message without a final period.
    * @param options `cause`, as for `Error`.

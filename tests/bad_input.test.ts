@@ -114,7 +114,9 @@ for (const { name, make } of serverCases()) {
     const f = await startFixture(make());
     const raw = await f.raw();
     const frames = ['{"action":"subscribe","topic":"tiny"}\n'];
-    for (let i = 0; i < 10_000; i++) frames.push(`{"action":"publish","topic":"tiny","message":${i}}\n`);
+    for (let i = 0; i < 10_000; i++) {
+      frames.push(`{"action":"publish","topic":"tiny","message":${i}}\n`);
+    }
     await raw.send(frames.join(""));
     let last = -1;
     for (let i = 0; i < 10_000; i++) last = (await raw.json()).message as number;
@@ -135,7 +137,10 @@ for (const { name, make } of serverCases()) {
     // An engine may parse and re-encode it, or refuse it: never crash or hang.
     if ("action" in answer) {
       assert.equal(answer.action, "error");
-      assert.ok(["invalid_json", "invalid_frame"].includes(answer.code as string), String(answer.code));
+      assert.ok(
+        ["invalid_json", "invalid_frame"].includes(answer.code as string),
+        String(answer.code),
+      );
     } else {
       assert.equal(answer.topic, "deep");
     }

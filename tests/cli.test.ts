@@ -80,7 +80,10 @@ test("cli pub and sub --count deliver through a server", async () => {
   const port = String(server.addr.port);
   const io = new CaptureIo();
   const sub = main(["sub", "news/sports", "news/tech", "--count", "2", "--port", port], io);
-  await until(() => io.errText.includes("Subscribed to news/sports, news/tech"), "sub to subscribe");
+  await until(
+    () => io.errText.includes("Subscribed to news/sports, news/tech"),
+    "sub to subscribe",
+  );
   assert.equal((await run(["pub", "news/sports", "Tonight!", "--port", port])).code, 0);
   assert.equal((await run(["pub", "news/tech", '{"n": 1}', "--json", "--port", port])).code, 0);
   assert.equal(await sub, 0);
@@ -133,7 +136,10 @@ function spawnCli(runtime: Runtime, args: string[]): Child {
   return new Child(command, [...prefix, ...args], { NO_COLOR: "1" });
 }
 
-async function startCliServer(runtime: Runtime, args: string[]): Promise<{ child: Child; port: number }> {
+async function startCliServer(
+  runtime: Runtime,
+  args: string[],
+): Promise<{ child: Child; port: number }> {
   const child = spawnCli(runtime, args);
   const banner = await child.line();
   const match = /listening on 127\.0\.0\.1:(\d+) \((\w+), transport (\w+)\)/.exec(banner ?? "");

@@ -161,7 +161,11 @@ export async function take(client: PubSubClient, count: number): Promise<Message
  * Waits until `condition()` holds, checking once per macrotask. It waits on
  * the event loop, not on a clock: `what` names the event in the failure.
  */
-export async function until(condition: () => boolean, what: string, maxTurns = 100_000): Promise<void> {
+export async function until(
+  condition: () => boolean,
+  what: string,
+  maxTurns = 100_000,
+): Promise<void> {
   for (let turn = 0; turn < maxTurns; turn++) {
     if (condition()) return;
     await new Promise<void>((resolve) => setTimeout(resolve, 0));

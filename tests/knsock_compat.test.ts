@@ -50,7 +50,11 @@ test("kn-sock compat: a kn-sock client subscribes, publishes and receives throug
     });
     // The kn-sock client publishes, ours receives.
     await subscribed(ts, "alerts/system");
-    await py.ask({ op: "publish", topic: "alerts/system", message: "Server maintenance scheduled" });
+    await py.ask({
+      op: "publish",
+      topic: "alerts/system",
+      message: "Server maintenance scheduled",
+    });
     assert.deepEqual(await ts.recv(), {
       topic: "alerts/system",
       message: "Server maintenance scheduled",
@@ -109,7 +113,10 @@ test("kn-sock compat: our client works against a kn-sock server", async () => {
 });
 
 test("kn-sock compat: `npm start`'s server serves a kn-sock client", async () => {
-  const scripts = JSON.parse(readFileSync("package.json", "utf8")).scripts as Record<string, string>;
+  const scripts = JSON.parse(readFileSync("package.json", "utf8")).scripts as Record<
+    string,
+    string
+  >;
   const [tool, ...args] = scripts.start.split(/\s+/);
   assert.equal(tool, "deno");
   const server = new Child("node_modules/.bin/deno", [...args, "--port", "0"], { NO_COLOR: "1" });

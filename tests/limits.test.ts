@@ -109,11 +109,15 @@ test("limits: client connectTimeoutMs fails a connect that hangs with connect_fa
     listen: () => Promise.reject(new Error("not used")),
     connect: ({ signal }) =>
       new Promise((_, reject) => {
-        signal?.addEventListener("abort", () => reject(new ConnectError("connect_failed", "Timed out", { cause: signal.reason })));
+        signal?.addEventListener("abort", () =>
+          reject(new ConnectError("connect_failed", "Timed out", { cause: signal.reason })));
       }),
   };
   await assert.rejects(
-    PubSubClient.connect("127.0.0.1", 8080, { transport: hanging, limits: { connectTimeoutMs: 10 } }),
+    PubSubClient.connect("127.0.0.1", 8080, {
+      transport: hanging,
+      limits: { connectTimeoutMs: 10 },
+    }),
     (error: unknown) => error instanceof ConnectError && error.code === "connect_failed",
   );
 });

@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { ClientFrame, JsonValue, ServerClient } from "../mod.ts";
-import { PubSubServer, startPubSubServer } from "../mod.ts";
+import { type PubSubServer, startPubSubServer } from "../mod.ts";
 import { serverCases, startFixture, subscribed, take, until } from "./helpers.ts";
 
 for (const { name, make } of serverCases()) {
@@ -267,7 +267,11 @@ for (const { name, make } of serverCases()) {
 
   test(`server (${name}) closes when its signal aborts`, async () => {
     const controller = new AbortController();
-    const server = await startPubSubServer({ port: 0, transport: make(), signal: controller.signal });
+    const server = await startPubSubServer({
+      port: 0,
+      transport: make(),
+      signal: controller.signal,
+    });
     controller.abort();
     await until(() => server.closing, "the server to start closing");
     await server.close();

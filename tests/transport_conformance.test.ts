@@ -10,7 +10,9 @@ import { transportCases } from "./helpers.ts";
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-async function pair(transport: Transport): Promise<{ listener: Listener; client: Conn; server: Conn }> {
+async function pair(
+  transport: Transport,
+): Promise<{ listener: Listener; client: Conn; server: Conn }> {
   const listener = await transport.listen({ hostname: "127.0.0.1", port: 0 });
   const accepted = listener[Symbol.asyncIterator]().next();
   const client = await transport.connect({ hostname: "127.0.0.1", port: listener.addr.port });

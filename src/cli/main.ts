@@ -175,7 +175,7 @@ async function subscribe(
   }
 }
 
-async function run(args: string[], io: CliIo): Promise<number> {
+function run(args: string[], io: CliIo): Promise<number> {
   const [command, ...rest] = args;
   switch (command) {
     case undefined:
@@ -184,28 +184,36 @@ async function run(args: string[], io: CliIo): Promise<number> {
     case "-h": {
       const topic = rest[0] as HelpTopic | undefined;
       io.out(HELP[topic !== undefined && topic in HELP ? topic : "main"]);
-      return 0;
+      return Promise.resolve(0);
     }
     case "--version":
     case "-V":
       io.out(VERSION);
-      return 0;
+      return Promise.resolve(0);
     case "serve": {
       const { values, positionals } = parse(rest, "serve", {});
       if (values.help) return help(io, "serve");
-      if (positionals.length > 0) throw new UsageError(`Unexpected argument "${positionals[0]}"`, "serve");
+      if (positionals.length > 0) {
+        throw new UsageError(`Unexpected argument "${positionals[0]}"`, "serve");
+      }
       return serve(values.host as string, parsePort(values.port as string, "serve", true), io);
     }
     case "run-pubsub-server": {
       const { values, positionals } = parse(rest, "run-pubsub-server", {});
       if (values.help) return help(io, "run-pubsub-server");
-      if (positionals.length !== 1) throw new UsageError("Expected exactly one argument: <port>", "run-pubsub-server");
+      if (positionals.length !== 1) {
+        throw new UsageError("Expected exactly one argument: <port>", "run-pubsub-server");
+      }
       return serve(values.host as string, parsePort(positionals[0], "run-pubsub-server", true), io);
     }
     case "pub": {
-      const { values, positionals } = parse(rest, "pub", { json: { type: "boolean", default: false } });
+      const { values, positionals } = parse(rest, "pub", {
+        json: { type: "boolean", default: false },
+      });
       if (values.help) return help(io, "pub");
-      if (positionals.length !== 2) throw new UsageError("Expected two arguments: <topic> <message>", "pub");
+      if (positionals.length !== 2) {
+        throw new UsageError("Expected two arguments: <topic> <message>", "pub");
+      }
       const port = parsePort(values.port as string, "pub", false);
       const message = parseMessage(positionals[1], values.json as boolean);
       return publish(values.host as string, port, positionals[0], message);
@@ -216,7 +224,12 @@ async function run(args: string[], io: CliIo): Promise<number> {
       if (positionals.length === 0) throw new UsageError("Expected at least one <topic>", "sub");
       const count = values.count === undefined ? Infinity : Number(values.count);
       if (!Number.isInteger(count) || count < 1) {
-        if (count !== Infinity) throw new UsageError(`Invalid --count "${values.count}": expected a positive integer`, "sub");
+        if (count !== Infinity) {
+          throw new UsageError(
+            `Invalid --count "${values.count}": expected a positive integer`,
+            "sub",
+          );
+        }
       }
       const port = parsePort(values.port as string, "sub", false);
       return subscribe(values.host as string, port, positionals, count, io);
@@ -238,9 +251,9 @@ async function run(args: string[], io: CliIo): Promise<number> {
   }
 }
 
-function help(io: CliIo, topic: HelpTopic): number {
+function help(io: CliIo, topic: HelpTopic): Promise<number> {
   io.out(HELP[topic]);
-  return 0;
+  return Promise.resolve(0);
 }
 
 /**
@@ -260,7 +273,9 @@ export async function main(args: string[], io: CliIo = consoleIo): Promise<numbe
   } catch (error) {
     if (error instanceof UsageError) {
       io.err(`error: ${error.message}`);
-      io.err(`Run "kn-sock-pubsub ${error.topic === "main" ? "" : error.topic + " "}--help" for usage`);
+      io.err(
+        `Run "kn-sock-pubsub ${error.topic === "main" ? "" : error.topic + " "}--help" for usage`,
+      );
       return 2;
     }
     if (error instanceof PubSubError || error instanceof RangeError || error instanceof TypeError) {

@@ -51,6 +51,8 @@ export class LineDecoder {
   #partBytes = 0;
 
   /**
+   * Creates a decoder.
+   *
    * @param maxLineBytes The longest line accepted, in bytes.
    * @throws {RangeError} When `maxLineBytes` is not a positive integer.
    */

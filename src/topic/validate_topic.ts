@@ -23,7 +23,9 @@
  */
 export function topicProblem(topic: unknown, maxBytes: number): string | null {
   if (typeof topic !== "string") {
-    return topic === undefined ? "Topic is missing" : `Topic must be a string, got ${typeName(topic)}`;
+    return topic === undefined
+      ? "Topic is missing"
+      : `Topic must be a string, got ${typeName(topic)}`;
   }
   if (topic.length === 0) return "Topic must not be empty";
   // A UTF-16 code unit takes at most 3 UTF-8 bytes: count only when it matters.

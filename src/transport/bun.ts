@@ -102,13 +102,17 @@ class BunConn implements Conn {
 
   write(bytes: Uint8Array): Promise<void> {
     if (this.#isClosed || this.#writeClosed) {
-      return Promise.reject(new ConnectionClosedError("Connection is closed", { cause: this.#error }));
+      return Promise.reject(
+        new ConnectionClosedError("Connection is closed", { cause: this.#error }),
+      );
     }
     const written = this.#socket.write(bytes);
     if (written === bytes.byteLength) return RESOLVED;
     if (written < 0) {
       this.close();
-      return Promise.reject(new ConnectionClosedError("Connection is closed", { cause: this.#error }));
+      return Promise.reject(
+        new ConnectionClosedError("Connection is closed", { cause: this.#error }),
+      );
     }
     this.#pending = bytes.subarray(written);
     return new Promise((resolve, reject) => {

@@ -69,7 +69,9 @@ class NodeConn implements Conn {
   write(bytes: Uint8Array): Promise<void> {
     const socket = this.#socket;
     if (socket.destroyed || !socket.writable) {
-      return Promise.reject(new ConnectionClosedError("Connection is closed", { cause: this.#error }));
+      return Promise.reject(
+        new ConnectionClosedError("Connection is closed", { cause: this.#error }),
+      );
     }
     if (socket.write(bytes)) return RESOLVED;
     return new Promise((resolve, reject) => {

@@ -1,0 +1,119 @@
+/**
+ * Builds the npm distribution in `npm/` from the same sources JSR gets,
+ * doing what dnt would (dnt and JSR are out of reach from our machines):
+ *
+ * 1. `tsc -p tsconfig.build.json`: ESM JavaScript and `.d.ts` in `npm/esm/`,
+ *    relative `.ts` specifiers rewritten to `.js` in the JavaScript.
+ * 2. The same rewrite in the `.d.ts` files, which tsc leaves alone.
+ * 3. `npm/package.json` generated from `deno.json` (name, version, licence,
+ *    exports with `types` and `default`, `bin`, `engines`, `files`).
+ * 4. README, LICENSE and CHANGELOG copied.
+ * 5. With `--check`: `publint` and `attw --profile esm-only` on the result.
+ *
+ * Run: `deno run -A scripts/build_npm.ts [--check]`.
+ *
+ * @module
+ */
+
+// deno-lint-ignore-file no-console -- a script reports to its console
+
+import { execFileSync } from "node:child_process";
+import {
+  chmodSync,
+  copyFileSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { join } from "node:path";
+import process from "node:process";
+
+const OUT = "npm";
+const BIN = "node_modules/.bin";
+
+const DESCRIPTION =
+  "Topic-based publish/subscribe server and client for Deno, Bun and Node, wire-compatible with kn-sock";
+
+interface DenoConfig {
+  name: string;
+  version: string;
+  license: string;
+  exports: Record<string, string>;
+}
+
+function run(command: string, args: string[]): void {
+  execFileSync(command, args, { stdio: "inherit" });
+}
+
+function walk(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? walk(path) : [path];
+  });
+}
+
+/** `./x.ts` → `./x.js` in import and export specifiers of declaration files. */
+export function rewriteDeclarationSpecifiers(source: string): string {
+  return source.replace(
+    /((?:from|import)\s*\(?\s*["'])(\.{1,2}\/[^"']+)\.ts(["'])/g,
+    "$1$2.js$3",
+  );
+}
+
+/** The JavaScript and declaration paths of a source entry point. */
+function built(entry: string): { types: string; default: string } {
+  const base = "./esm/" + entry.replace(/^\.\//, "").replace(/\.ts$/, "");
+  return { types: `${base}.d.ts`, default: `${base}.js` };
+}
+
+/** `npm/package.json`, from `deno.json`. */
+export function packageJson(config: DenoConfig): Record<string, unknown> {
+  const exports: Record<string, { types: string; default: string }> = {};
+  for (const [subpath, entry] of Object.entries(config.exports)) exports[subpath] = built(entry);
+  return {
+    name: config.name,
+    version: config.version,
+    description: DESCRIPTION,
+    license: config.license,
+    type: "module",
+    exports,
+    bin: { "kn-sock-pubsub": exports["./cli"].default },
+    files: ["esm/", "README.md", "LICENSE", "CHANGELOG.md"],
+    engines: { node: ">=20" },
+    sideEffects: [exports["./cli"].default],
+    keywords: ["pubsub", "publish-subscribe", "kn-sock", "tcp", "deno", "bun", "node"],
+  };
+}
+
+function build(): void {
+  const config = JSON.parse(readFileSync("deno.json", "utf8")) as DenoConfig;
+  rmSync(OUT, { recursive: true, force: true });
+  run(`${BIN}/tsc`, ["-p", "tsconfig.build.json"]);
+  let rewritten = 0;
+  for (const file of walk(join(OUT, "esm"))) {
+    if (!file.endsWith(".d.ts")) continue;
+    const source = readFileSync(file, "utf8");
+    const fixed = rewriteDeclarationSpecifiers(source);
+    if (fixed !== source) {
+      writeFileSync(file, fixed);
+      rewritten++;
+    }
+  }
+  const pkg = packageJson(config);
+  writeFileSync(join(OUT, "package.json"), JSON.stringify(pkg, null, 2) + "\n");
+  for (const file of ["README.md", "LICENSE", "CHANGELOG.md"]) copyFileSync(file, join(OUT, file));
+  chmodSync(join(OUT, (pkg.bin as Record<string, string>)["kn-sock-pubsub"]), 0o755);
+  console.log(
+    `build_npm: ${config.name}@${config.version} in ${OUT}/ (${rewritten} .d.ts rewritten)`,
+  );
+}
+
+if (import.meta.main) {
+  build();
+  if (process.argv.includes("--check")) {
+    run(`${BIN}/publint`, [OUT]);
+    run(`${BIN}/attw`, ["--pack", OUT, "--profile", "esm-only"]);
+  }
+}
