@@ -109,3 +109,19 @@ export class PushQueue<T> implements AsyncIterable<T> {
     };
   }
 }
+
+function byteLength(chunk: Uint8Array): number {
+  return chunk.byteLength;
+}
+
+/**
+ * A byte-counted queue of socket chunks that pauses `socket` past 64 KiB
+ * unread and resumes it once the reader catches up.
+ */
+export function chunkQueue(socket: { pause(): unknown; resume(): unknown }): PushQueue<Uint8Array> {
+  return new PushQueue<Uint8Array>({
+    size: byteLength,
+    pause: () => void socket.pause(),
+    resume: () => void socket.resume(),
+  });
+}

@@ -18,14 +18,10 @@
 import { ConnectionClosedError } from "../errors.ts";
 import { deferred, RESOLVED } from "../_deferred.ts";
 import { connectFailed, connectionRefused } from "./_connect_errors.ts";
-import { PushQueue } from "./_push_queue.ts";
+import { chunkQueue, PushQueue } from "./_push_queue.ts";
 import type { Addr, Conn, ConnectOptions, Listener, ListenOptions, Transport } from "./types.ts";
 
 type BunSocket = Bun.Socket<BunConn | undefined>;
-
-function chunkSize(chunk: Uint8Array): number {
-  return chunk.byteLength;
-}
 
 class BunConn implements Conn {
   readonly localAddr: Addr;
@@ -45,11 +41,7 @@ class BunConn implements Conn {
     socket.setNoDelay(true);
     this.localAddr = { hostname: socket.localAddress, port: socket.localPort };
     this.remoteAddr = { hostname: socket.remoteAddress, port: socket.remotePort };
-    this.#chunks = new PushQueue<Uint8Array>({
-      size: chunkSize,
-      pause: () => socket.pause(),
-      resume: () => socket.resume(),
-    });
+    this.#chunks = chunkQueue(socket);
     const closed = deferred<void>();
     this.closed = closed.promise;
     this.#resolveClosed = closed.resolve;

@@ -19,12 +19,8 @@ import * as net from "node:net";
 import { ConnectionClosedError } from "../errors.ts";
 import { connectFailed, connectionRefused } from "./_connect_errors.ts";
 import { deferred, RESOLVED } from "../_deferred.ts";
-import { PushQueue } from "./_push_queue.ts";
+import { chunkQueue, PushQueue } from "./_push_queue.ts";
 import type { Addr, Conn, ConnectOptions, Listener, ListenOptions, Transport } from "./types.ts";
-
-function chunkSize(chunk: Uint8Array): number {
-  return chunk.byteLength;
-}
 
 class NodeConn implements Conn {
   readonly localAddr: Addr;
@@ -40,11 +36,7 @@ class NodeConn implements Conn {
     socket.setNoDelay(true);
     this.localAddr = { hostname: socket.localAddress ?? "", port: socket.localPort ?? 0 };
     this.remoteAddr = { hostname: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 };
-    this.#chunks = new PushQueue<Uint8Array>({
-      size: chunkSize,
-      pause: () => socket.pause(),
-      resume: () => socket.resume(),
-    });
+    this.#chunks = chunkQueue(socket);
     const closed = deferred<void>();
     this.closed = closed.promise;
     socket.on("data", (chunk: Uint8Array) => this.#chunks.push(chunk));
