@@ -155,7 +155,7 @@ for (const { name, make } of serverCases()) {
     const raw = await f.raw();
     await raw.sendJson({ action: "subscribe", topic: "odd" });
     await raw.send('{"action":"publish","topic":"odd","message":1e400}\n');
-    assert.deepEqual(await raw.json(), { topic: "odd", message: null }); // Infinity encodes as null
+    assert.equal(await raw.line(), '{"topic":"odd","message":1e400}'); // the bytes, unchanged
     await raw.send('{"action":"publish","topic":"odd","message":"a\\u0000b\\ud800c"}\n');
     const line = await raw.line();
     assert.equal(line, '{"topic":"odd","message":"a\\u0000b\\ud800c"}');

@@ -26,17 +26,19 @@ kn-sock's command forms:
 
 Run "kn-sock-pubsub <command> --help" for a command's options.
   --version       Print the version`,
-  serve: `Usage: kn-sock-pubsub serve [--host 127.0.0.1] [--port 8080]
+  serve: `Usage: kn-sock-pubsub serve [--host 127.0.0.1] [--port 8080] [--quiet]
 
 Runs a server until SIGINT or SIGTERM, then shuts down cleanly. Prints
 "kn-sock pubsub server listening on HOST:PORT" on standard output and logs
 connections on standard error. --port 0 picks a free port.
 
+  -q, --quiet     Log only warnings and errors
 ${CONNECTION}`,
   "run-pubsub-server": `Usage: kn-sock-pubsub run-pubsub-server <port> [--host 127.0.0.1]
 
 kn-sock's form of "serve".
 
+  -q, --quiet     Log only warnings and errors
 ${CONNECTION}`,
   pub: `Usage: kn-sock-pubsub pub <topic> <message> [--json] [--host H] [--port P]
 

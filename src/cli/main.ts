@@ -47,6 +47,8 @@ const CONNECTION_OPTIONS = {
   help: { type: "boolean", short: "h", default: false },
 } as const;
 
+const QUIET = { quiet: { type: "boolean", short: "q", default: false } } as const;
+
 function parsePort(text: string, topic: HelpTopic, allowZero: boolean): number {
   const port = /^\d+$/.test(text) ? Number(text) : NaN;
   if (!Number.isInteger(port) || port < (allowZero ? 0 : 1) || port > 65535) {
@@ -76,12 +78,21 @@ function parse(
   }
 }
 
-function consoleLogger(io: CliIo): Logger {
+function ignore(): void {
+  // Debug lines (and info lines with --quiet) are not printed.
+}
+
+function consoleLogger(io: CliIo, quiet: boolean): Logger {
   const line = (level: string) => (message: string, fields?: Record<string, unknown>) => {
     const detail = fields === undefined ? "" : " " + JSON.stringify(fields, replaceErrors);
     io.err(`${new Date().toISOString()} ${level} ${message}${detail}`);
   };
-  return { debug: () => {}, info: line("INFO"), warn: line("WARN"), error: line("ERROR") };
+  return {
+    debug: ignore,
+    info: quiet ? ignore : line("INFO"),
+    warn: line("WARN"),
+    error: line("ERROR"),
+  };
 }
 
 function replaceErrors(_key: string, value: unknown): unknown {
@@ -105,17 +116,21 @@ function shutdownSignal(): { promise: Promise<string>; dispose(): void } {
   };
 }
 
-async function serve(host: string, port: number, io: CliIo): Promise<number> {
+async function serve(host: string, port: number, quiet: boolean, io: CliIo): Promise<number> {
   const signal = shutdownSignal();
   try {
-    const server = await startPubSubServer({ host, port, logger: consoleLogger(io) });
+    const server = await startPubSubServer({ host, port, logger: consoleLogger(io, quiet) });
     io.out(
       `kn-sock pubsub server listening on ${server.addr.hostname}:${server.addr.port} ` +
         `(${detectRuntime()}, transport ${server.transportName})`,
     );
     const name = await signal.promise;
     io.err(`Received ${name}, shutting down`);
+    const stats = server.stats();
     await server.close();
+    io.err(
+      `Server closed after ${stats.totalConnections} connections, ${stats.messagesIn} messages in, ${stats.messagesOut} out`,
+    );
     return 0;
   } finally {
     signal.dispose();
@@ -191,20 +206,22 @@ function run(args: string[], io: CliIo): Promise<number> {
       io.out(VERSION);
       return Promise.resolve(0);
     case "serve": {
-      const { values, positionals } = parse(rest, "serve", {});
+      const { values, positionals } = parse(rest, "serve", QUIET);
       if (values.help) return help(io, "serve");
       if (positionals.length > 0) {
         throw new UsageError(`Unexpected argument "${positionals[0]}"`, "serve");
       }
-      return serve(values.host as string, parsePort(values.port as string, "serve", true), io);
+      const port = parsePort(values.port as string, "serve", true);
+      return serve(values.host as string, port, values.quiet as boolean, io);
     }
     case "run-pubsub-server": {
-      const { values, positionals } = parse(rest, "run-pubsub-server", {});
+      const { values, positionals } = parse(rest, "run-pubsub-server", QUIET);
       if (values.help) return help(io, "run-pubsub-server");
       if (positionals.length !== 1) {
         throw new UsageError("Expected exactly one argument: <port>", "run-pubsub-server");
       }
-      return serve(values.host as string, parsePort(positionals[0], "run-pubsub-server", true), io);
+      const port = parsePort(positionals[0], "run-pubsub-server", true);
+      return serve(values.host as string, port, values.quiet as boolean, io);
     }
     case "pub": {
       const { values, positionals } = parse(rest, "pub", {

@@ -7,7 +7,7 @@
 import { ConnectionClosedError, ErrorCode, PubSubError, ServerError } from "../errors.ts";
 import { type ClientLimits, DEFAULT_CLIENT_LIMITS, resolveLimits } from "../limits.ts";
 import { type Logger, silentLogger } from "../logger.ts";
-import { decodeServerFrame, encodeClientFrame } from "../protocol/codec.ts";
+import { decodeServerFrame, toAsciiJson } from "../protocol/codec.ts";
 import type { ClientFrame, JsonValue, Message } from "../protocol/frames.ts";
 import { LineDecoder } from "../protocol/line_decoder.ts";
 import { topicProblem } from "../topic/validate_topic.ts";
@@ -306,13 +306,13 @@ export class PubSubClient implements AsyncIterable<Message> {
     if (this.#closing !== null || this.#queue.failed) {
       return Promise.reject(this.#closedError());
     }
-    const bytes = encodeClientFrame(frame);
-    if (!this.#queue.enqueue(bytes)) {
+    const text = toAsciiJson(JSON.stringify(frame)) + "\n";
+    if (!this.#queue.enqueueText(text)) {
       return Promise.reject(
         new PubSubError(
           ErrorCode.BufferFull,
           `Outbound buffer holds ${this.#queue.pendingBytes} bytes; ` +
-            `${bytes.byteLength} more would exceed ${this.#limits.maxOutboundBytes}`,
+            `${text.length} more would exceed ${this.#limits.maxOutboundBytes}`,
         ),
       );
     }

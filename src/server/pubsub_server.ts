@@ -8,7 +8,7 @@
 import { ErrorCode } from "../errors.ts";
 import { DEFAULT_SERVER_LIMITS, resolveLimits, type ServerLimits } from "../limits.ts";
 import { type Logger, silentLogger } from "../logger.ts";
-import { encodeDelivery } from "../protocol/codec.ts";
+import { DeliveryEncoder } from "../protocol/delivery_encoder.ts";
 import type { ClientFrame, JsonValue } from "../protocol/frames.ts";
 import { SubscriptionIndex } from "../topic/subscription_index.ts";
 import { topicProblem } from "../topic/validate_topic.ts";
@@ -93,6 +93,7 @@ export class PubSubServer {
   readonly #handler: PubSubHandler | undefined;
   readonly #index = new SubscriptionIndex<Session>();
   readonly #sessions = new Set<Session>();
+  readonly #deliveries = new DeliveryEncoder();
   readonly #counters: ServerCounters = createCounters();
   readonly #limits: ServerLimits;
   readonly #logger: Logger;
@@ -118,7 +119,7 @@ export class PubSubServer {
       limits: this.#limits,
       logger: this.#logger,
       counters: this.#counters,
-      dispatch: (session, frame) => this.#dispatch(session, frame),
+      dispatch: (session, frame, line) => this.#dispatch(session, frame, line),
       detach: (session) => this.#detach(session),
     };
     this.#accepting = this.#accept();
@@ -174,7 +175,7 @@ export class PubSubServer {
   publish(topic: string, message: JsonValue): number {
     const problem = topicProblem(topic, this.#limits.maxTopicBytes);
     if (problem !== null) throw new TypeError(problem);
-    return this.#publish(topic, message);
+    return this.#publish(topic, message, null);
   }
 
   /**
@@ -229,9 +230,11 @@ export class PubSubServer {
     this.#logger.info("Client disconnected", { id: session.id, ...session.remoteAddr });
   }
 
-  #dispatch(session: Session, frame: ClientFrame): void | Promise<void> {
+  #dispatch(session: Session, frame: ClientFrame, line: Uint8Array): void | Promise<void> {
     const handler = this.#handler;
-    if (handler === undefined) return this.#route(session, frame);
+    // Without a handler the delivery is built from the line's own bytes; a
+    // handler may have changed `data`, so then the frame is re-encoded.
+    if (handler === undefined) return this.#route(session, frame, line);
     let verdict: ReturnType<PubSubHandler>;
     try {
       verdict = handler(frame, session, this);
@@ -241,12 +244,12 @@ export class PubSubServer {
     if (isPromise<boolean | void>(verdict)) {
       return verdict.then(
         (result) => {
-          if (result !== false) this.#route(session, frame);
+          if (result !== false) this.#route(session, frame, null);
         },
         (error) => this.#handlerFailed(session, error),
       );
     }
-    if (verdict !== false) this.#route(session, frame);
+    if (verdict !== false) this.#route(session, frame, null);
   }
 
   #handlerFailed(session: Session, error: unknown): void {
@@ -255,12 +258,12 @@ export class PubSubServer {
     session.sendError(ErrorCode.HandlerError, "Handler failed; the frame was not routed");
   }
 
-  #route(session: Session, frame: ClientFrame): void {
+  #route(session: Session, frame: ClientFrame, line: Uint8Array | null): void {
     if (!session.open) return;
     switch (frame.action) {
       case "publish":
         try {
-          this.#publish(frame.topic, frame.message);
+          this.#publish(frame.topic, frame.message, line);
         } catch (error) {
           session.sendError(ErrorCode.InvalidFrame, `Message cannot be encoded: ${String(error)}`);
         }
@@ -274,11 +277,11 @@ export class PubSubServer {
     }
   }
 
-  #publish(topic: string, message: JsonValue): number {
+  #publish(topic: string, message: JsonValue, line: Uint8Array | null): number {
     this.#counters.messagesIn++;
     const subscribers = this.#index.match(topic);
     if (subscribers.size === 0) return 0;
-    const bytes = encodeDelivery(topic, message);
+    const bytes = this.#deliveries.encode(topic, message, line);
     let delivered = 0;
     for (const session of subscribers) {
       if (session.deliver(bytes)) delivered++;

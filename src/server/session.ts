@@ -41,8 +41,11 @@ export interface SessionHost {
   readonly limits: ServerLimits;
   readonly logger: Logger;
   readonly counters: ServerCounters;
-  /** Runs the handler and routing for one valid frame; a promise pauses reading. */
-  dispatch(session: Session, frame: ClientFrame): void | Promise<void>;
+  /**
+   * Runs the handler and routing for one valid frame; a promise pauses
+   * reading. `line` holds the frame's bytes until the call returns.
+   */
+  dispatch(session: Session, frame: ClientFrame, line: Uint8Array): void | Promise<void>;
   /** Forgets the session: its subscriptions and its place in the server. */
   detach(session: Session): void;
 }
@@ -209,6 +212,6 @@ export class Session implements ServerClient {
       return;
     }
     this.#host.counters.framesIn++;
-    return this.#host.dispatch(this, frame);
+    return this.#host.dispatch(this, frame, line);
   }
 }

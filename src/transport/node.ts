@@ -41,7 +41,6 @@ class NodeConn implements Conn {
     this.closed = closed.promise;
     socket.on("data", (chunk: Uint8Array) => this.#chunks.push(chunk));
     socket.on("end", () => this.#chunks.end());
-    socket.on("drain", () => this.#settleWrite());
     socket.on("error", (error: Error) => {
       this.#error = error;
     });
@@ -65,9 +64,18 @@ class NodeConn implements Conn {
         new ConnectionClosedError("Connection is closed", { cause: this.#error }),
       );
     }
-    if (socket.write(bytes)) return RESOLVED;
+    // Settled by write()'s callback, once libuv handed every byte to the
+    // kernel: only then may the caller reuse `bytes` (write() === true
+    // alone does not promise that). 'close' settles it if the callback never comes.
     return new Promise((resolve, reject) => {
-      this.#writeDone = (error) => error === undefined ? resolve() : reject(error);
+      this.#writeDone = (error) => error == null ? resolve() : reject(error);
+      socket.write(bytes, (error) => {
+        this.#settleWrite(
+          error == null
+            ? undefined
+            : new ConnectionClosedError("Connection is closed", { cause: error }),
+        );
+      });
     });
   }
 

@@ -1,33 +1,34 @@
 /**
  * A bounded, coalescing write queue over a {@linkcode Conn}: the one place
- * where bytes waiting to go out are counted.
+ * where bytes waiting to go out are held and counted.
  *
  * @module
  */
 
 import { ConnectionClosedError } from "../errors.ts";
 import { type Deferred, deferred, RESOLVED } from "../_deferred.ts";
+import { utf8Length } from "../_utf8.ts";
 import type { Conn } from "./types.ts";
+
+const EMPTY = new Uint8Array(0);
+/** The first buffer a queue allocates. */
+const MIN_BUFFER_BYTES = 512;
+/** A buffer up to this size is kept for reuse once its write completes. */
+const KEEP_BUFFER_BYTES = 64 * 1024;
+const encoder = new TextEncoder();
 
 function ignore(): void {
   // Marks a shared promise as handled: its rejection is reported to whoever
   // awaits it, and to the queue's owner through `onError`.
 }
 
-function concat(chunks: Uint8Array[], bytes: number): Uint8Array {
-  const out = new Uint8Array(bytes);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return out;
-}
-
 /**
- * Queues byte chunks for one connection, bounded in bytes. Chunks queued in
- * the same tick, or while a write is in flight, go out together in one
- * write. Enqueueing allocates no promise; `written()` does, once per batch.
+ * Queues bytes for one connection, bounded in bytes. Enqueued bytes are
+ * copied into a buffer the queue owns, so the queue holds exactly what it
+ * counts (a shared delivery is not pinned by a slow reader) and no object is
+ * allocated per enqueue. Bytes queued in the same tick, or while a write is
+ * in flight, go out together in one write; two buffers alternate, one being
+ * written while the other fills.
  *
  * @example
  * ```ts ignore
@@ -43,9 +44,10 @@ export class WriteQueue {
   onError: ((error: unknown) => void) | null = null;
   readonly #conn: Conn;
   readonly #maxBytes: number;
-  #chunks: Uint8Array[] = [];
-  #queuedBytes = 0;
-  #pendingBytes = 0;
+  #buffer: Uint8Array = EMPTY;
+  #length = 0;
+  #spare: Uint8Array | null = null;
+  #inFlight = 0;
   #writing = false;
   #scheduled = false;
   #error: unknown = null;
@@ -67,7 +69,7 @@ export class WriteQueue {
 
   /** Bytes queued or in flight. */
   get pendingBytes(): number {
-    return this.#pendingBytes;
+    return this.#length + this.#inFlight;
   }
 
   /** Whether a write failed; the queue then refuses everything. */
@@ -76,34 +78,42 @@ export class WriteQueue {
   }
 
   /**
-   * Queues `bytes` unless that would hold more than the limit (or the queue
-   * failed). With `force`, queues past the limit: for a final notice.
+   * Copies `bytes` into the queue unless that would hold more than the limit
+   * (or the queue failed). With `force`, queues past the limit: for a final
+   * notice.
    *
    * @returns Whether the bytes were queued.
    */
   enqueue(bytes: Uint8Array, force = false): boolean {
-    if (this.#error !== null) return false;
     const size = bytes.byteLength;
-    if (!force && this.#pendingBytes + size > this.#maxBytes) return false;
-    this.#chunks.push(bytes);
-    this.#queuedBytes += size;
-    this.#pendingBytes += size;
-    if (!this.#writing && !this.#scheduled) {
-      this.#scheduled = true;
-      queueMicrotask(this.#run);
-    }
+    if (!this.#admit(size, force)) return false;
+    this.#reserve(size);
+    this.#buffer.set(bytes, this.#length);
+    this.#length += size;
+    this.#schedule();
+    return true;
+  }
+
+  /** Like `enqueue()`, for text: encoded as UTF-8 straight into the queue. */
+  enqueueText(text: string, force = false): boolean {
+    // 3 bytes per UTF-16 unit is the most UTF-8 can take; count exactly only near the limit.
+    const worst = text.length * 3;
+    const fits = this.pendingBytes + worst <= this.#maxBytes;
+    if (!this.#admit(fits ? 0 : utf8Length(text), force)) return false;
+    this.#reserve(worst);
+    const { written } = encoder.encodeInto(text, this.#buffer.subarray(this.#length));
+    this.#length += written;
+    this.#schedule();
     return true;
   }
 
   /**
    * Drops what is queued but not yet in flight; whoever awaits `written()`
-   * for those bytes gets `reason`. Returns how many chunks were dropped.
+   * for those bytes gets `reason`. Returns how many bytes were dropped.
    */
   discardQueued(reason: unknown): number {
-    const dropped = this.#chunks.length;
-    this.#pendingBytes -= this.#queuedBytes;
-    this.#chunks = [];
-    this.#queuedBytes = 0;
+    const dropped = this.#length;
+    this.#length = 0;
     this.#queuedBatch?.reject(reason);
     this.#queuedBatch = null;
     return dropped;
@@ -115,32 +125,66 @@ export class WriteQueue {
    */
   written(): Promise<void> {
     if (this.#error !== null) return Promise.reject(this.#closedError());
-    if (this.#chunks.length > 0) return (this.#queuedBatch ??= handled()).promise;
+    if (this.#length > 0) return (this.#queuedBatch ??= handled()).promise;
     if (this.#writing) return (this.#inFlightBatch ??= handled()).promise;
     return RESOLVED;
+  }
+
+  #admit(size: number, force: boolean): boolean {
+    if (this.#error !== null) return false;
+    return force || this.pendingBytes + size <= this.#maxBytes;
+  }
+
+  #reserve(size: number): void {
+    const needed = this.#length + size;
+    if (needed <= this.#buffer.byteLength) return;
+    const capacity = Math.max(MIN_BUFFER_BYTES, this.#buffer.byteLength * 2, needed);
+    const spare = this.#spare;
+    if (this.#length === 0 && spare !== null && spare.byteLength >= needed) {
+      this.#buffer = spare;
+      this.#spare = null;
+      return;
+    }
+    const grown = new Uint8Array(capacity);
+    grown.set(this.#buffer.subarray(0, this.#length));
+    this.#buffer = grown;
+  }
+
+  #schedule(): void {
+    if (!this.#writing && !this.#scheduled) {
+      this.#scheduled = true;
+      queueMicrotask(this.#run);
+    }
   }
 
   async #flush(): Promise<void> {
     if (this.#writing) return;
     this.#writing = true;
     try {
-      while (this.#chunks.length > 0) {
-        const chunks = this.#chunks;
-        const size = this.#queuedBytes;
-        const batch = chunks.length === 1 ? chunks[0] : concat(chunks, size);
-        this.#chunks = [];
-        this.#queuedBytes = 0;
+      while (this.#length > 0) {
+        const out = this.#buffer;
+        const size = this.#length;
+        this.#buffer = this.#spare ?? EMPTY;
+        this.#spare = null;
+        this.#length = 0;
+        this.#inFlight = size;
         this.#inFlightBatch = this.#queuedBatch;
         this.#queuedBatch = null;
         try {
-          await this.#conn.write(batch);
+          await this.#conn.write(out.subarray(0, size));
         } finally {
-          this.#pendingBytes -= size;
+          this.#inFlight = 0;
         }
+        if (out.byteLength <= KEEP_BUFFER_BYTES && this.#spare === null) this.#spare = out;
         const done = this.#inFlightBatch;
         this.#inFlightBatch = null;
         done?.resolve();
       }
+      // Idle: keep one buffer of at most KEEP_BUFFER_BYTES.
+      if (this.#spare === null && this.#buffer.byteLength <= KEEP_BUFFER_BYTES) {
+        this.#spare = this.#buffer === EMPTY ? null : this.#buffer;
+      }
+      this.#buffer = EMPTY;
     } catch (error) {
       this.#fail(error);
     } finally {
@@ -159,6 +203,8 @@ export class WriteQueue {
     this.#error = error ?? new ConnectionClosedError();
     const closed = this.#closedError();
     this.discardQueued(closed);
+    this.#buffer = EMPTY;
+    this.#spare = null;
     this.#inFlightBatch?.reject(closed);
     this.#inFlightBatch = null;
     this.onError?.(error);

@@ -1,0 +1,182 @@
+/**
+ * The benchmark's load generator: raw `node:net` sockets that speak the
+ * kn-sock protocol with as little work as possible (subscribers count
+ * newlines; publishers write pre-encoded batches), so the load generator
+ * takes a small share of the two cores.
+ *
+ * @module
+ */
+
+import * as net from "node:net";
+
+const encoder = new TextEncoder();
+
+/** Resolves on the next `notify()`: how publishers wait for subscribers. */
+export class Progress {
+  #waiters: (() => void)[] = [];
+  notify(): void {
+    const waiters = this.#waiters;
+    if (waiters.length === 0) return;
+    this.#waiters = [];
+    for (const waiter of waiters) waiter();
+  }
+  next(): Promise<void> {
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+}
+
+/** Opens a socket with TCP_NODELAY. */
+export function connect(port: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: "127.0.0.1", port, noDelay: true });
+    socket.once("connect", () => {
+      socket.off("error", reject);
+      socket.on("error", () => {
+        // A closed connection shows up as a count that stops growing.
+      });
+      resolve(socket);
+    });
+    socket.once("error", reject);
+  });
+}
+
+/** Writes, waiting for 'drain' when the socket's buffer is full. */
+export function write(socket: net.Socket, bytes: Uint8Array): Promise<void> | void {
+  if (socket.write(bytes)) return;
+  return new Promise((resolve) => socket.once("drain", resolve));
+}
+
+/** One frame, encoded. */
+export function frame(value: unknown): Uint8Array {
+  return encoder.encode(JSON.stringify(value) + "\n");
+}
+
+/** A subscriber that counts deliveries (lines); optionally hands each line over. */
+export class Subscriber {
+  readonly socket: net.Socket;
+  count = 0;
+  closed = false;
+  /** While set, chunks are also searched for this text; `seen` tells when it came. */
+  watch: string | null = null;
+  seen = false;
+  #tail = "";
+  #watchTail = "";
+
+  constructor(socket: net.Socket, progress: Progress, onLine?: (line: string) => void) {
+    this.socket = socket;
+    socket.on("close", () => {
+      this.closed = true;
+      progress.notify();
+    });
+    socket.on("data", (chunk: Uint8Array) => {
+      if (this.watch !== null && !this.seen) {
+        const text = this.#watchTail + new TextDecoder().decode(chunk);
+        this.seen = text.includes(this.watch);
+        this.#watchTail = text.slice(-this.watch.length);
+      }
+      if (onLine === undefined) {
+        let at = chunk.indexOf(10);
+        while (at !== -1) {
+          this.count++;
+          at = chunk.indexOf(10, at + 1);
+        }
+      } else {
+        const text = this.#tail + new TextDecoder().decode(chunk);
+        const lines = text.split("\n");
+        this.#tail = lines.pop()!;
+        for (const line of lines) {
+          this.count++;
+          onLine(line);
+        }
+      }
+      progress.notify();
+    });
+  }
+
+  static async open(
+    port: number,
+    topics: string[],
+    progress: Progress,
+    onLine?: (line: string) => void,
+  ): Promise<Subscriber> {
+    const socket = await connect(port);
+    const subscriber = new Subscriber(socket, progress, onLine);
+    for (const topic of topics) await write(socket, frame({ action: "subscribe", topic }));
+    return subscriber;
+  }
+}
+
+/**
+ * Publishes warm-up messages until every subscriber got one (so every
+ * subscription is active), then a fence, and waits until every subscriber
+ * got the fence: after it, no warm-up message is still on its way.
+ */
+export async function warmUp(
+  publisher: net.Socket,
+  topic: string,
+  subscribers: Subscriber[],
+  progress: Progress,
+): Promise<void> {
+  const bytes = frame({ action: "publish", topic, message: "warm-up" });
+  while (subscribers.some((s) => s.count === 0)) {
+    await write(publisher, bytes);
+    await Promise.race([progress.next(), new Promise((r) => setTimeout(r, 5))]);
+  }
+  const fence = `fence-${Math.random()}`;
+  for (const s of subscribers) {
+    s.watch = fence;
+    s.seen = false;
+  }
+  await write(publisher, frame({ action: "publish", topic, message: fence }));
+  while (subscribers.some((s) => !s.seen)) await progress.next();
+  for (const s of subscribers) s.watch = null;
+}
+
+/** What `publishPaced` needs to know about how deliveries are going. */
+export interface Pace {
+  /** Deliveries so far. */
+  delivered(): number;
+  /** Deliveries one publish makes. */
+  perMessage: number;
+  /** The most messages the publisher may be ahead of delivery. */
+  window: number;
+  /** Stop early (for example when the deadline passes). */
+  stop(): boolean;
+}
+
+/**
+ * Publishes `count` frames made by `make(i)`, in batches, respecting the
+ * socket's backpressure and staying at most `pace.window` messages ahead of
+ * the deliveries.
+ */
+export async function publishPaced(
+  publisher: net.Socket,
+  count: number,
+  make: (i: number) => string,
+  pace: Pace,
+  progress: Progress,
+  start = 0,
+): Promise<number> {
+  const batch = 128;
+  let sent = 0;
+  while (sent < count && !pace.stop()) {
+    const n = Math.min(batch, count - sent);
+    let text = "";
+    for (let i = 0; i < n; i++) text += make(start + sent + i);
+    await write(publisher, encoder.encode(text));
+    sent += n;
+    while (sent * pace.perMessage - pace.delivered() > pace.window * pace.perMessage && !pace.stop()) {
+      await Promise.race([progress.next(), new Promise((r) => setTimeout(r, 20))]);
+    }
+  }
+  return sent;
+}
+
+/** Waits until `done()` or until `deadline` (ms since epoch). */
+export async function waitFor(done: () => boolean, progress: Progress, deadline: number): Promise<boolean> {
+  while (!done()) {
+    if (Date.now() > deadline) return false;
+    await Promise.race([progress.next(), new Promise((r) => setTimeout(r, 20))]);
+  }
+  return true;
+}

@@ -1,0 +1,424 @@
+/**
+ * The benchmark: starts the server with the CLI on Deno, Bun and Node (the
+ * npm build), each scenario against a fresh server process, drives it from
+ * this process over loopback, and reads the server's CPU time and memory
+ * from `/proc/<pid>` (Linux). Bounded in time; stops by itself.
+ *
+ * Scenarios: fan-out 1/10/100 (one publisher, 128-byte messages), fan-in
+ * (10 publishers, 1 subscriber), many topics (1,000 topics and subscribers,
+ * random publishes), latency (2,000 msgs/s for 5 s), connections (2,000 idle
+ * subscribers), slow consumer (one stalled subscriber among 10).
+ *
+ * Run: `npm run bench` (`bun scripts/bench.ts`), with options
+ * `--runtimes deno,bun,node`, `--scenarios fanout1,latency,...`,
+ * `--quick` (smaller counts) and `--json FILE`. The Node server needs the
+ * npm build (`npm run build`).
+ *
+ * @module
+ */
+
+// deno-lint-ignore-file no-console -- a script reports to its console
+
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import process from "node:process";
+import { parseArgs } from "node:util";
+import {
+  connect,
+  frame,
+  Progress,
+  publishPaced,
+  Subscriber,
+  waitFor,
+  warmUp,
+  write,
+} from "./_bench_load.ts";
+
+type Runtime = "deno" | "bun" | "node";
+
+interface Result {
+  scenario: string;
+  runtime: Runtime;
+  deliveredPerSec?: number;
+  publishedPerSec?: number;
+  lost?: number;
+  cpuUsPerDelivery?: number;
+  p50Us?: number;
+  p99Us?: number;
+  maxUs?: number;
+  connectMs?: number;
+  rssKiBPerConn?: number;
+  peakRssMiB?: number;
+  note?: string;
+}
+
+const TICKS_PER_SECOND = 100; // getconf CLK_TCK on Linux
+const PAYLOAD = "x".repeat(128);
+
+// ---- the server process -------------------------------------------------------
+
+class Server {
+  readonly child: ChildProcess;
+  port = 0;
+
+  constructor(runtime: Runtime) {
+    const args = ["serve", "--port", "0", "--quiet"];
+    // BENCH_PROFILE=DIR writes a CPU profile of each server there (Node, Bun).
+    const dir = process.env.BENCH_PROFILE;
+    const profile = dir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${dir}`];
+    const [command, prefix] = runtime === "deno"
+      ? ["node_modules/.bin/deno", ["run", "--allow-net", "src/cli/bin.ts"]]
+      : runtime === "bun"
+      ? ["node_modules/.bin/bun", [...profile, ...(dir ? ["--cpu-prof-md"] : []), "src/cli/bin.ts"]]
+      : ["node", [...profile, "npm/esm/src/cli/bin.js"]];
+    this.child = spawn(command, [...prefix, ...args], {
+      stdio: ["ignore", "pipe", "inherit"],
+      env: { ...process.env, NO_COLOR: "1" },
+    });
+  }
+
+  async started(): Promise<void> {
+    const stdout = this.child.stdout!;
+    stdout.setEncoding("utf8");
+    let text = "";
+    await new Promise<void>((resolve, reject) => {
+      stdout.on("data", (chunk: string) => {
+        text += chunk;
+        const match = /listening on [^:]+:(\d+)/.exec(text);
+        if (match) {
+          this.port = Number(match[1]);
+          resolve();
+        }
+      });
+      this.child.once("exit", () => reject(new Error(`server exited: ${text}`)));
+    });
+  }
+
+  /** User plus system CPU time of the server process, in microseconds. */
+  cpuUs(): number {
+    const stat = readFileSync(`/proc/${this.child.pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * (1e6 / TICKS_PER_SECOND);
+  }
+
+  /** A field of /proc/<pid>/status in KiB (VmRSS, VmHWM). */
+  memKiB(field: "VmRSS" | "VmHWM"): number {
+    const status = readFileSync(`/proc/${this.child.pid}/status`, "utf8");
+    return Number(new RegExp(`^${field}:\\s+(\\d+)`, "m").exec(status)![1]);
+  }
+
+  async stop(): Promise<void> {
+    const exited = new Promise((resolve) => this.child.once("exit", resolve));
+    this.child.kill("SIGTERM");
+    await exited;
+  }
+}
+
+// ---- scenarios ----------------------------------------------------------------
+
+interface Options {
+  quick: boolean;
+}
+
+function publishFrame(topic: string): (i: number) => string {
+  const prefix = `{"action":"publish","topic":${JSON.stringify(topic)},"message":"`;
+  return () => prefix + PAYLOAD + '"}\n';
+}
+
+async function fanOut(server: Server, subscribers: number, options: Options): Promise<Partial<Result>> {
+  const messages = Math.round((options.quick ? 0.2 : 1) * (subscribers >= 100 ? 20_000 : subscribers >= 10 ? 100_000 : 300_000));
+  const progress = new Progress();
+  const subs = await Promise.all(
+    Array.from({ length: subscribers }, () => Subscriber.open(server.port, ["bench"], progress)),
+  );
+  const publisher = await connect(server.port);
+  await warmUp(publisher, "bench", subs, progress);
+  const base = subs.map((s) => s.count);
+  const delivered = (): number => subs.reduce((n, s, i) => n + s.count - base[i], 0);
+  const deadline = Date.now() + 60_000;
+  const cpu0 = server.cpuUs();
+  const t0 = performance.now();
+  const sent = await publishPaced(publisher, messages, publishFrame("bench"), {
+    delivered,
+    perMessage: subscribers,
+    window: Math.max(2000, 20_000 / subscribers),
+    stop: () => Date.now() > deadline,
+  }, progress);
+  await waitFor(() => delivered() >= sent * subscribers, progress, deadline);
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = server.cpuUs() - cpu0;
+  const got = delivered();
+  for (const s of subs) s.socket.destroy();
+  publisher.destroy();
+  return {
+    deliveredPerSec: got / seconds,
+    publishedPerSec: sent / seconds,
+    lost: sent * subscribers - got,
+    cpuUsPerDelivery: cpu / got,
+  };
+}
+
+async function fanIn(server: Server, options: Options): Promise<Partial<Result>> {
+  const publishers = 10;
+  const perPublisher = (options.quick ? 6_000 : 30_000);
+  const progress = new Progress();
+  const sub = await Subscriber.open(server.port, ["bench"], progress);
+  const pubs = await Promise.all(Array.from({ length: publishers }, () => connect(server.port)));
+  await warmUp(pubs[0], "bench", [sub], progress);
+  const base = sub.count;
+  const delivered = (): number => sub.count - base;
+  const deadline = Date.now() + 60_000;
+  const cpu0 = server.cpuUs();
+  const t0 = performance.now();
+  const sent = await Promise.all(pubs.map((p) =>
+    publishPaced(p, perPublisher, publishFrame("bench"), {
+      delivered,
+      perMessage: 1,
+      window: 20_000,
+      stop: () => Date.now() > deadline,
+    }, progress)
+  ));
+  const total = sent.reduce((a, b) => a + b, 0);
+  await waitFor(() => delivered() >= total, progress, deadline);
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = server.cpuUs() - cpu0;
+  const got = delivered();
+  sub.socket.destroy();
+  for (const p of pubs) p.destroy();
+  return {
+    deliveredPerSec: got / seconds,
+    publishedPerSec: total / seconds,
+    lost: total - got,
+    cpuUsPerDelivery: cpu / got,
+  };
+}
+
+async function manyTopics(server: Server, options: Options): Promise<Partial<Result>> {
+  const topics = 1000;
+  const messages = options.quick ? 40_000 : 200_000;
+  const progress = new Progress();
+  const subs: Subscriber[] = [];
+  for (let i = 0; i < topics; i += 100) {
+    subs.push(...await Promise.all(
+      Array.from({ length: 100 }, (_, j) => Subscriber.open(server.port, [`t/${i + j}`], progress)),
+    ));
+  }
+  const publisher = await connect(server.port);
+  // Warm up every topic once, so every subscription is known to be active.
+  for (let i = 0; i < topics; i++) {
+    await write(publisher, frame({ action: "publish", topic: `t/${i}`, message: "warm-up" }));
+  }
+  await waitFor(() => subs.every((s) => s.count >= 1), progress, Date.now() + 30_000);
+  const base = subs.reduce((n, s) => n + s.count, 0);
+  const delivered = (): number => subs.reduce((n, s) => n + s.count, 0) - base;
+  const prefixes = Array.from({ length: topics }, (_, i) =>
+    `{"action":"publish","topic":"t/${i}","message":"${PAYLOAD}"}\n`);
+  let seed = 42;
+  const random = (): number => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % topics;
+  };
+  const deadline = Date.now() + 60_000;
+  const cpu0 = server.cpuUs();
+  const t0 = performance.now();
+  const sent = await publishPaced(publisher, messages, () => prefixes[random()], {
+    delivered,
+    perMessage: 1,
+    window: 20_000,
+    stop: () => Date.now() > deadline,
+  }, progress);
+  await waitFor(() => delivered() >= sent, progress, deadline);
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = server.cpuUs() - cpu0;
+  const got = delivered();
+  for (const s of subs) s.socket.destroy();
+  publisher.destroy();
+  return {
+    deliveredPerSec: got / seconds,
+    publishedPerSec: sent / seconds,
+    lost: sent - got,
+    cpuUsPerDelivery: cpu / got,
+  };
+}
+
+async function latency(server: Server, options: Options): Promise<Partial<Result>> {
+  const rate = 2000;
+  const seconds = options.quick ? 2 : 5;
+  const samples: number[] = [];
+  const progress = new Progress();
+  const sub = await Subscriber.open(server.port, ["latency"], progress, (line) => {
+    const message = JSON.parse(line).message;
+    if (typeof message === "string" && message.startsWith("t=")) {
+      samples.push(performance.now() - Number(message.slice(2, message.indexOf("|"))));
+    }
+  });
+  const publisher = await connect(server.port);
+  await warmUp(publisher, "latency", [sub], progress);
+  const total = rate * seconds;
+  const t0 = performance.now();
+  let sent = 0;
+  while (sent < total) {
+    const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * rate));
+    while (sent < due) {
+      const stamp = `t=${performance.now()}|`;
+      const message = stamp + "x".repeat(Math.max(0, 128 - stamp.length));
+      await write(publisher, frame({ action: "publish", topic: "latency", message }));
+      sent++;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  await waitFor(() => samples.length >= total, progress, Date.now() + 10_000);
+  sub.socket.destroy();
+  publisher.destroy();
+  samples.sort((a, b) => a - b);
+  const at = (q: number): number => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] * 1000;
+  return {
+    p50Us: at(0.5),
+    p99Us: at(0.99),
+    maxUs: samples[samples.length - 1] * 1000,
+    lost: total - samples.length,
+    publishedPerSec: rate,
+  };
+}
+
+async function connections(server: Server, options: Options): Promise<Partial<Result>> {
+  const count = options.quick ? 500 : 2000;
+  const progress = new Progress();
+  const rss0 = server.memKiB("VmRSS");
+  const t0 = performance.now();
+  const subs: Subscriber[] = [];
+  for (let i = 0; i < count; i += 100) {
+    subs.push(...await Promise.all(
+      Array.from({ length: Math.min(100, count - i) }, (_, j) =>
+        Subscriber.open(server.port, [`idle/${i + j}`], progress)),
+    ));
+  }
+  // One message per topic proves every subscription is in place.
+  const publisher = await connect(server.port);
+  for (let i = 0; i < count; i++) {
+    await write(publisher, frame({ action: "publish", topic: `idle/${i}`, message: "hello" }));
+  }
+  const ok = await waitFor(() => subs.every((s) => s.count >= 1), progress, Date.now() + 60_000);
+  const connectMs = performance.now() - t0;
+  publisher.destroy();
+  // Let the server settle, then read its resident memory.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const rss = server.memKiB("VmRSS");
+  for (const s of subs) s.socket.destroy();
+  return {
+    connectMs,
+    rssKiBPerConn: (rss - rss0) / count,
+    lost: ok ? 0 : subs.filter((s) => s.count === 0).length,
+    note: `${count} connections`,
+  };
+}
+
+async function slowConsumer(server: Server, options: Options): Promise<Partial<Result>> {
+  const healthyCount = 9;
+  const messages = options.quick ? 40_000 : 150_000;
+  const progress = new Progress();
+  const healthy = await Promise.all(
+    Array.from({ length: healthyCount }, () => Subscriber.open(server.port, ["bench"], progress)),
+  );
+  const stalled = await Subscriber.open(server.port, ["bench"], progress);
+  const publisher = await connect(server.port);
+  await warmUp(publisher, "bench", [...healthy, stalled], progress);
+  stalled.socket.pause(); // never reads again
+  const base = healthy.map((s) => s.count);
+  const delivered = (): number => healthy.reduce((n, s, i) => n + s.count - base[i], 0);
+  const deadline = Date.now() + 60_000;
+  const t0 = performance.now();
+  const sent = await publishPaced(publisher, messages, publishFrame("bench"), {
+    delivered,
+    perMessage: healthyCount,
+    window: 2000,
+    stop: () => Date.now() > deadline,
+  }, progress);
+  await waitFor(() => delivered() >= sent * healthyCount, progress, deadline);
+  const seconds = (performance.now() - t0) / 1000;
+  const got = delivered();
+  const peak = server.memKiB("VmHWM");
+  for (const s of healthy) s.socket.destroy();
+  stalled.socket.destroy();
+  publisher.destroy();
+  return {
+    deliveredPerSec: got / seconds,
+    publishedPerSec: sent / seconds,
+    lost: sent * healthyCount - got,
+    peakRssMiB: peak / 1024,
+    note: `stalled subscriber ${stalled.closed ? "disconnected" : "still connected"}`,
+  };
+}
+
+const SCENARIOS: Record<string, (server: Server, options: Options) => Promise<Partial<Result>>> = {
+  fanout1: (s, o) => fanOut(s, 1, o),
+  fanout10: (s, o) => fanOut(s, 10, o),
+  fanout100: (s, o) => fanOut(s, 100, o),
+  fanin: fanIn,
+  topics: manyTopics,
+  latency,
+  connections,
+  slow: slowConsumer,
+};
+
+// ---- report -------------------------------------------------------------------
+
+function fmt(value: number | undefined, digits = 0): string {
+  if (value === undefined || Number.isNaN(value)) return "-";
+  return value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+function table(results: Result[]): string {
+  const header = [
+    "scenario", "runtime", "delivered/s", "published/s", "lost", "server µs/deliv",
+    "p50 µs", "p99 µs", "max µs", "connect ms", "RSS KiB/conn", "peak RSS MiB", "note",
+  ];
+  const rows = results.map((r) => [
+    r.scenario, r.runtime, fmt(r.deliveredPerSec), fmt(r.publishedPerSec), fmt(r.lost),
+    fmt(r.cpuUsPerDelivery, 3), fmt(r.p50Us), fmt(r.p99Us), fmt(r.maxUs), fmt(r.connectMs),
+    fmt(r.rssKiBPerConn, 1), fmt(r.peakRssMiB, 1), r.note ?? "",
+  ]);
+  return [header, header.map(() => "---"), ...rows].map((row) => `| ${row.join(" | ")} |`).join("\n");
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    args: process.argv.slice(2),
+    options: {
+      runtimes: { type: "string", default: "deno,bun,node" },
+      scenarios: { type: "string", default: Object.keys(SCENARIOS).join(",") },
+      quick: { type: "boolean", default: false },
+      json: { type: "string" },
+    },
+  });
+  const runtimes = values.runtimes!.split(",") as Runtime[];
+  if (runtimes.includes("node") && !existsSync("npm/esm/src/cli/bin.js")) {
+    throw new Error("The Node server runs the npm build: run `npm run build` first");
+  }
+  const options: Options = { quick: values.quick! };
+  const results: Result[] = [];
+  for (const scenario of values.scenarios!.split(",")) {
+    const run = SCENARIOS[scenario];
+    if (run === undefined) throw new Error(`Unknown scenario "${scenario}"`);
+    for (const runtime of runtimes) {
+      const server = new Server(runtime);
+      try {
+        await server.started();
+        const result: Result = { scenario, runtime, ...await run(server, options) };
+        results.push(result);
+        console.error(`${scenario} on ${runtime}: ${JSON.stringify(result)}`);
+      } finally {
+        await server.stop();
+      }
+    }
+  }
+  const cpu = cpus();
+  console.log(`\nMachine: ${cpu.length} × ${cpu[0]?.model ?? "unknown CPU"}; load generator on ${
+    typeof (globalThis as Record<string, unknown>)["Bun"] !== "undefined" ? "Bun" : "another runtime"
+  } in a separate process; 128-byte messages; loopback.\n`);
+  console.log(table(results));
+  if (values.json) writeFileSync(values.json, JSON.stringify({ machine: cpu[0]?.model, results }, null, 2));
+}
+
+if (import.meta.main) await main();

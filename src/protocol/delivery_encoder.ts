@@ -1,0 +1,172 @@
+/**
+ * Encodes deliveries for the server's publish path without allocating per
+ * message: into one reusable buffer, and, for a publish line from a client,
+ * by copying the message's own bytes behind a cached `{"topic":T,"message":`
+ * prefix, so the message is neither re-serialised nor re-encoded.
+ *
+ * A publish line has already been validated by `JSON.parse` when it gets
+ * here; `findMessage` only finds where its top-level `"message"` value
+ * starts and ends.
+ *
+ * @module
+ */
+
+import { toAsciiJson } from "./codec.ts";
+import type { JsonValue } from "./frames.ts";
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COLON = 0x3a;
+const COMMA = 0x2c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const MESSAGE = new TextEncoder().encode('"message"');
+const SUFFIX = new TextEncoder().encode("}\n");
+const encoder = new TextEncoder();
+
+function isSpace(byte: number): boolean {
+  return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
+}
+
+function skipSpace(line: Uint8Array, at: number): number {
+  while (at < line.length && isSpace(line[at])) at++;
+  return at;
+}
+
+/** The index just past the string starting at `at` (a quote), or -1. */
+function skipString(line: Uint8Array, at: number): number {
+  for (let i = at + 1; i < line.length; i++) {
+    const byte = line[i];
+    if (byte === BACKSLASH) i++;
+    else if (byte === QUOTE) return i + 1;
+  }
+  return -1;
+}
+
+/** The index just past the JSON value starting at `at`, or -1. */
+function skipValue(line: Uint8Array, at: number): number {
+  const first = line[at];
+  if (first === QUOTE) return skipString(line, at);
+  if (first === OPEN_BRACE || first === OPEN_BRACKET) {
+    let depth = 0;
+    for (let i = at; i < line.length; i++) {
+      const byte = line[i];
+      if (byte === QUOTE) {
+        i = skipString(line, i) - 1;
+        if (i < 0) return -1;
+      } else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {
+        depth++;
+      } else if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) {
+        if (--depth === 0) return i + 1;
+      }
+    }
+    return -1;
+  }
+  let i = at;
+  while (
+    i < line.length && line[i] !== COMMA && line[i] !== CLOSE_BRACE && !isSpace(line[i])
+  ) i++;
+  return i;
+}
+
+function isMessageKey(line: Uint8Array, start: number, end: number): boolean {
+  if (end - start !== MESSAGE.length) return false;
+  for (let i = 0; i < MESSAGE.length; i++) if (line[start + i] !== MESSAGE[i]) return false;
+  return true;
+}
+
+/**
+ * Where the last top-level `"message"` value of a valid JSON object line
+ * starts and ends, or `null` when it has none, a key is written with escapes,
+ * or the value holds non-ASCII bytes (which the slow path escapes).
+ *
+ * @example
+ * ```ts ignore
+ * const line = new TextEncoder().encode('{"action":"publish","topic":"t","message":[1,2]}');
+ * findMessage(line); // [40, 45]
+ * ```
+ */
+export function findMessage(line: Uint8Array): [number, number] | null {
+  let at = skipSpace(line, 0);
+  if (line[at] !== OPEN_BRACE) return null;
+  let found: [number, number] | null = null;
+  at = skipSpace(line, at + 1);
+  while (at < line.length && line[at] === QUOTE) {
+    const keyEnd = skipString(line, at);
+    if (keyEnd < 0) return null;
+    for (let i = at; i < keyEnd; i++) if (line[i] === BACKSLASH) return null;
+    const isMessage = isMessageKey(line, at, keyEnd);
+    at = skipSpace(line, keyEnd);
+    if (line[at] !== COLON) return null;
+    const valueStart = skipSpace(line, at + 1);
+    const valueEnd = skipValue(line, valueStart);
+    if (valueEnd < 0) return null;
+    if (isMessage) {
+      for (let i = valueStart; i < valueEnd; i++) if (line[i] >= 0x80) return null;
+      found = [valueStart, valueEnd];
+    }
+    at = skipSpace(line, valueEnd);
+    if (line[at] === COMMA) at = skipSpace(line, at + 1);
+    else break;
+  }
+  return line[at] === CLOSE_BRACE ? found : null;
+}
+
+/** Topics whose encoded prefix is kept; the cache is emptied when full. */
+const PREFIX_CACHE_SIZE = 10_000;
+/** The reusable buffer grows up to this size; larger deliveries get their own. */
+const MAX_SCRATCH_BYTES = 64 * 1024;
+
+/**
+ * Encodes deliveries into a reusable buffer. The bytes it returns are valid
+ * until its next call: copy them (as `WriteQueue.enqueue()` does) before.
+ */
+export class DeliveryEncoder {
+  #scratch: Uint8Array = new Uint8Array(4096);
+  readonly #prefixes = new Map<string, Uint8Array>();
+
+  /**
+   * The delivery of `message` on `topic`. With the publish `line` it came
+   * in, the message bytes are copied from it when possible.
+   *
+   * @throws {TypeError} When JSON cannot encode `message` (a BigInt, a cycle).
+   * @throws {RangeError} When `message` is too deeply nested to encode.
+   */
+  encode(topic: string, message: JsonValue, line: Uint8Array | null): Uint8Array {
+    const span = line === null ? null : findMessage(line);
+    if (span !== null) {
+      const prefix = this.#prefix(topic);
+      const [start, end] = span;
+      const size = prefix.byteLength + (end - start) + SUFFIX.byteLength;
+      const out = this.#buffer(size);
+      out.set(prefix, 0);
+      out.set(line!.subarray(start, end), prefix.byteLength);
+      out.set(SUFFIX, prefix.byteLength + end - start);
+      return out.subarray(0, size);
+    }
+    const text = toAsciiJson(JSON.stringify({ topic, message })) + "\n";
+    const out = this.#buffer(text.length); // ASCII: one byte per unit
+    const { written } = encoder.encodeInto(text, out);
+    return out.subarray(0, written);
+  }
+
+  #buffer(size: number): Uint8Array {
+    if (size <= this.#scratch.byteLength) return this.#scratch;
+    if (size > MAX_SCRATCH_BYTES) return new Uint8Array(size);
+    const grown = Math.min(MAX_SCRATCH_BYTES, Math.max(size, this.#scratch.byteLength * 2));
+    this.#scratch = new Uint8Array(grown);
+    return this.#scratch;
+  }
+
+  #prefix(topic: string): Uint8Array {
+    let prefix = this.#prefixes.get(topic);
+    if (prefix === undefined) {
+      if (this.#prefixes.size >= PREFIX_CACHE_SIZE) this.#prefixes.clear();
+      prefix = encoder.encode(`{"topic":${toAsciiJson(JSON.stringify(topic))},"message":`);
+      this.#prefixes.set(topic, prefix);
+    }
+    return prefix;
+  }
+}
