@@ -48,6 +48,7 @@ export { createMemoryTransport } from "./src/transport/memory.ts";
 export { LineDecoder } from "./src/protocol/line_decoder.ts";
 export {
   decodeClientFrame,
+  decodeClientText,
   decodeServerFrame,
   encodeClientFrame,
   encodeDelivery,

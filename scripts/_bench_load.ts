@@ -165,7 +165,9 @@ export async function publishPaced(
     for (let i = 0; i < n; i++) text += make(start + sent + i);
     await write(publisher, encoder.encode(text));
     sent += n;
-    while (sent * pace.perMessage - pace.delivered() > pace.window * pace.perMessage && !pace.stop()) {
+    while (
+      sent * pace.perMessage - pace.delivered() > pace.window * pace.perMessage && !pace.stop()
+    ) {
       await Promise.race([progress.next(), new Promise((r) => setTimeout(r, 20))]);
     }
   }
@@ -173,7 +175,11 @@ export async function publishPaced(
 }
 
 /** Waits until `done()` or until `deadline` (ms since epoch). */
-export async function waitFor(done: () => boolean, progress: Progress, deadline: number): Promise<boolean> {
+export async function waitFor(
+  done: () => boolean,
+  progress: Progress,
+  deadline: number,
+): Promise<boolean> {
   while (!done()) {
     if (Date.now() > deadline) return false;
     await Promise.race([progress.next(), new Promise((r) => setTimeout(r, 20))]);

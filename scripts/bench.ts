@@ -50,6 +50,8 @@ interface Result {
   connectMs?: number;
   rssKiBPerConn?: number;
   peakRssMiB?: number;
+  /** The kernel's share of the server's CPU time over the whole run. */
+  systemShare?: number;
   note?: string;
 }
 
@@ -97,9 +99,16 @@ class Server {
 
   /** User plus system CPU time of the server process, in microseconds. */
   cpuUs(): number {
+    const [user, system] = this.cpuSplitUs();
+    return user + system;
+  }
+
+  /** User and system CPU time of the server process, in microseconds. */
+  cpuSplitUs(): [number, number] {
     const stat = readFileSync(`/proc/${this.child.pid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) * (1e6 / TICKS_PER_SECOND);
+    const us = 1e6 / TICKS_PER_SECOND;
+    return [Number(fields[11]) * us, Number(fields[12]) * us];
   }
 
   /** A field of /proc/<pid>/status in KiB (VmRSS, VmHWM). */
@@ -126,8 +135,15 @@ function publishFrame(topic: string): (i: number) => string {
   return () => prefix + PAYLOAD + '"}\n';
 }
 
-async function fanOut(server: Server, subscribers: number, options: Options): Promise<Partial<Result>> {
-  const messages = Math.round((options.quick ? 0.2 : 1) * (subscribers >= 100 ? 20_000 : subscribers >= 10 ? 100_000 : 300_000));
+async function fanOut(
+  server: Server,
+  subscribers: number,
+  options: Options,
+): Promise<Partial<Result>> {
+  const messages = Math.round(
+    (options.quick ? 0.2 : 1) *
+      (subscribers >= 100 ? 20_000 : subscribers >= 10 ? 100_000 : 300_000),
+  );
   const progress = new Progress();
   const subs = await Promise.all(
     Array.from({ length: subscribers }, () => Subscriber.open(server.port, ["bench"], progress)),
@@ -161,7 +177,7 @@ async function fanOut(server: Server, subscribers: number, options: Options): Pr
 
 async function fanIn(server: Server, options: Options): Promise<Partial<Result>> {
   const publishers = 10;
-  const perPublisher = (options.quick ? 6_000 : 30_000);
+  const perPublisher = options.quick ? 6_000 : 30_000;
   const progress = new Progress();
   const sub = await Subscriber.open(server.port, ["bench"], progress);
   const pubs = await Promise.all(Array.from({ length: publishers }, () => connect(server.port)));
@@ -171,14 +187,16 @@ async function fanIn(server: Server, options: Options): Promise<Partial<Result>>
   const deadline = Date.now() + 60_000;
   const cpu0 = server.cpuUs();
   const t0 = performance.now();
-  const sent = await Promise.all(pubs.map((p) =>
-    publishPaced(p, perPublisher, publishFrame("bench"), {
-      delivered,
-      perMessage: 1,
-      window: 20_000,
-      stop: () => Date.now() > deadline,
-    }, progress)
-  ));
+  const sent = await Promise.all(
+    pubs.map((p) =>
+      publishPaced(p, perPublisher, publishFrame("bench"), {
+        delivered,
+        perMessage: 1,
+        window: 20_000,
+        stop: () => Date.now() > deadline,
+      }, progress)
+    ),
+  );
   const total = sent.reduce((a, b) => a + b, 0);
   await waitFor(() => delivered() >= total, progress, deadline);
   const seconds = (performance.now() - t0) / 1000;
@@ -200,9 +218,14 @@ async function manyTopics(server: Server, options: Options): Promise<Partial<Res
   const progress = new Progress();
   const subs: Subscriber[] = [];
   for (let i = 0; i < topics; i += 100) {
-    subs.push(...await Promise.all(
-      Array.from({ length: 100 }, (_, j) => Subscriber.open(server.port, [`t/${i + j}`], progress)),
-    ));
+    subs.push(
+      ...await Promise.all(
+        Array.from(
+          { length: 100 },
+          (_, j) => Subscriber.open(server.port, [`t/${i + j}`], progress),
+        ),
+      ),
+    );
   }
   const publisher = await connect(server.port);
   // Warm up every topic once, so every subscription is known to be active.
@@ -212,8 +235,10 @@ async function manyTopics(server: Server, options: Options): Promise<Partial<Res
   await waitFor(() => subs.every((s) => s.count >= 1), progress, Date.now() + 30_000);
   const base = subs.reduce((n, s) => n + s.count, 0);
   const delivered = (): number => subs.reduce((n, s) => n + s.count, 0) - base;
-  const prefixes = Array.from({ length: topics }, (_, i) =>
-    `{"action":"publish","topic":"t/${i}","message":"${PAYLOAD}"}\n`);
+  const prefixes = Array.from(
+    { length: topics },
+    (_, i) => `{"action":"publish","topic":"t/${i}","message":"${PAYLOAD}"}\n`,
+  );
   let seed = 42;
   const random = (): number => {
     seed = (seed * 1103515245 + 12345) & 0x7fffffff;
@@ -272,7 +297,8 @@ async function latency(server: Server, options: Options): Promise<Partial<Result
   sub.socket.destroy();
   publisher.destroy();
   samples.sort((a, b) => a - b);
-  const at = (q: number): number => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] * 1000;
+  const at = (q: number): number =>
+    samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] * 1000;
   return {
     p50Us: at(0.5),
     p99Us: at(0.99),
@@ -289,10 +315,14 @@ async function connections(server: Server, options: Options): Promise<Partial<Re
   const t0 = performance.now();
   const subs: Subscriber[] = [];
   for (let i = 0; i < count; i += 100) {
-    subs.push(...await Promise.all(
-      Array.from({ length: Math.min(100, count - i) }, (_, j) =>
-        Subscriber.open(server.port, [`idle/${i + j}`], progress)),
-    ));
+    subs.push(
+      ...await Promise.all(
+        Array.from(
+          { length: Math.min(100, count - i) },
+          (_, j) => Subscriber.open(server.port, [`idle/${i + j}`], progress),
+        ),
+      ),
+    );
   }
   // One message per topic proves every subscription is in place.
   const publisher = await connect(server.port);
@@ -366,20 +396,46 @@ const SCENARIOS: Record<string, (server: Server, options: Options) => Promise<Pa
 
 function fmt(value: number | undefined, digits = 0): string {
   if (value === undefined || Number.isNaN(value)) return "-";
-  return value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+  return value.toLocaleString("en-US", {
+    maximumFractionDigits: digits,
+    minimumFractionDigits: digits,
+  });
 }
 
 function table(results: Result[]): string {
   const header = [
-    "scenario", "runtime", "delivered/s", "published/s", "lost", "server µs/deliv",
-    "p50 µs", "p99 µs", "max µs", "connect ms", "RSS KiB/conn", "peak RSS MiB", "note",
+    "scenario",
+    "runtime",
+    "delivered/s",
+    "published/s",
+    "lost",
+    "server µs/deliv",
+    "p50 µs",
+    "p99 µs",
+    "max µs",
+    "connect ms",
+    "RSS KiB/conn",
+    "peak RSS MiB",
+    "note",
   ];
   const rows = results.map((r) => [
-    r.scenario, r.runtime, fmt(r.deliveredPerSec), fmt(r.publishedPerSec), fmt(r.lost),
-    fmt(r.cpuUsPerDelivery, 3), fmt(r.p50Us), fmt(r.p99Us), fmt(r.maxUs), fmt(r.connectMs),
-    fmt(r.rssKiBPerConn, 1), fmt(r.peakRssMiB, 1), r.note ?? "",
+    r.scenario,
+    r.runtime,
+    fmt(r.deliveredPerSec),
+    fmt(r.publishedPerSec),
+    fmt(r.lost),
+    fmt(r.cpuUsPerDelivery, 3),
+    fmt(r.p50Us),
+    fmt(r.p99Us),
+    fmt(r.maxUs),
+    fmt(r.connectMs),
+    fmt(r.rssKiBPerConn, 1),
+    fmt(r.peakRssMiB, 1),
+    r.note ?? "",
   ]);
-  return [header, header.map(() => "---"), ...rows].map((row) => `| ${row.join(" | ")} |`).join("\n");
+  return [header, header.map(() => "---"), ...rows].map((row) => `| ${row.join(" | ")} |`).join(
+    "\n",
+  );
 }
 
 async function main(): Promise<void> {
@@ -406,6 +462,8 @@ async function main(): Promise<void> {
       try {
         await server.started();
         const result: Result = { scenario, runtime, ...await run(server, options) };
+        const [user, system] = server.cpuSplitUs();
+        result.systemShare = system / (user + system);
         results.push(result);
         console.error(`${scenario} on ${runtime}: ${JSON.stringify(result)}`);
       } finally {
@@ -414,11 +472,17 @@ async function main(): Promise<void> {
     }
   }
   const cpu = cpus();
-  console.log(`\nMachine: ${cpu.length} × ${cpu[0]?.model ?? "unknown CPU"}; load generator on ${
-    typeof (globalThis as Record<string, unknown>)["Bun"] !== "undefined" ? "Bun" : "another runtime"
-  } in a separate process; 128-byte messages; loopback.\n`);
+  console.log(
+    `\nMachine: ${cpu.length} × ${cpu[0]?.model ?? "unknown CPU"}; load generator on ${
+      typeof (globalThis as Record<string, unknown>)["Bun"] !== "undefined"
+        ? "Bun"
+        : "another runtime"
+    } in a separate process; 128-byte messages; loopback.\n`,
+  );
   console.log(table(results));
-  if (values.json) writeFileSync(values.json, JSON.stringify({ machine: cpu[0]?.model, results }, null, 2));
+  if (values.json) {
+    writeFileSync(values.json, JSON.stringify({ machine: cpu[0]?.model, results }, null, 2));
+  }
 }
 
 if (import.meta.main) await main();

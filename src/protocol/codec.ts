@@ -43,17 +43,19 @@ export function encodeLine(value: unknown): Uint8Array {
 }
 
 /**
- * Parses one line into a JSON value.
+ * Decodes one line as UTF-8.
  *
- * @throws {FrameError} `invalid_utf8` or `invalid_json`.
+ * @throws {FrameError} `invalid_utf8`.
  */
-export function parseJsonLine(line: Uint8Array): unknown {
-  let text: string;
+export function decodeUtf8(line: Uint8Array): string {
   try {
-    text = utf8.decode(line);
+    return utf8.decode(line);
   } catch (error) {
     throw new FrameError(ErrorCode.InvalidUtf8, "Line is not valid UTF-8", { cause: error });
   }
+}
+
+function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
@@ -90,7 +92,24 @@ function asObject(value: unknown): Record<string, unknown> {
  *   `invalid_frame`, `unknown_action` or `invalid_topic`.
  */
 export function decodeClientFrame(line: Uint8Array, maxTopicBytes = 1024): ClientFrame {
-  const frame = asObject(parseJsonLine(line));
+  return decodeClientText(decodeUtf8(line), maxTopicBytes);
+}
+
+/**
+ * {@linkcode decodeClientFrame} for a line already decoded from UTF-8.
+ *
+ * @example
+ * ```ts
+ * import { decodeClientText } from "@kn-sock/pubsub";
+ *
+ * console.log(decodeClientText('{"action": "publish", "topic": "t"}')); // message: null
+ * ```
+ *
+ * @throws {FrameError} With code `invalid_json`, `invalid_frame`,
+ *   `unknown_action` or `invalid_topic`.
+ */
+export function decodeClientText(text: string, maxTopicBytes = 1024): ClientFrame {
+  const frame = asObject(parseJson(text));
   const action = frame.action;
   if (action !== "publish" && action !== "subscribe" && action !== "unsubscribe") {
     throw new FrameError(
@@ -171,7 +190,7 @@ export function encodeErrorFrame(code: string, error: string): Uint8Array {
  *   has no string topic.
  */
 export function decodeServerFrame(line: Uint8Array): ServerFrame {
-  const frame = asObject(parseJsonLine(line));
+  const frame = asObject(parseJson(decodeUtf8(line)));
   const action = frame.action;
   if (action === undefined) {
     if (typeof frame.topic !== "string") {

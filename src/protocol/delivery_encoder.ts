@@ -37,10 +37,13 @@ function skipSpace(line: Uint8Array, at: number): number {
 
 /** The index just past the string starting at `at` (a quote), or -1. */
 function skipString(line: Uint8Array, at: number): number {
-  for (let i = at + 1; i < line.length; i++) {
-    const byte = line[i];
-    if (byte === BACKSLASH) i++;
-    else if (byte === QUOTE) return i + 1;
+  // Native indexOf finds each quote; an odd run of backslashes before it escapes it.
+  let quote = line.indexOf(QUOTE, at + 1);
+  while (quote !== -1) {
+    let slash = quote - 1;
+    while (line[slash] === BACKSLASH) slash--;
+    if ((quote - 1 - slash) % 2 === 0) return quote + 1;
+    quote = line.indexOf(QUOTE, quote + 1);
   }
   return -1;
 }
@@ -77,41 +80,51 @@ function isMessageKey(line: Uint8Array, start: number, end: number): boolean {
   return true;
 }
 
+/** Where a value starts and ends in a line. */
+export interface Span {
+  /** The first byte. */
+  start: number;
+  /** Just past the last byte. */
+  end: number;
+}
+
 /**
- * Where the last top-level `"message"` value of a valid JSON object line
- * starts and ends, or `null` when it has none, a key is written with escapes,
- * or the value holds non-ASCII bytes (which the slow path escapes).
+ * Finds the last top-level `"message"` value of a valid JSON object line and
+ * writes where it starts and ends into `span`. Returns `false` when the line
+ * has none or a key is written with escapes.
  *
  * @example
  * ```ts ignore
  * const line = new TextEncoder().encode('{"action":"publish","topic":"t","message":[1,2]}');
- * findMessage(line); // [40, 45]
+ * const span = { start: 0, end: 0 };
+ * findMessage(line, span); // true; span is { start: 42, end: 47 }
  * ```
  */
-export function findMessage(line: Uint8Array): [number, number] | null {
+export function findMessage(line: Uint8Array, span: Span): boolean {
   let at = skipSpace(line, 0);
-  if (line[at] !== OPEN_BRACE) return null;
-  let found: [number, number] | null = null;
+  if (line[at] !== OPEN_BRACE) return false;
+  let found = false;
   at = skipSpace(line, at + 1);
   while (at < line.length && line[at] === QUOTE) {
     const keyEnd = skipString(line, at);
-    if (keyEnd < 0) return null;
-    for (let i = at; i < keyEnd; i++) if (line[i] === BACKSLASH) return null;
+    if (keyEnd < 0) return false;
     const isMessage = isMessageKey(line, at, keyEnd);
+    if (!isMessage && line.lastIndexOf(BACKSLASH, keyEnd - 2) > at) return false;
     at = skipSpace(line, keyEnd);
-    if (line[at] !== COLON) return null;
+    if (line[at] !== COLON) return false;
     const valueStart = skipSpace(line, at + 1);
     const valueEnd = skipValue(line, valueStart);
-    if (valueEnd < 0) return null;
+    if (valueEnd < 0) return false;
     if (isMessage) {
-      for (let i = valueStart; i < valueEnd; i++) if (line[i] >= 0x80) return null;
-      found = [valueStart, valueEnd];
+      span.start = valueStart;
+      span.end = valueEnd;
+      found = true;
     }
     at = skipSpace(line, valueEnd);
     if (line[at] === COMMA) at = skipSpace(line, at + 1);
     else break;
   }
-  return line[at] === CLOSE_BRACE ? found : null;
+  return line[at] === CLOSE_BRACE && found;
 }
 
 /** Topics whose encoded prefix is kept; the cache is emptied when full. */
@@ -126,19 +139,21 @@ const MAX_SCRATCH_BYTES = 64 * 1024;
 export class DeliveryEncoder {
   #scratch: Uint8Array = new Uint8Array(4096);
   readonly #prefixes = new Map<string, Uint8Array>();
+  readonly #span: Span = { start: 0, end: 0 };
 
   /**
    * The delivery of `message` on `topic`. With the publish `line` it came
-   * in, the message bytes are copied from it when possible.
+   * in, and when that line is pure ASCII (so the copy needs no escaping),
+   * the message bytes are copied from it when possible.
    *
    * @throws {TypeError} When JSON cannot encode `message` (a BigInt, a cycle).
    * @throws {RangeError} When `message` is too deeply nested to encode.
    */
   encode(topic: string, message: JsonValue, line: Uint8Array | null): Uint8Array {
-    const span = line === null ? null : findMessage(line);
-    if (span !== null) {
+    const span = this.#span;
+    if (line !== null && findMessage(line, span)) {
       const prefix = this.#prefix(topic);
-      const [start, end] = span;
+      const { start, end } = span;
       const size = prefix.byteLength + (end - start) + SUFFIX.byteLength;
       const out = this.#buffer(size);
       out.set(prefix, 0);

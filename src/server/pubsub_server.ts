@@ -230,7 +230,11 @@ export class PubSubServer {
     this.#logger.info("Client disconnected", { id: session.id, ...session.remoteAddr });
   }
 
-  #dispatch(session: Session, frame: ClientFrame, line: Uint8Array): void | Promise<void> {
+  #dispatch(
+    session: Session,
+    frame: ClientFrame,
+    line: Uint8Array | null,
+  ): void | Promise<void> {
     const handler = this.#handler;
     // Without a handler the delivery is built from the line's own bytes; a
     // handler may have changed `data`, so then the frame is re-encoded.

@@ -8,7 +8,7 @@
 import { ErrorCode, FrameError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { ServerLimits } from "../limits.ts";
-import { decodeClientFrame, encodeErrorFrame, encodeLine } from "../protocol/codec.ts";
+import { decodeClientText, decodeUtf8, encodeErrorFrame, encodeLine } from "../protocol/codec.ts";
 import type { ClientFrame } from "../protocol/frames.ts";
 import { LineDecoder } from "../protocol/line_decoder.ts";
 import type { Addr, Conn } from "../transport/types.ts";
@@ -43,9 +43,10 @@ export interface SessionHost {
   readonly counters: ServerCounters;
   /**
    * Runs the handler and routing for one valid frame; a promise pauses
-   * reading. `line` holds the frame's bytes until the call returns.
+   * reading. `line` holds the frame's bytes, when they are pure ASCII, until
+   * the call returns; otherwise it is `null`.
    */
-  dispatch(session: Session, frame: ClientFrame, line: Uint8Array): void | Promise<void>;
+  dispatch(session: Session, frame: ClientFrame, line: Uint8Array | null): void | Promise<void>;
   /** Forgets the session: its subscriptions and its place in the server. */
   detach(session: Session): void;
 }
@@ -204,14 +205,18 @@ export class Session implements ServerClient {
     this.#host.counters.linesIn++;
     if (isBlank(line)) return;
     let frame: ClientFrame;
+    let ascii: boolean;
     try {
-      frame = decodeClientFrame(line, this.#host.limits.maxTopicBytes);
+      const text = decodeUtf8(line);
+      // One UTF-16 unit per byte: the line is pure ASCII.
+      ascii = text.length === line.byteLength;
+      frame = decodeClientText(text, this.#host.limits.maxTopicBytes);
     } catch (error) {
       if (!(error instanceof FrameError)) throw error;
       this.sendError(error.code, error.message);
       return;
     }
     this.#host.counters.framesIn++;
-    return this.#host.dispatch(this, frame, line);
+    return this.#host.dispatch(this, frame, ascii ? line : null);
   }
 }
