@@ -162,3 +162,31 @@ for (const { name, make } of serverCases()) {
     await f.close();
   });
 }
+
+test("bad input: a chunk mixing ASCII, non-ASCII and invalid lines is handled line by line", async () => {
+  const { createMemoryTransport } = await import("../mod.ts");
+  const f = await startFixture(createMemoryTransport());
+  const raw = await f.raw();
+  const encoder = new TextEncoder();
+  const parts = [
+    encoder.encode(
+      '{"action":"subscribe","topic":"mix"}\n{"action":"publish","topic":"mix","message":"ascii"}\n',
+    ),
+    new Uint8Array([0xc3, 0x28, 0x0a]), // invalid UTF-8
+    encoder.encode('{"action":"publish","topic":"mix","message":"ünï"}\n'),
+  ];
+  const chunk = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let at = 0;
+  for (const part of parts) {
+    chunk.set(part, at);
+    at += part.byteLength;
+  }
+  await raw.send(chunk);
+  assert.deepEqual(await raw.json(), { topic: "mix", message: "ascii" });
+  assert.equal((await raw.json()).code, "invalid_utf8");
+  assert.equal(
+    await raw.line(),
+    '{"topic":"mix","message":"\\u00fcn\\u00ef"}',
+  );
+  await f.close();
+});

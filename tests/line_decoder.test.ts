@@ -134,3 +134,17 @@ test("LineDecoder scans a megabyte of tiny lines in one chunk", () => {
   const input = bytes("ab\n".repeat(350_000));
   assert.equal(feed([input], 8).lines.length, 350_000);
 });
+
+test("LineDecoder reports where each line starts in the chunk, or -1 when joined", () => {
+  const decoder = new LineDecoder(100);
+  decoder.push(bytes("ab\ncd\nef"));
+  const offsets: number[] = [];
+  for (let line = decoder.next(); line !== null; line = decoder.next()) {
+    offsets.push(decoder.lineOffset);
+  }
+  decoder.push(bytes("g\nhi\n"));
+  for (let line = decoder.next(); line !== null; line = decoder.next()) {
+    offsets.push(decoder.lineOffset);
+  }
+  assert.deepEqual(offsets, [0, 3, -1, 2]);
+});

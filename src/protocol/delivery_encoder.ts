@@ -101,6 +101,47 @@ export interface Span {
  * ```
  */
 export function findMessage(line: Uint8Array, span: Span): boolean {
+  return findLastStringMessage(line, span) || scanForMessage(line, span);
+}
+
+function skipSpaceBack(line: Uint8Array, at: number): number {
+  while (at >= 0 && isSpace(line[at])) at--;
+  return at;
+}
+
+/**
+ * The common shape, kn-sock's own: a string message as the last member.
+ * Walks back from the closing brace with a few native searches instead of
+ * scanning the whole line. Inside a string every quote is escaped, so the
+ * nearest unescaped quote before the closing one opens it.
+ */
+function findLastStringMessage(line: Uint8Array, span: Span): boolean {
+  let at = skipSpaceBack(line, line.length - 1);
+  if (line[at] !== CLOSE_BRACE) return false;
+  const end = skipSpaceBack(line, at - 1) + 1;
+  if (line[end - 1] !== QUOTE || end < 2) return false;
+  let start = line.lastIndexOf(QUOTE, end - 2);
+  while (start > 0) {
+    let slash = start - 1;
+    while (line[slash] === BACKSLASH) slash--;
+    if ((start - 1 - slash) % 2 === 0) break;
+    start = line.lastIndexOf(QUOTE, start - 1);
+  }
+  if (start <= 0) return false;
+  at = skipSpaceBack(line, start - 1);
+  if (line[at] !== COLON) return false;
+  const keyEnd = skipSpaceBack(line, at - 1) + 1;
+  const keyStart = keyEnd - MESSAGE.length;
+  if (keyStart < 1 || !isMessageKey(line, keyStart, keyEnd)) return false;
+  const before = line[skipSpaceBack(line, keyStart - 1)];
+  if (before !== COMMA && before !== OPEN_BRACE) return false;
+  span.start = start;
+  span.end = end;
+  return true;
+}
+
+/** Walks the top-level members in order; the last `"message"` wins, as in `JSON.parse`. */
+function scanForMessage(line: Uint8Array, span: Span): boolean {
   let at = skipSpace(line, 0);
   if (line[at] !== OPEN_BRACE) return false;
   let found = false;

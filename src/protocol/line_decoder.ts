@@ -47,6 +47,7 @@ export class LineDecoder {
   readonly #maxLineBytes: number;
   #chunk: Uint8Array | null = null;
   #offset = 0;
+  #lineOffset = -1;
   #buffer: Uint8Array = EMPTY;
   #partBytes = 0;
 
@@ -61,6 +62,14 @@ export class LineDecoder {
       throw new RangeError(`maxLineBytes must be a positive integer, got ${maxLineBytes}`);
     }
     this.#maxLineBytes = maxLineBytes;
+  }
+
+  /**
+   * Where the line `next()` returned last starts in the chunk pushed last,
+   * or -1 when it was joined from bytes of earlier chunks.
+   */
+  get lineOffset(): number {
+    return this.#lineOffset;
   }
 
   /** Bytes of an unfinished line held between chunks. */
@@ -101,7 +110,11 @@ export class LineDecoder {
     if (this.#offset === chunk.byteLength) this.#chunk = null;
     if (this.#partBytes + newline - start > this.#maxLineBytes) this.#tooLong();
     let line = chunk.subarray(start, newline);
-    if (this.#partBytes > 0) line = this.#take(line);
+    this.#lineOffset = start;
+    if (this.#partBytes > 0) {
+      line = this.#take(line);
+      this.#lineOffset = -1;
+    }
     const end = line.byteLength;
     return end > 0 && line[end - 1] === CR ? line.subarray(0, end - 1) : line;
   }

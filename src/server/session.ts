@@ -8,7 +8,13 @@
 import { ErrorCode, FrameError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { ServerLimits } from "../limits.ts";
-import { decodeClientText, decodeUtf8, encodeErrorFrame, encodeLine } from "../protocol/codec.ts";
+import {
+  asciiText,
+  decodeClientText,
+  decodeUtf8,
+  encodeErrorFrame,
+  encodeLine,
+} from "../protocol/codec.ts";
 import type { ClientFrame } from "../protocol/frames.ts";
 import { LineDecoder } from "../protocol/line_decoder.ts";
 import type { Addr, Conn } from "../transport/types.ts";
@@ -180,9 +186,14 @@ export class Session implements ServerClient {
         // While closing, input is read and dropped so that the close is clean.
         if (this.#state !== OPEN) continue;
         decoder.push(chunk);
+        const chunkText = asciiText(chunk);
         try {
           for (let line = decoder.next(); line !== null; line = decoder.next()) {
-            const pending = this.#line(line);
+            const at = decoder.lineOffset;
+            const text = chunkText !== null && at >= 0
+              ? chunkText.slice(at, at + line.byteLength)
+              : null;
+            const pending = this.#line(line, text);
             if (pending !== undefined) await pending;
             if (this.#state !== OPEN) break;
           }
@@ -200,16 +211,23 @@ export class Session implements ServerClient {
     void this.close();
   }
 
-  /** Handles one line; returns a promise when reading must wait for it. */
-  #line(line: Uint8Array): void | Promise<void> {
+  /**
+   * Handles one line (`text` is it decoded, when known to be ASCII); returns
+   * a promise when reading must wait for it.
+   */
+  #line(line: Uint8Array, text: string | null): void | Promise<void> {
     this.#host.counters.linesIn++;
     if (isBlank(line)) return;
     let frame: ClientFrame;
     let ascii: boolean;
     try {
-      const text = decodeUtf8(line);
-      // One UTF-16 unit per byte: the line is pure ASCII.
-      ascii = text.length === line.byteLength;
+      if (text === null) {
+        text = decodeUtf8(line);
+        // One UTF-16 unit per byte: the line is pure ASCII.
+        ascii = text.length === line.byteLength;
+      } else {
+        ascii = true;
+      }
       frame = decodeClientText(text, this.#host.limits.maxTopicBytes);
     } catch (error) {
       if (!(error instanceof FrameError)) throw error;
