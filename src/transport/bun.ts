@@ -18,7 +18,7 @@
 import { ConnectionClosedError } from "../errors.ts";
 import { deferred, RESOLVED } from "../_deferred.ts";
 import { connectFailed, connectionRefused } from "./_connect_errors.ts";
-import { chunkQueue, PushQueue } from "./_push_queue.ts";
+import { chunkQueue, plainBytes, PushQueue } from "./_push_queue.ts";
 import type { Addr, Conn, ConnectOptions, Listener, ListenOptions, Transport } from "./types.ts";
 
 type BunSocket = Bun.Socket<BunConn | undefined>;
@@ -48,7 +48,7 @@ class BunConn implements Conn {
   }
 
   onData(chunk: Uint8Array): void {
-    this.#chunks.push(chunk);
+    this.#chunks.push(plainBytes(chunk));
   }
 
   onEnd(): void {

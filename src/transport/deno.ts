@@ -18,7 +18,8 @@ import { deferred, RESOLVED } from "../_deferred.ts";
 import { connectFailed, connectionRefused } from "./_connect_errors.ts";
 import type { Addr, Conn, ConnectOptions, Listener, ListenOptions, Transport } from "./types.ts";
 
-const READ_BUFFER_BYTES = 64 * 1024;
+const MIN_READ_BUFFER_BYTES = 1024;
+const MAX_READ_BUFFER_BYTES = 64 * 1024;
 
 function toAddr(addr: Deno.Addr): Addr {
   const net = addr as Deno.NetAddr;
@@ -76,7 +77,9 @@ class DenoConn implements Conn {
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-    const buffer = new Uint8Array(READ_BUFFER_BYTES);
+    // The read buffer starts small (an idle connection holds it while its
+    // read is pending) and doubles while reads fill it, up to 64 KiB.
+    let buffer = new Uint8Array(MIN_READ_BUFFER_BYTES);
     while (!this.#isClosed) {
       let n: number | null;
       try {
@@ -87,7 +90,13 @@ class DenoConn implements Conn {
         return;
       }
       if (n === null) return;
-      yield buffer.slice(0, n);
+      const chunk = buffer.slice(0, n);
+      if (n === buffer.byteLength && n < MAX_READ_BUFFER_BYTES) {
+        buffer = new Uint8Array(n * 2);
+      } else if (n < buffer.byteLength / 8 && buffer.byteLength > MIN_READ_BUFFER_BYTES) {
+        buffer = new Uint8Array(buffer.byteLength / 2);
+      }
+      yield chunk;
     }
   }
 }

@@ -19,7 +19,7 @@ import * as net from "node:net";
 import { ConnectionClosedError } from "../errors.ts";
 import { connectFailed, connectionRefused } from "./_connect_errors.ts";
 import { deferred, RESOLVED } from "../_deferred.ts";
-import { chunkQueue, PushQueue } from "./_push_queue.ts";
+import { chunkQueue, plainBytes, PushQueue } from "./_push_queue.ts";
 import type { Addr, Conn, ConnectOptions, Listener, ListenOptions, Transport } from "./types.ts";
 
 class NodeConn implements Conn {
@@ -39,7 +39,7 @@ class NodeConn implements Conn {
     this.#chunks = chunkQueue(socket);
     const closed = deferred<void>();
     this.closed = closed.promise;
-    socket.on("data", (chunk: Uint8Array) => this.#chunks.push(chunk));
+    socket.on("data", (chunk: Uint8Array) => this.#chunks.push(plainBytes(chunk)));
     socket.on("end", () => this.#chunks.end());
     socket.on("error", (error: Error) => {
       this.#error = error;

@@ -13,8 +13,10 @@ import type { Conn } from "./types.ts";
 const EMPTY = new Uint8Array(0);
 /** The first buffer a queue allocates. */
 const MIN_BUFFER_BYTES = 512;
-/** A buffer up to this size is kept for reuse once its write completes. */
-const KEEP_BUFFER_BYTES = 64 * 1024;
+/** While writes follow each other, a buffer up to this size is kept for reuse. */
+const KEEP_ACTIVE_BYTES = 1024 * 1024;
+/** Once the queue is idle, it keeps one buffer of at most this size. */
+const KEEP_IDLE_BYTES = 256 * 1024;
 const encoder = new TextEncoder();
 
 function ignore(): void {
@@ -175,15 +177,19 @@ export class WriteQueue {
         } finally {
           this.#inFlight = 0;
         }
-        if (out.byteLength <= KEEP_BUFFER_BYTES && this.#spare === null) this.#spare = out;
+        if (out.byteLength <= KEEP_ACTIVE_BYTES && this.#spare === null) this.#spare = out;
         const done = this.#inFlightBatch;
         this.#inFlightBatch = null;
         done?.resolve();
       }
-      // Idle: keep one buffer of at most KEEP_BUFFER_BYTES.
-      if (this.#spare === null && this.#buffer.byteLength <= KEEP_BUFFER_BYTES) {
-        this.#spare = this.#buffer === EMPTY ? null : this.#buffer;
-      }
+      // Idle: keep one buffer of at most KEEP_IDLE_BYTES.
+      const spare = this.#spare;
+      const keep = spare !== null && spare.byteLength <= KEEP_IDLE_BYTES
+        ? spare
+        : this.#buffer.byteLength > 0 && this.#buffer.byteLength <= KEEP_IDLE_BYTES
+        ? this.#buffer
+        : null;
+      this.#spare = keep;
       this.#buffer = EMPTY;
     } catch (error) {
       this.#fail(error);
