@@ -170,6 +170,18 @@ for (const { name, make } of serverCases()) {
   });
 }
 
+test("client publishes queued in the same tick share one promise", async () => {
+  const f = await startFixture(createMemoryTransport());
+  const client = await f.client();
+  await subscribed(client, "batch");
+  const promises = Array.from({ length: 1000 }, (_, i) => client.publish("batch", i));
+  assert.equal(new Set(promises).size, 1, "one promise for the whole batch");
+  await promises[0];
+  const got = await take(client, 1000);
+  assert.equal(got[999].message, 999);
+  await f.close();
+});
+
 test("client refuses a publish past maxOutboundBytes with buffer_full", async () => {
   const f = await startFixture(createMemoryTransport());
   const client = await PubSubClient.connect("memory", f.server.addr.port, {

@@ -129,7 +129,8 @@ async function serve(host: string, port: number, quiet: boolean, io: CliIo): Pro
     const stats = server.stats();
     await server.close();
     io.err(
-      `Server closed after ${stats.totalConnections} connections, ${stats.messagesIn} messages in, ${stats.messagesOut} out`,
+      `Server closed after ${stats.totalConnections} connections, ${stats.messagesIn} messages in, ` +
+        `${stats.messagesOut} out, ${stats.slowConsumers} slow consumers disconnected`,
     );
     return 0;
   } finally {

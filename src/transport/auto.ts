@@ -30,8 +30,8 @@ export function detectRuntime(): RuntimeName {
 }
 
 /**
- * The transport for the current runtime: `Deno.listen`/`Deno.connect` on
- * Deno, `Bun.listen`/`Bun.connect` on Bun, `node:net` elsewhere.
+ * The transport for the current runtime: Deno's own sockets on Deno, Bun's
+ * own on Bun, and `node:net` elsewhere.
  *
  * @example
  * ```ts

@@ -1,0 +1,317 @@
+/**
+ * The benchmark's scenarios. Each drives a fresh server over loopback from
+ * this process and returns its figures.
+ *
+ * @module
+ */
+
+import {
+  connect,
+  frame,
+  Progress,
+  publishPaced,
+  Subscriber,
+  waitFor,
+  warmUp,
+  write,
+} from "./_bench_load.ts";
+import type { Runtime, Server } from "./_bench_server.ts";
+
+/** One row of the report. */
+export interface Result {
+  scenario: string;
+  runtime: Runtime;
+  deliveredPerSec?: number;
+  publishedPerSec?: number;
+  lost?: number;
+  cpuUsPerDelivery?: number;
+  p50Us?: number;
+  p99Us?: number;
+  maxUs?: number;
+  connectMs?: number;
+  rssKiBPerConn?: number;
+  peakRssMiB?: number;
+  /** The kernel's share of the server's CPU time over the whole run. */
+  systemShare?: number;
+  note?: string;
+}
+
+const PAYLOAD = "x".repeat(128);
+
+/** Scenario options. */
+export interface Options {
+  quick: boolean;
+}
+
+function publishFrame(topic: string): (i: number) => string {
+  const prefix = `{"action":"publish","topic":${JSON.stringify(topic)},"message":"`;
+  return () => prefix + PAYLOAD + '"}\n';
+}
+
+async function fanOut(
+  server: Server,
+  subscribers: number,
+  options: Options,
+): Promise<Partial<Result>> {
+  const messages = Math.round(
+    (options.quick ? 0.2 : 1) *
+      (subscribers >= 100 ? 20_000 : subscribers >= 10 ? 100_000 : 300_000),
+  );
+  const progress = new Progress();
+  const subs = await Promise.all(
+    Array.from({ length: subscribers }, () => Subscriber.open(server.port, ["bench"], progress)),
+  );
+  const publisher = await connect(server.port);
+  await warmUp(publisher, "bench", subs, progress);
+  const base = subs.map((s) => s.count);
+  const delivered = (): number => subs.reduce((n, s, i) => n + s.count - base[i], 0);
+  const deadline = Date.now() + 60_000;
+  const cpu0 = server.cpuUs();
+  const t0 = performance.now();
+  const sent = await publishPaced(publisher, messages, publishFrame("bench"), {
+    delivered,
+    perMessage: subscribers,
+    window: Math.max(2000, 20_000 / subscribers),
+    stop: () => Date.now() > deadline,
+  }, progress);
+  await waitFor(() => delivered() >= sent * subscribers, progress, deadline);
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = server.cpuUs() - cpu0;
+  const got = delivered();
+  for (const s of subs) s.socket.destroy();
+  publisher.destroy();
+  return {
+    deliveredPerSec: got / seconds,
+    publishedPerSec: sent / seconds,
+    lost: sent * subscribers - got,
+    cpuUsPerDelivery: cpu / got,
+  };
+}
+
+async function fanIn(server: Server, options: Options): Promise<Partial<Result>> {
+  const publishers = 10;
+  const perPublisher = options.quick ? 6_000 : 30_000;
+  const progress = new Progress();
+  const sub = await Subscriber.open(server.port, ["bench"], progress);
+  const pubs = await Promise.all(Array.from({ length: publishers }, () => connect(server.port)));
+  await warmUp(pubs[0], "bench", [sub], progress);
+  const base = sub.count;
+  const delivered = (): number => sub.count - base;
+  const deadline = Date.now() + 60_000;
+  const cpu0 = server.cpuUs();
+  const t0 = performance.now();
+  const sent = await Promise.all(
+    pubs.map((p) =>
+      publishPaced(p, perPublisher, publishFrame("bench"), {
+        // Each publisher paces against its share of the deliveries.
+        delivered: () => delivered() / publishers,
+        perMessage: 1,
+        window: 2_000,
+        stop: () => Date.now() > deadline,
+      }, progress)
+    ),
+  );
+  const total = sent.reduce((a, b) => a + b, 0);
+  await waitFor(() => delivered() >= total, progress, deadline);
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = server.cpuUs() - cpu0;
+  const got = delivered();
+  sub.socket.destroy();
+  for (const p of pubs) p.destroy();
+  return {
+    deliveredPerSec: got / seconds,
+    publishedPerSec: total / seconds,
+    lost: total - got,
+    cpuUsPerDelivery: cpu / got,
+  };
+}
+
+async function manyTopics(server: Server, options: Options): Promise<Partial<Result>> {
+  const topics = 1000;
+  const messages = options.quick ? 40_000 : 200_000;
+  const progress = new Progress();
+  const subs: Subscriber[] = [];
+  for (let i = 0; i < topics; i += 100) {
+    subs.push(
+      ...await Promise.all(
+        Array.from(
+          { length: 100 },
+          (_, j) => Subscriber.open(server.port, [`t/${i + j}`], progress),
+        ),
+      ),
+    );
+  }
+  const publisher = await connect(server.port);
+  // Warm up every topic once, so every subscription is known to be active.
+  for (let i = 0; i < topics; i++) {
+    await write(publisher, frame({ action: "publish", topic: `t/${i}`, message: "warm-up" }));
+  }
+  await waitFor(() => subs.every((s) => s.count >= 1), progress, Date.now() + 30_000);
+  const base = subs.reduce((n, s) => n + s.count, 0);
+  const delivered = (): number => subs.reduce((n, s) => n + s.count, 0) - base;
+  const prefixes = Array.from(
+    { length: topics },
+    (_, i) => `{"action":"publish","topic":"t/${i}","message":"${PAYLOAD}"}\n`,
+  );
+  let seed = 42;
+  const random = (): number => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % topics;
+  };
+  const deadline = Date.now() + 60_000;
+  const cpu0 = server.cpuUs();
+  const t0 = performance.now();
+  const sent = await publishPaced(publisher, messages, () => prefixes[random()], {
+    delivered,
+    perMessage: 1,
+    window: 20_000,
+    stop: () => Date.now() > deadline,
+  }, progress);
+  await waitFor(() => delivered() >= sent, progress, deadline);
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = server.cpuUs() - cpu0;
+  const got = delivered();
+  for (const s of subs) s.socket.destroy();
+  publisher.destroy();
+  return {
+    deliveredPerSec: got / seconds,
+    publishedPerSec: sent / seconds,
+    lost: sent - got,
+    cpuUsPerDelivery: cpu / got,
+  };
+}
+
+async function latency(server: Server, options: Options): Promise<Partial<Result>> {
+  const rate = 2000;
+  const seconds = options.quick ? 2 : 5;
+  const samples: number[] = [];
+  const progress = new Progress();
+  const sub = await Subscriber.open(server.port, ["latency"], progress, (line) => {
+    const message = JSON.parse(line).message;
+    if (typeof message === "string" && message.startsWith("t=")) {
+      samples.push(performance.now() - Number(message.slice(2, message.indexOf("|"))));
+    }
+  });
+  const publisher = await connect(server.port);
+  await warmUp(publisher, "latency", [sub], progress);
+  const total = rate * seconds;
+  const t0 = performance.now();
+  let sent = 0;
+  while (sent < total) {
+    const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * rate));
+    while (sent < due) {
+      const stamp = `t=${performance.now()}|`;
+      const message = stamp + "x".repeat(Math.max(0, 128 - stamp.length));
+      await write(publisher, frame({ action: "publish", topic: "latency", message }));
+      sent++;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  await waitFor(() => samples.length >= total, progress, Date.now() + 10_000);
+  sub.socket.destroy();
+  publisher.destroy();
+  samples.sort((a, b) => a - b);
+  const at = (q: number): number =>
+    samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] * 1000;
+  return {
+    p50Us: at(0.5),
+    p99Us: at(0.99),
+    maxUs: samples[samples.length - 1] * 1000,
+    lost: total - samples.length,
+    publishedPerSec: rate,
+  };
+}
+
+async function connections(server: Server, options: Options): Promise<Partial<Result>> {
+  const count = options.quick ? 500 : 2000;
+  const progress = new Progress();
+  const rss0 = server.memKiB("VmRSS");
+  const t0 = performance.now();
+  const subs: Subscriber[] = [];
+  for (let i = 0; i < count; i += 100) {
+    subs.push(
+      ...await Promise.all(
+        Array.from(
+          { length: Math.min(100, count - i) },
+          (_, j) => Subscriber.open(server.port, [`idle/${i + j}`], progress),
+        ),
+      ),
+    );
+  }
+  // A message on each topic proves its subscription is in place; a publish
+  // that overtook its subscribe is sent again.
+  const publisher = await connect(server.port);
+  const deadline = Date.now() + 60_000;
+  let ok = false;
+  while (!ok && Date.now() < deadline) {
+    for (let i = 0; i < count; i++) {
+      if (subs[i].count > 0) continue;
+      await write(publisher, frame({ action: "publish", topic: `idle/${i}`, message: "hello" }));
+    }
+    ok = await waitFor(() => subs.every((s) => s.count >= 1), progress, Date.now() + 200);
+  }
+  const connectMs = performance.now() - t0;
+  publisher.destroy();
+  // Let the server settle, then read its resident memory.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const rss = server.memKiB("VmRSS");
+  for (const s of subs) s.socket.destroy();
+  return {
+    connectMs,
+    rssKiBPerConn: (rss - rss0) / count,
+    lost: ok ? 0 : subs.filter((s) => s.count === 0).length,
+    note: `${count} connections`,
+  };
+}
+
+async function slowConsumer(server: Server, options: Options): Promise<Partial<Result>> {
+  const healthyCount = 9;
+  const messages = options.quick ? 40_000 : 150_000;
+  const progress = new Progress();
+  const healthy = await Promise.all(
+    Array.from({ length: healthyCount }, () => Subscriber.open(server.port, ["bench"], progress)),
+  );
+  const stalled = await Subscriber.open(server.port, ["bench"], progress);
+  const publisher = await connect(server.port);
+  await warmUp(publisher, "bench", [...healthy, stalled], progress);
+  stalled.socket.pause(); // never reads again
+  const base = healthy.map((s) => s.count);
+  const delivered = (): number => healthy.reduce((n, s, i) => n + s.count - base[i], 0);
+  const deadline = Date.now() + 60_000;
+  const t0 = performance.now();
+  const sent = await publishPaced(publisher, messages, publishFrame("bench"), {
+    delivered,
+    perMessage: healthyCount,
+    window: 2000,
+    stop: () => Date.now() > deadline,
+  }, progress);
+  await waitFor(() => delivered() >= sent * healthyCount, progress, deadline);
+  const seconds = (performance.now() - t0) / 1000;
+  const got = delivered();
+  const peak = server.memKiB("VmHWM");
+  for (const s of healthy) s.socket.destroy();
+  stalled.socket.destroy();
+  publisher.destroy();
+  return {
+    deliveredPerSec: got / seconds,
+    publishedPerSec: sent / seconds,
+    lost: sent * healthyCount - got,
+    peakRssMiB: peak / 1024,
+    note: "the stalled subscriber's deliveries are not counted",
+  };
+}
+
+/** Every scenario, by the name `--scenarios` takes. */
+export const SCENARIOS: Record<
+  string,
+  (server: Server, options: Options) => Promise<Partial<Result>>
+> = {
+  fanout1: (s, o) => fanOut(s, 1, o),
+  fanout10: (s, o) => fanOut(s, 10, o),
+  fanout100: (s, o) => fanOut(s, 100, o),
+  fanin: fanIn,
+  topics: manyTopics,
+  latency,
+  connections,
+  slow: slowConsumer,
+};

@@ -1,0 +1,94 @@
+/**
+ * The benchmark's server process: the CLI's `serve` on Deno, Bun or Node
+ * (the npm build), with its CPU time and memory read from `/proc/<pid>`.
+ *
+ * @module
+ */
+
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import process from "node:process";
+
+/** A runtime the server can run on. */
+export type Runtime = "deno" | "bun" | "node";
+
+const TICKS_PER_SECOND = 100; // getconf CLK_TCK on Linux
+
+/** One server process. */
+export class Server {
+  readonly child: ChildProcess;
+  port = 0;
+
+  constructor(runtime: Runtime) {
+    const args = ["serve", "--port", "0", "--quiet"];
+    // BENCH_PROFILE=DIR writes a CPU profile of each server there (Node, Bun).
+    const dir = process.env.BENCH_PROFILE;
+    const profile = dir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${dir}`];
+    const [command, prefix] = runtime === "deno"
+      ? ["node_modules/.bin/deno", ["run", "--allow-net", "src/cli/bin.ts"]]
+      : runtime === "bun"
+      ? ["node_modules/.bin/bun", [...profile, ...(dir ? ["--cpu-prof-md"] : []), "src/cli/bin.ts"]]
+      : ["node", [...profile, "npm/esm/src/cli/bin.js"]];
+    this.child = spawn(command, [...prefix, ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, NO_COLOR: "1" },
+    });
+  }
+
+  async started(): Promise<void> {
+    this.child.stderr!.setEncoding("utf8");
+    this.child.stderr!.on("data", (text: string) => {
+      this.stderr += text;
+    });
+    const stdout = this.child.stdout!;
+    stdout.setEncoding("utf8");
+    let text = "";
+    await new Promise<void>((resolve, reject) => {
+      stdout.on("data", (chunk: string) => {
+        text += chunk;
+        const match = /listening on [^:]+:(\d+)/.exec(text);
+        if (match) {
+          this.port = Number(match[1]);
+          resolve();
+        }
+      });
+      this.child.once("exit", () => reject(new Error(`server exited: ${text}`)));
+    });
+  }
+
+  /** User plus system CPU time of the server process, in microseconds. */
+  cpuUs(): number {
+    const [user, system] = this.cpuSplitUs();
+    return user + system;
+  }
+
+  /** User and system CPU time of the server process, in microseconds. */
+  cpuSplitUs(): [number, number] {
+    const stat = readFileSync(`/proc/${this.child.pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const us = 1e6 / TICKS_PER_SECOND;
+    return [Number(fields[11]) * us, Number(fields[12]) * us];
+  }
+
+  /** A field of /proc/<pid>/status in KiB (VmRSS, VmHWM). */
+  memKiB(field: "VmRSS" | "VmHWM"): number {
+    const status = readFileSync(`/proc/${this.child.pid}/status`, "utf8");
+    return Number(new RegExp(`^${field}:\\s+(\\d+)`, "m").exec(status)![1]);
+  }
+
+  /** What the server printed on standard error (its shutdown summary). */
+  stderr = "";
+
+  async stop(): Promise<void> {
+    const exited = new Promise((resolve) => this.child.once("exit", resolve));
+    this.child.kill("SIGTERM");
+    await exited;
+    await new Promise((resolve) => setImmediate(resolve)); // the last stderr chunk
+  }
+
+  /** Slow consumers the server disconnected, from its shutdown summary. */
+  slowConsumers(): number | undefined {
+    const match = /(\d+) slow consumers disconnected/.exec(this.stderr);
+    return match ? Number(match[1]) : undefined;
+  }
+}
