@@ -121,7 +121,9 @@ async function main(): Promise<void> {
         const last = runs[runs.length - 1];
         const slow = server.slowConsumers();
         if (last !== undefined && slow) {
-          last.note = [last.note, `${slow} slow consumer(s) disconnected`].filter(Boolean).join("; ");
+          last.note = [last.note, `${slow} slow consumer(s) disconnected`].filter(Boolean).join(
+            "; ",
+          );
         }
       }
       results.push(median(runs));
