@@ -33,6 +33,8 @@ export const ErrorCode = {
   UnknownAction: "unknown_action",
   /** `topic` is missing, not a string, empty, or too long (error frame). */
   InvalidTopic: "invalid_topic",
+  /** The connection has as many subscriptions as it may have (error frame). */
+  TooManySubscriptions: "too_many_subscriptions",
   /** A line is longer than the limit; the connection is closed (error frame). */
   LineTooLong: "line_too_long",
   /** A subscriber fell behind past its outbound limit; it is disconnected (error frame). */

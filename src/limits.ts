@@ -20,6 +20,11 @@ export interface ServerLimits {
   /** The longest topic, in UTF-8 bytes (`invalid_topic` past it). Default 1024. */
   maxTopicBytes: number;
   /**
+   * Topics one connection may be subscribed to at once
+   * (`too_many_subscriptions` past it). Default 10000.
+   */
+  maxSubscriptionsPerConnection: number;
+  /**
    * Bytes waiting to be written to one connection (queued plus in flight).
    * A subscriber that falls further behind is a slow consumer: it is sent a
    * `slow_consumer` error frame when possible and disconnected. Default 8 MiB.
@@ -34,7 +39,12 @@ export interface ServerLimits {
 
 /** Limits of a {@linkcode PubSubClient}. */
 export interface ClientLimits {
-  /** The longest line the client accepts from the server, in bytes. Default 1 MiB. */
+  /**
+   * The longest line the client accepts from the server, in bytes. Default
+   * 4 MiB: the server writes non-ASCII text as `\uXXXX` escapes, so a
+   * delivery can be up to three times its publish line (at most the
+   * server's 1 MiB) plus the topic.
+   */
   maxLineBytes: number;
   /** The longest topic the client sends, in UTF-8 bytes (`RangeError` past it). Default 1024. */
   maxTopicBytes: number;
@@ -69,6 +79,7 @@ export interface ClientLimits {
 export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = Object.freeze({
   maxLineBytes: MiB,
   maxTopicBytes: 1024,
+  maxSubscriptionsPerConnection: 10_000,
   maxOutboundBytes: 8 * MiB,
   shutdownGraceMs: 2000,
 });
@@ -84,7 +95,7 @@ export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = Object.freeze({
  * ```
  */
 export const DEFAULT_CLIENT_LIMITS: Readonly<ClientLimits> = Object.freeze({
-  maxLineBytes: MiB,
+  maxLineBytes: 4 * MiB,
   maxTopicBytes: 1024,
   maxOutboundBytes: 8 * MiB,
   maxInboundBytes: 8 * MiB,

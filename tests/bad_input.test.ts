@@ -190,3 +190,43 @@ test("bad input: a chunk mixing ASCII, non-ASCII and invalid lines is handled li
   );
   await f.close();
 });
+
+test("bad input: a client that sends bad lines and never reads is a slow consumer", async () => {
+  const { createMemoryTransport } = await import("../mod.ts");
+  const limit = 64 * 1024;
+  const f = await startFixture(createMemoryTransport(), { limits: { maxOutboundBytes: limit } });
+  const raw = await f.raw(); // never reads
+  const garbage = new TextEncoder().encode("x\n".repeat(32 * 1024));
+  let maxPending = 0;
+  for (let i = 0; i < 64 && f.server.stats().slowConsumers === 0; i++) {
+    await raw.send(garbage).catch(() => {});
+    maxPending = Math.max(maxPending, f.server.stats().pendingBytes);
+  }
+  await until(() => f.server.stats().slowConsumers === 1, "the flooder to be cut off");
+  assert.ok(maxPending <= limit + 200, `pending ${maxPending}`);
+  await stillServes(f, "flood");
+  await f.close();
+});
+
+test("bad input: a publish with 60,000 keys before its message is handled", async () => {
+  const { createMemoryTransport } = await import("../mod.ts");
+  const f = await startFixture(createMemoryTransport());
+  const raw = await f.raw();
+  await raw.sendJson({ action: "subscribe", topic: "keys" });
+  const keys = Array.from({ length: 60_000 }, (_, i) => `"k${i}":0`).join(",");
+  await raw.send(`{"action":"publish",${keys},"message":[1],"topic":"keys"}\n`);
+  assert.deepEqual(await raw.json(), { topic: "keys", message: [1] });
+  await f.close();
+});
+
+test("bad input: a non-ASCII message near the line limit reaches a PubSubClient", async () => {
+  const { createMemoryTransport } = await import("../mod.ts");
+  const f = await startFixture(createMemoryTransport());
+  const sub = await f.client();
+  await subscribed(sub, "wide");
+  const raw = await f.raw();
+  const text = "é".repeat(500_000); // 1,000,000 bytes as UTF-8, 3,000,000 escaped
+  await raw.sendJson({ action: "publish", topic: "wide", message: text });
+  assert.equal((await sub.recv())?.message, text);
+  await f.close();
+});

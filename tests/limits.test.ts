@@ -4,6 +4,7 @@
  *
  * - server maxLineBytes: docs/PROTOCOL.md (64) and tests/bad_input.test.ts (1 MiB)
  * - server maxOutboundBytes: tests/server.test.ts, "does not let a stalled subscriber delay others"
+ * - server maxSubscriptionsPerConnection: tests/server.test.ts, "refuses subscriptions past"
  * - client maxTopicBytes: tests/client.test.ts, "refuses bad topics and messages"
  * - client maxOutboundBytes: tests/client.test.ts, "refuses a publish past maxOutboundBytes"
  * - client maxInboundBytes: tests/client.test.ts, "stops reading past maxInboundBytes"
@@ -27,11 +28,12 @@ test("limits: the defaults are the documented ones", () => {
   assert.deepEqual({ ...DEFAULT_SERVER_LIMITS }, {
     maxLineBytes: 1048576,
     maxTopicBytes: 1024,
+    maxSubscriptionsPerConnection: 10000,
     maxOutboundBytes: 8388608,
     shutdownGraceMs: 2000,
   });
   assert.deepEqual({ ...DEFAULT_CLIENT_LIMITS }, {
-    maxLineBytes: 1048576,
+    maxLineBytes: 4194304,
     maxTopicBytes: 1024,
     maxOutboundBytes: 8388608,
     maxInboundBytes: 8388608,

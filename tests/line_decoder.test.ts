@@ -75,6 +75,15 @@ test("LineDecoder accepts a line of exactly the limit", () => {
   assert.deepEqual(feed([bytes(line + "\n")], 16), { lines: [line], tooLong: false });
 });
 
+test("LineDecoder accepts a line of exactly the limit with a CRLF ending, split anywhere", () => {
+  const input = bytes("x".repeat(16) + "\r\n");
+  for (const chunks of splits(input)) {
+    assert.deepEqual(feed(chunks, 16), { lines: ["x".repeat(16)], tooLong: false });
+  }
+  assert.equal(feed([bytes("x".repeat(17) + "\n")], 16).tooLong, true);
+  assert.equal(feed([bytes("x".repeat(17) + "\r\n")], 16).tooLong, true);
+});
+
 test("LineDecoder rejects a terminated line one byte over the limit", () => {
   assert.equal(feed([bytes("x".repeat(17) + "\n")], 16).tooLong, true);
 });
@@ -84,14 +93,14 @@ test("LineDecoder rejects an unterminated line past the limit before buffering i
   decoder.push(bytes("x".repeat(10)));
   assert.equal(decoder.next(), null);
   assert.equal(decoder.bufferedBytes, 10);
-  decoder.push(bytes("x".repeat(7)));
+  decoder.push(bytes("x".repeat(8))); // 18: past the limit and its one byte of slack for a \r
   assert.throws(() => decoder.next(), (error: unknown) => {
     return error instanceof FrameError && error.code === "line_too_long";
   });
   assert.equal(decoder.bufferedBytes, 0);
 });
 
-test("LineDecoder rejects an over-limit line fed one byte at a time, holding at most the limit", () => {
+test("LineDecoder rejects an over-limit line fed one byte at a time, holding at most the limit and a \\r", () => {
   const decoder = new LineDecoder(64);
   let held = 0;
   assert.throws(() => {
@@ -101,7 +110,7 @@ test("LineDecoder rejects an over-limit line fed one byte at a time, holding at 
       held = Math.max(held, decoder.bufferedBytes);
     }
   }, FrameError);
-  assert.equal(held, 64);
+  assert.equal(held, 65); // the limit plus one byte that could be a \r
 });
 
 test("LineDecoder returns the lines before an over-limit line in the same chunk", () => {

@@ -308,6 +308,44 @@ for (const { name, make } of serverCases()) {
   });
 }
 
+test("server close() from inside a handler does not wait for that handler", async () => {
+  const { createMemoryTransport } = await import("../mod.ts");
+  let closing: Promise<void> | undefined;
+  const f = await startFixture(createMemoryTransport(), {
+    limits: { shutdownGraceMs: 50 },
+    async handler(data, _client, server) {
+      if (data.topic === "admin/shutdown") {
+        closing = server.close();
+        await closing; // waits for every session, including this one
+      }
+    },
+  });
+  const raw = await f.raw();
+  await raw.sendJson({ action: "publish", topic: "admin/shutdown", message: null });
+  await until(() => closing !== undefined, "the handler to run");
+  await closing;
+  await f.close();
+});
+
+test("server refuses subscriptions past maxSubscriptionsPerConnection", async () => {
+  const { createMemoryTransport } = await import("../mod.ts");
+  const f = await startFixture(createMemoryTransport(), {
+    limits: { maxSubscriptionsPerConnection: 2 },
+  });
+  const raw = await f.raw();
+  await raw.sendJson({ action: "subscribe", topic: "a" });
+  await raw.sendJson({ action: "subscribe", topic: "b" });
+  await raw.sendJson({ action: "subscribe", topic: "a" }); // already counted: fine
+  await raw.sendJson({ action: "subscribe", topic: "c" });
+  assert.deepEqual(await raw.json(), {
+    action: "error",
+    code: "too_many_subscriptions",
+    error: "Connection already has 2 subscriptions",
+  });
+  assert.equal(f.server.stats().subscriptions, 2);
+  await f.close();
+});
+
 test("startPubSubServer() refuses bad options with TypeError and RangeError", async () => {
   await assert.rejects(startPubSubServer({ port: 70000 }), RangeError);
   await assert.rejects(startPubSubServer({ port: -1 }), RangeError);

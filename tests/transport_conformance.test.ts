@@ -119,6 +119,20 @@ for (const { name, make } of transportCases()) {
     await listener.close();
   });
 
+  test(`${name} transport delivers what was written before close()`, async () => {
+    const transport = make();
+    const { listener, client, server } = await pair(transport);
+    const total = 2 * 1024 * 1024;
+    const reading = readAll(server);
+    for (let sent = 0; sent < total; sent += 64 * 1024) {
+      await client.write(new Uint8Array(64 * 1024));
+    }
+    client.close();
+    assert.equal((await reading).byteLength, total);
+    server.close();
+    await listener.close();
+  });
+
   test(`${name} transport rejects a write after close with ConnectionClosedError`, async () => {
     const transport = make();
     const { listener, client, server } = await pair(transport);

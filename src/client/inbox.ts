@@ -6,6 +6,7 @@
  */
 
 import { type Deferred, deferred, RESOLVED } from "../_deferred.ts";
+import { Fifo } from "../_fifo.ts";
 import type { ConnectionClosedError } from "../errors.ts";
 import type { Message } from "../protocol/frames.ts";
 
@@ -36,9 +37,8 @@ function checkTimeout(timeout: number | undefined): void {
 /** Received messages with their sizes; `recv()` takes them in order. */
 export class Inbox {
   readonly #maxBytes: number;
-  #messages: Message[] = [];
-  #sizes: number[] = [];
-  #head = 0;
+  #messages: Fifo<Message> = new Fifo<Message>();
+  #sizes: Fifo<number> = new Fifo<number>();
   #bytes = 0;
   #waiters: Waiter[] = [];
   #error: ConnectionClosedError | null = null;
@@ -82,7 +82,7 @@ export class Inbox {
   recv(options: RecvOptions = {}): Promise<Message | null> {
     const { timeout, signal } = options;
     checkTimeout(timeout);
-    if (this.#head < this.#messages.length) return Promise.resolve(this.#take());
+    if (this.#messages.length > 0) return Promise.resolve(this.#take());
     if (this.#error !== null) return Promise.reject(this.#error);
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (timeout === 0) return Promise.resolve(null);
@@ -128,14 +128,8 @@ export class Inbox {
   }
 
   #take(): Message {
-    const message = this.#messages[this.#head];
-    this.#bytes -= this.#sizes[this.#head];
-    this.#head++;
-    if (this.#head === this.#messages.length) {
-      this.#messages = [];
-      this.#sizes = [];
-      this.#head = 0;
-    }
+    const message = this.#messages.shift() as Message;
+    this.#bytes -= this.#sizes.shift() as number;
     if (this.#bytes < this.#maxBytes) this.#wakeRoom();
     return message;
   }

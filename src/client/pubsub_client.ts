@@ -78,6 +78,8 @@ export class PubSubClient implements AsyncIterable<Message> {
   readonly #flushes = new Map<string, Deferred<void>>();
   readonly #flushPrefix: string = Math.random().toString(36).slice(2);
   #flushCount = 0;
+  #signal: AbortSignal | undefined;
+  readonly #onAbort = (): void => void this.close();
 
   /**
    * Connects to a server.
@@ -145,7 +147,8 @@ export class PubSubClient implements AsyncIterable<Message> {
     this.#inbox = new Inbox(limits.maxInboundBytes);
     this.#reading = this.#read();
     this.closed = this.#reading.then(() => this.#closing ?? undefined);
-    options.signal?.addEventListener("abort", () => void this.close(), { once: true });
+    this.#signal = options.signal;
+    this.#signal?.addEventListener("abort", this.#onAbort, { once: true });
   }
 
   /** The topics this client subscribed to and did not unsubscribe from. */
@@ -269,6 +272,7 @@ export class PubSubClient implements AsyncIterable<Message> {
   close(): Promise<void> {
     if (this.#closing !== null) return this.#closing;
     this.#closedLocally = true;
+    this.#signal?.removeEventListener("abort", this.#onAbort);
     this.#closing = this.#finish();
     return this.#closing;
   }
@@ -349,6 +353,7 @@ export class PubSubClient implements AsyncIterable<Message> {
   #lost(cause: unknown): void {
     if (this.#closing !== null) return;
     this.#logger.warn("Connection lost", { cause });
+    this.#signal?.removeEventListener("abort", this.#onAbort);
     this.#closing = Promise.resolve();
     this.#conn.close();
     this.#endFlushes();

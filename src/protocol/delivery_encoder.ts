@@ -74,6 +74,11 @@ function skipValue(line: Uint8Array, at: number): number {
   return i;
 }
 
+function hasBackslash(line: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (line[i] === BACKSLASH) return true;
+  return false;
+}
+
 function isMessageKey(line: Uint8Array, start: number, end: number): boolean {
   if (end - start !== MESSAGE.length) return false;
   for (let i = 0; i < MESSAGE.length; i++) if (line[start + i] !== MESSAGE[i]) return false;
@@ -150,7 +155,8 @@ function scanForMessage(line: Uint8Array, span: Span): boolean {
     const keyEnd = skipString(line, at);
     if (keyEnd < 0) return false;
     const isMessage = isMessageKey(line, at, keyEnd);
-    if (!isMessage && line.lastIndexOf(BACKSLASH, keyEnd - 2) > at) return false;
+    // A key written with escapes could spell "message": leave such lines to the slow path.
+    if (!isMessage && hasBackslash(line, at + 1, keyEnd - 1)) return false;
     at = skipSpace(line, keyEnd);
     if (line[at] !== COLON) return false;
     const valueStart = skipSpace(line, at + 1);

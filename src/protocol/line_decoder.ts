@@ -18,7 +18,7 @@ const KEEP_BUFFER_BYTES = 64 * 1024;
  *
  * - It scans each byte once: only new bytes are searched for `\n`.
  * - A line is returned without its `\n` and without one `\r` before it.
- * - A line longer than `maxLineBytes` (counting a `\r`, not the `\n`) throws
+ * - A line longer than `maxLineBytes` (counting neither the `\n` nor a `\r` before it) throws
  *   a `line_too_long` {@linkcode FrameError} as soon as that is known, and
  *   before more than `maxLineBytes` of it are held. The decoder is then
  *   unusable.
@@ -102,13 +102,18 @@ export class LineDecoder {
       this.#chunk = null;
       const rest = chunk.byteLength - start;
       if (rest === 0) return null;
-      if (this.#partBytes + rest > this.#maxLineBytes) this.#tooLong();
+      // One byte of slack: it may be the '\r' of a CRLF ending.
+      if (this.#partBytes + rest > this.#maxLineBytes + 1) this.#tooLong();
       this.#append(chunk.subarray(start));
       return null;
     }
     this.#offset = newline + 1;
     if (this.#offset === chunk.byteLength) this.#chunk = null;
-    if (this.#partBytes + newline - start > this.#maxLineBytes) this.#tooLong();
+    const length = this.#partBytes + newline - start;
+    if (length > this.#maxLineBytes) {
+      const last = newline > start ? chunk[newline - 1] : this.#buffer[this.#partBytes - 1];
+      if (length > this.#maxLineBytes + 1 || last !== CR) this.#tooLong();
+    }
     let line = chunk.subarray(start, newline);
     this.#lineOffset = start;
     if (this.#partBytes > 0) {
@@ -133,7 +138,7 @@ export class LineDecoder {
     const needed = this.#partBytes + bytes.byteLength;
     if (needed > this.#buffer.byteLength) {
       const grown = new Uint8Array(
-        Math.min(Math.max(needed, this.#buffer.byteLength * 2, 256), this.#maxLineBytes),
+        Math.min(Math.max(needed, this.#buffer.byteLength * 2, 256), this.#maxLineBytes + 1),
       );
       grown.set(this.#buffer.subarray(0, this.#partBytes));
       this.#buffer = grown;

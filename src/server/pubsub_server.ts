@@ -98,6 +98,8 @@ export class PubSubServer {
   readonly #limits: ServerLimits;
   readonly #logger: Logger;
   #nextId = 1;
+  #signal: AbortSignal | undefined = undefined;
+  readonly #onAbort = (): void => void this.close();
   #closing: Promise<void> | null = null;
   #accepting: Promise<void>;
 
@@ -122,11 +124,17 @@ export class PubSubServer {
       dispatch: (session, frame, line) => this.#dispatch(session, frame, line),
       detach: (session) => this.#detach(session),
     };
-    this.#accepting = this.#accept();
+    this.#accepting = this.#accept().catch((error) => {
+      // An adapter that fails mid-accept stops new connections, not the process.
+      this.#logger.error("Accepting connections failed", { error });
+    });
     const signal = options.signal;
     if (signal !== undefined) {
       if (signal.aborted) void this.close();
-      else signal.addEventListener("abort", () => void this.close(), { once: true });
+      else {
+        signal.addEventListener("abort", this.#onAbort, { once: true });
+        this.#signal = signal;
+      }
     }
   }
 
@@ -194,6 +202,7 @@ export class PubSubServer {
   }
 
   async #shutdown(): Promise<void> {
+    this.#signal?.removeEventListener("abort", this.#onAbort);
     const sessions = [...this.#sessions];
     await this.#listener.close();
     await Promise.all(
@@ -272,9 +281,18 @@ export class PubSubServer {
           session.sendError(ErrorCode.InvalidFrame, `Message cannot be encoded: ${String(error)}`);
         }
         return;
-      case "subscribe":
-        if (this.#index.add(frame.topic, session)) session.subscriptions.add(frame.topic);
+      case "subscribe": {
+        const limit = this.#limits.maxSubscriptionsPerConnection;
+        if (session.subscriptions.size >= limit && !session.subscriptions.has(frame.topic)) {
+          session.sendError(
+            ErrorCode.TooManySubscriptions,
+            `Connection already has ${limit} subscriptions`,
+          );
+        } else if (this.#index.add(frame.topic, session)) {
+          session.subscriptions.add(frame.topic);
+        }
         return;
+      }
       case "unsubscribe":
         if (this.#index.remove(frame.topic, session)) session.subscriptions.delete(frame.topic);
         return;

@@ -132,17 +132,25 @@ export class Session implements ServerClient {
     return this.deliver(encodeLine(frame));
   }
 
-  /** Sends an error frame (forced past the limit: error frames are small and rare). */
-  sendError(code: string, text: string): void {
-    if (this.#state === CLOSED) return;
-    if (this.#queue.enqueue(encodeErrorFrame(code, text), true)) this.#host.counters.errorsSent++;
+  /**
+   * Sends an error frame. Like a delivery it counts against the outbound
+   * limit (a client that sends bad lines and never reads is a slow
+   * consumer); only the closing notice may pass the limit.
+   */
+  sendError(code: string, text: string, closing = false): void {
+    if (this.#state === CLOSED || (this.#state === CLOSING && !closing)) return;
+    if (this.#queue.enqueue(encodeErrorFrame(code, text), closing)) {
+      this.#host.counters.errorsSent++;
+    } else if (!closing) {
+      this.#slowConsumer();
+    }
   }
 
   close(notice?: Notice): Promise<void> {
     if (this.#closing !== null) return this.#closing;
     this.#state = CLOSING;
     this.#host.detach(this);
-    if (notice !== undefined) this.sendError(notice.code, notice.text);
+    if (notice !== undefined) this.sendError(notice.code, notice.text, true);
     this.#closing = this.#finish();
     return this.#closing;
   }
@@ -176,7 +184,9 @@ export class Session implements ServerClient {
       this.#conn.close();
       this.#state = CLOSED;
     }
-    await this.#readDone;
+    // Closing the connection ends the read loop, unless it waits on an async
+    // handler: that handler's frame is then dropped (the session is closed),
+    // and the close does not wait for it.
   }
 
   async #read(): Promise<void> {

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { Fifo } from "../_fifo.ts";
+
 /** Flow-control callbacks of a {@linkcode PushQueue}. */
 export interface PushQueueOptions<T> {
   /** The size of one value, in bytes; values count 1 when omitted. */
@@ -22,8 +24,7 @@ const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
 /** An async iterable fed by `push()` and ended by `end()`; one reader. */
 export class PushQueue<T> implements AsyncIterable<T> {
-  #values: T[] = [];
-  #head = 0;
+  #values: Fifo<T> = new Fifo<T>();
   #bytes = 0;
   #ended = false;
   #paused = false;
@@ -69,8 +70,7 @@ export class PushQueue<T> implements AsyncIterable<T> {
 
   /** Ends the iteration now, dropping buffered values. */
   discard(): void {
-    this.#values = [];
-    this.#head = 0;
+    this.#values.clear();
     this.#bytes = 0;
     this.end();
   }
@@ -80,12 +80,8 @@ export class PushQueue<T> implements AsyncIterable<T> {
   }
 
   #next(): Promise<IteratorResult<T>> {
-    if (this.#head < this.#values.length) {
-      const value = this.#values[this.#head++];
-      if (this.#head === this.#values.length) {
-        this.#values = [];
-        this.#head = 0;
-      }
+    if (this.#values.length > 0) {
+      const value = this.#values.shift() as T;
       this.#bytes -= this.#size(value);
       if (this.#paused && this.#bytes < this.#highWaterMark) {
         this.#paused = false;

@@ -38,6 +38,7 @@ class BunConn implements Conn {
 
   constructor(socket: BunSocket) {
     this.#socket = socket;
+    // false when the peer is already gone: the first read or write says so.
     socket.setNoDelay(true);
     this.localAddr = { hostname: socket.localAddress, port: socket.localPort };
     this.remoteAddr = { hostname: socket.remoteAddress, port: socket.remotePort };
@@ -121,7 +122,9 @@ class BunConn implements Conn {
   close(): void {
     if (this.#isClosed) return;
     this.#chunks.discard();
-    this.#socket.terminate();
+    // close() (end + shutdown), not terminate(): terminate() sets SO_LINGER 0
+    // and resets the connection, dropping bytes already handed to the OS.
+    this.#socket.close();
     this.#markClosed();
   }
 

@@ -20,6 +20,7 @@ import type { Addr, Conn, ConnectOptions, Listener, ListenOptions, Transport } f
 
 const MIN_READ_BUFFER_BYTES = 1024;
 const MAX_READ_BUFFER_BYTES = 64 * 1024;
+const ACCEPT_RETRY_MS = 50;
 
 function toAddr(addr: Deno.Addr): Addr {
   const net = addr as Deno.NetAddr;
@@ -37,7 +38,11 @@ class DenoConn implements Conn {
 
   constructor(conn: Deno.TcpConn) {
     this.#conn = conn;
-    conn.setNoDelay(true);
+    try {
+      conn.setNoDelay(true);
+    } catch {
+      // The peer is already gone (EINVAL on some systems): the first read says so.
+    }
     this.localAddr = toAddr(conn.localAddr);
     this.remoteAddr = toAddr(conn.remoteAddr);
     const closed = deferred<void>();
@@ -126,7 +131,9 @@ class DenoListener implements Listener {
         conn = await this.#listener.accept();
       } catch (error) {
         if (this.#closed || error instanceof Deno.errors.BadResource) return;
-        // A failed accept (for example too many open files) is not fatal.
+        // A failed accept (for example too many open files) is not fatal;
+        // wait a little so a persistent failure does not spin the CPU.
+        await new Promise((resolve) => setTimeout(resolve, ACCEPT_RETRY_MS));
         continue;
       }
       yield new DenoConn(conn);

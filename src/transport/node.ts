@@ -33,7 +33,7 @@ class NodeConn implements Conn {
 
   constructor(socket: net.Socket) {
     this.#socket = socket;
-    socket.setNoDelay(true);
+    socket.setNoDelay(true); // node:net ignores a socket the peer already reset
     this.localAddr = { hostname: socket.localAddress ?? "", port: socket.localPort ?? 0 };
     this.remoteAddr = { hostname: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 };
     this.#chunks = chunkQueue(socket);
