@@ -17,6 +17,11 @@ export class Fifo<T> {
     return this.#items.length - this.#head;
   }
 
+  /** The first item, without taking it; `undefined` when empty. */
+  peek(): T | undefined {
+    return this.#head === this.#items.length ? undefined : this.#items[this.#head];
+  }
+
   /** Adds an item at the end. */
   push(item: T): void {
     this.#items.push(item);

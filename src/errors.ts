@@ -33,6 +33,12 @@ export const ErrorCode = {
   UnknownAction: "unknown_action",
   /** `topic` is missing, not a string, empty, or too long (error frame). */
   InvalidTopic: "invalid_topic",
+  /** A subscribe pattern misuses a wildcard, such as `a/#/b` or `a+/b` (error frame). */
+  InvalidPattern: "invalid_pattern",
+  /** A publish with `reply` matched no subscriber (error frame). */
+  NoResponders: "no_responders",
+  /** A retained message would pass the retained count or byte limit (error frame). */
+  RetainedLimit: "retained_limit",
   /** The connection has as many subscriptions as it may have (error frame). */
   TooManySubscriptions: "too_many_subscriptions",
   /** A line is longer than the limit; the connection is closed (error frame). */
@@ -53,6 +59,8 @@ export const ErrorCode = {
   BufferFull: "buffer_full",
   /** The peer sent a frame this side cannot understand (local). */
   ProtocolError: "protocol_error",
+  /** A request got no reply in time (local). */
+  Timeout: "timeout",
 } as const;
 
 /** One of the values of {@linkcode ErrorCode}. */
@@ -197,6 +205,8 @@ export class ServerError extends PubSubError {
 export class FrameError extends SyntaxError {
   /** The stable code of this error. */
   readonly code: ErrorCode;
+  /** The `id` of the bad frame, when it could be read; the error frame echoes it. */
+  id: string | number | undefined = undefined;
 
   /**
    * Creates the error.

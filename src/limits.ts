@@ -30,6 +30,10 @@ export interface ServerLimits {
    * `slow_consumer` error frame when possible and disconnected. Default 8 MiB.
    */
   maxOutboundBytes: number;
+  /** Retained messages kept at most (`retained_limit` past it). Default 10000. */
+  maxRetainedMessages: number;
+  /** Bytes of retained messages kept at most (`retained_limit` past it). Default 16 MiB. */
+  maxRetainedBytes: number;
   /**
    * On `close()`, how long the server waits for each connection's queued
    * bytes to be written before closing it anyway, in ms. Default 2000.
@@ -81,6 +85,8 @@ export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = Object.freeze({
   maxTopicBytes: 1024,
   maxSubscriptionsPerConnection: 10_000,
   maxOutboundBytes: 8 * MiB,
+  maxRetainedMessages: 10_000,
+  maxRetainedBytes: 16 * MiB,
   shutdownGraceMs: 2000,
 });
 

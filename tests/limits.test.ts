@@ -30,6 +30,8 @@ test("limits: the defaults are the documented ones", () => {
     maxTopicBytes: 1024,
     maxSubscriptionsPerConnection: 10000,
     maxOutboundBytes: 8388608,
+    maxRetainedMessages: 10000,
+    maxRetainedBytes: 16777216,
     shutdownGraceMs: 2000,
   });
   assert.deepEqual({ ...DEFAULT_CLIENT_LIMITS }, {

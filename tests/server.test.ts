@@ -157,7 +157,7 @@ for (const { name, make } of serverCases()) {
     await client.subscribe("h");
     await client.publish("h", "routed");
     assert.deepEqual(await client.recv(), { topic: "h", message: "routed" });
-    assert.deepEqual(seen.map((s) => [s.data.action, s.data.topic]), [
+    assert.deepEqual(seen.map((s) => [s.data.action, (s.data as { topic?: string }).topic]), [
       ["subscribe", "h"],
       ["publish", "h"],
     ]);
@@ -314,7 +314,7 @@ test("server close() from inside a handler does not wait for that handler", asyn
   const f = await startFixture(createMemoryTransport(), {
     limits: { shutdownGraceMs: 50 },
     async handler(data, _client, server) {
-      if (data.topic === "admin/shutdown") {
+      if (data.action === "publish" && data.topic === "admin/shutdown") {
         closing = server.close();
         await closing; // waits for every session, including this one
       }

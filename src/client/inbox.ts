@@ -1,6 +1,9 @@
 /**
- * The client's inbox: received messages waiting for `recv()`, bounded in
- * bytes, with FIFO waiters, timeouts and abort signals.
+ * The client's inbox: received messages waiting to be taken, bounded in
+ * bytes as a whole. Each message sits in one queue: a subscription's own,
+ * or the client's general one. `recv()` takes the oldest message of any
+ * queue; a subscription's iterator takes the oldest of its own. Waits have
+ * timeouts and abort signals.
  *
  * @module
  */
@@ -27,6 +30,23 @@ interface Waiter {
   reject(error: unknown): void;
 }
 
+interface Entry {
+  message: Message;
+  size: number;
+  order: number;
+}
+
+/** One queue of the inbox. */
+export class InboxQueue {
+  readonly entries: Fifo<Entry> = new Fifo<Entry>();
+  readonly waiters: Waiter[] = [];
+  /** The order of the first entry, or Infinity when empty. */
+  head(): number {
+    const first = this.entries.peek();
+    return first === undefined ? Infinity : first.order;
+  }
+}
+
 function checkTimeout(timeout: number | undefined): void {
   if (timeout === undefined) return;
   if (typeof timeout !== "number" || Number.isNaN(timeout) || timeout < 0) {
@@ -34,17 +54,19 @@ function checkTimeout(timeout: number | undefined): void {
   }
 }
 
-/** Received messages with their sizes; `recv()` takes them in order. */
+/** Received messages in queues, bounded in bytes as a whole. */
 export class Inbox {
   readonly #maxBytes: number;
-  #messages: Fifo<Message> = new Fifo<Message>();
-  #sizes: Fifo<number> = new Fifo<number>();
+  /** The client's general queue: messages no subscription claims. */
+  readonly general: InboxQueue = new InboxQueue();
+  readonly #queues = new Set<InboxQueue>([this.general]);
+  readonly #anyWaiters: Waiter[] = [];
   #bytes = 0;
-  #waiters: Waiter[] = [];
+  #order = 0;
   #error: ConnectionClosedError | null = null;
   #room: Deferred<void> | null = null;
 
-  /** @param maxBytes Bytes held before `hasRoom` turns false. */
+  /** @param maxBytes Bytes held before `room()` waits. */
   constructor(maxBytes: number) {
     this.#maxBytes = maxBytes;
   }
@@ -59,15 +81,31 @@ export class Inbox {
     return this.#error !== null;
   }
 
-  /** Adds a message of `size` bytes, or hands it to the oldest waiter. */
-  push(message: Message, size: number): void {
-    const waiter = this.#waiters.shift();
+  /** A new queue (for a subscription). */
+  open(): InboxQueue {
+    const queue = new InboxQueue();
+    this.#queues.add(queue);
+    return queue;
+  }
+
+  /** Forgets a queue; its messages are handed to `recv()` through the general queue. */
+  retire(queue: InboxQueue): void {
+    if (!this.#queues.delete(queue)) return;
+    for (let entry = queue.entries.shift(); entry !== undefined; entry = queue.entries.shift()) {
+      this.#bytes -= entry.size;
+      this.push(this.general, entry.message, entry.size);
+    }
+    for (const waiter of queue.waiters.splice(0)) waiter.resolve(null);
+  }
+
+  /** Adds a message to `queue`, or hands it to a waiter of that queue, or of `recv()`. */
+  push(queue: InboxQueue, message: Message, size: number): void {
+    const waiter = queue.waiters.shift() ?? this.#anyWaiters.shift();
     if (waiter !== undefined) {
       waiter.resolve(message);
       return;
     }
-    this.#messages.push(message);
-    this.#sizes.push(size);
+    queue.entries.push({ message, size, order: this.#order++ });
     this.#bytes += size;
   }
 
@@ -78,11 +116,38 @@ export class Inbox {
     return this.#room.promise;
   }
 
-  /** The next message; see {@linkcode RecvOptions}. */
+  /** The oldest message of any queue; see {@linkcode RecvOptions}. */
   recv(options: RecvOptions = {}): Promise<Message | null> {
+    let oldest: InboxQueue | null = null;
+    for (const queue of this.#queues) {
+      if (queue.head() < (oldest?.head() ?? Infinity)) oldest = queue;
+    }
+    return this.#wait(oldest, this.#anyWaiters, options);
+  }
+
+  /** The oldest message of `queue`; see {@linkcode RecvOptions}. */
+  next(queue: InboxQueue, options: RecvOptions = {}): Promise<Message | null> {
+    return this.#wait(queue.entries.length > 0 ? queue : null, queue.waiters, options);
+  }
+
+  /**
+   * Closes: waiters reject with `error` now; takers still get the messages
+   * held, then `error`. Idempotent.
+   */
+  close(error: ConnectionClosedError): void {
+    if (this.#error !== null) return;
+    this.#error = error;
+    for (const waiter of this.#anyWaiters.splice(0)) waiter.reject(error);
+    for (const queue of this.#queues) {
+      for (const waiter of queue.waiters.splice(0)) waiter.reject(error);
+    }
+    this.#wakeRoom();
+  }
+
+  #wait(from: InboxQueue | null, waiters: Waiter[], options: RecvOptions): Promise<Message | null> {
     const { timeout, signal } = options;
     checkTimeout(timeout);
-    if (this.#messages.length > 0) return Promise.resolve(this.#take());
+    if (from !== null) return Promise.resolve(this.#take(from));
     if (this.#error !== null) return Promise.reject(this.#error);
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (timeout === 0) return Promise.resolve(null);
@@ -95,8 +160,8 @@ export class Inbox {
       const settle = (): void => {
         clearTimeout(timer);
         signal?.removeEventListener("abort", onAbort);
-        const at = this.#waiters.indexOf(waiter);
-        if (at !== -1) this.#waiters.splice(at, 1);
+        const at = waiters.indexOf(waiter);
+        if (at !== -1) waiters.splice(at, 1);
       };
       const waiter: Waiter = {
         resolve(message) {
@@ -108,7 +173,7 @@ export class Inbox {
           reject(error);
         },
       };
-      this.#waiters.push(waiter);
+      waiters.push(waiter);
       if (timeout !== undefined && timeout !== Infinity) {
         timer = setTimeout(() => waiter.resolve(null), timeout);
       }
@@ -116,22 +181,11 @@ export class Inbox {
     });
   }
 
-  /**
-   * Closes: waiters reject with `error` now; `recv()` still returns the
-   * messages held, then rejects with `error`. Idempotent.
-   */
-  close(error: ConnectionClosedError): void {
-    if (this.#error !== null) return;
-    this.#error = error;
-    for (const waiter of this.#waiters.splice(0)) waiter.reject(error);
-    this.#wakeRoom();
-  }
-
-  #take(): Message {
-    const message = this.#messages.shift() as Message;
-    this.#bytes -= this.#sizes.shift() as number;
+  #take(queue: InboxQueue): Message {
+    const entry = queue.entries.shift()!;
+    this.#bytes -= entry.size;
     if (this.#bytes < this.#maxBytes) this.#wakeRoom();
-    return message;
+    return entry.message;
   }
 
   #wakeRoom(): void {

@@ -8,13 +8,25 @@ import { ConnectionClosedError, ErrorCode, PubSubError, ServerError } from "../e
 import { type ClientLimits, DEFAULT_CLIENT_LIMITS, resolveLimits } from "../limits.ts";
 import { type Logger, silentLogger } from "../logger.ts";
 import { decodeServerFrame, toAsciiJson } from "../protocol/codec.ts";
-import type { ClientFrame, JsonValue, Message } from "../protocol/frames.ts";
+import type {
+  ClientFrame,
+  FrameId,
+  Headers,
+  JsonValue,
+  Message,
+  PublishFrame,
+  ServerInfo,
+} from "../protocol/frames.ts";
+import { patternProblem } from "../topic/pattern.ts";
+import { SubscriptionIndex } from "../topic/subscription_index.ts";
 import { LineDecoder } from "../protocol/line_decoder.ts";
 import { topicProblem } from "../topic/validate_topic.ts";
 import { defaultTransport } from "../transport/auto.ts";
 import type { Addr, Conn, Transport } from "../transport/types.ts";
 import { WriteQueue } from "../transport/write_queue.ts";
-import { Inbox, type RecvOptions } from "./inbox.ts";
+import { Inbox, type InboxQueue, type RecvOptions } from "./inbox.ts";
+import { Subscription, type SubscriptionHost } from "./subscription.ts";
+import { connectFailed } from "../transport/_connect_errors.ts";
 import { type Deferred, deferred } from "../_deferred.ts";
 
 /** Options of {@linkcode PubSubClient.connect}. */
@@ -27,6 +39,54 @@ export interface PubSubClientOptions {
   signal?: AbortSignal;
   /** Where to log; nothing is logged when omitted. */
   logger?: Logger;
+  /**
+   * Say `hello` on connect and wait for the answer (our server only: a
+   * kn-sock server does not answer, and connecting then fails). After it,
+   * deliveries carry `seq`, `headers` and `reply`, and `publish`,
+   * `subscribe` and `unsubscribe` wait for the server's `ok` by default.
+   */
+  hello?: boolean | HelloOptions;
+}
+
+/** The `hello` options. */
+export interface HelloOptions {
+  /** A name for the server's logs. */
+  name?: string;
+  /** `false`: do not receive this client's own publishes. Default `true`. */
+  echo?: boolean;
+}
+
+/** Options of `publish()`. */
+export interface PublishOptions {
+  /** Headers, delivered unchanged. */
+  headers?: Headers;
+  /** Where replies should go. */
+  reply?: string;
+  /** Keep it as the topic's retained message (an empty message clears it). */
+  retain?: boolean;
+  /**
+   * Wait for the server's `ok` (an `id` is sent). Default: `true` after
+   * `hello`, `false` otherwise (kn-sock servers do not answer).
+   */
+  ack?: boolean;
+}
+
+/** Options of `subscribe()` and `unsubscribe()`. */
+export interface SubscribeOptions {
+  /** A queue group: each message goes to one member of the group. */
+  group?: string;
+  /** Wait for the server's `ok`; as for {@linkcode PublishOptions.ack}. */
+  ack?: boolean;
+}
+
+/** Options of `request()`. */
+export interface RequestOptions {
+  /** How long to wait for the reply, in ms. Default 10000. */
+  timeout?: number;
+  /** Aborts the wait. */
+  signal?: AbortSignal;
+  /** Headers of the request. */
+  headers?: Headers;
 }
 
 function ignore(): void {
@@ -75,9 +135,29 @@ export class PubSubClient implements AsyncIterable<Message> {
   #closedLocally = false;
   #serverError: ServerError | null = null;
   #reading: Promise<void>;
-  readonly #flushes = new Map<string, Deferred<void>>();
-  readonly #flushPrefix: string = Math.random().toString(36).slice(2);
+  /** Messages on these topics are taken by a waiting flush() or request(). */
+  readonly #intercepts = new Map<string, (message: Message) => void>();
+  readonly #acks = new Map<FrameId, Deferred<void>>();
+  #nextId = 1;
+  #server: ServerInfo | null = null;
+  #helloWait: Deferred<ServerInfo> | null = null;
+  readonly #local = new SubscriptionIndex<Subscription>();
+  readonly #byKey = new Map<string, Subscription>();
+  #serial = 0;
+  #picked: Subscription | null = null;
+  readonly #pick = (subscription: Subscription): void => {
+    if (
+      subscription.active && (this.#picked === null || subscription.serial < this.#picked.serial)
+    ) {
+      this.#picked = subscription;
+    }
+  };
+  #inboxReady: Promise<void> | null = null;
+  #requestCount = 0;
+  readonly #host: SubscriptionHost;
+  readonly #prefix: string = Math.random().toString(36).slice(2);
   #flushCount = 0;
+  readonly #flushWaits = new Set<Deferred<void>>();
   #signal: AbortSignal | undefined;
   readonly #onAbort = (): void => void this.close();
 
@@ -123,7 +203,17 @@ export class PubSubClient implements AsyncIterable<Message> {
         port,
         signal: controller.signal,
       });
-      return new PubSubClient(conn, limits, options);
+      const client = new PubSubClient(conn, limits, options);
+      if (options.hello !== undefined && options.hello !== false) {
+        const hello = options.hello === true ? {} : options.hello;
+        try {
+          await client.#sayHello(hello, controller.signal);
+        } catch (error) {
+          await client.close();
+          throw connectFailed(host, port, error);
+        }
+      }
+      return client;
     } finally {
       clearTimeout(timer);
       options.signal?.removeEventListener("abort", onAbort);
@@ -145,6 +235,14 @@ export class PubSubClient implements AsyncIterable<Message> {
     this.#queue = new WriteQueue(conn, limits.maxOutboundBytes);
     this.#queue.onError = (error) => this.#lost(error);
     this.#inbox = new Inbox(limits.maxInboundBytes);
+    const closedLocally = (): boolean => this.#closedLocally;
+    this.#host = {
+      next: (queue, options) => this.#inbox.next(queue, options),
+      unsubscribe: (subscription) => this.#unsubscribeLocal(subscription, undefined),
+      get closedLocally() {
+        return closedLocally();
+      },
+    };
     this.#reading = this.#read();
     this.closed = this.#reading.then(() => this.#closing ?? undefined);
     this.#signal = options.signal;
@@ -162,6 +260,11 @@ export class PubSubClient implements AsyncIterable<Message> {
    */
   get lastServerError(): ServerError | null {
     return this.#serverError;
+  }
+
+  /** The server's answer to `hello`, or `null` when the client did not say it. */
+  get server(): ServerInfo | null {
+    return this.#server;
   }
 
   /** Bytes queued or in flight to the server. */
@@ -182,40 +285,126 @@ export class PubSubClient implements AsyncIterable<Message> {
    * @throws {TypeError} For an invalid topic or a message JSON cannot encode.
    * @throws {RangeError} For a topic longer than `limits.maxTopicBytes`.
    */
-  publish(topic: string, message: JsonValue): Promise<void> {
+  publish(topic: string, message: JsonValue, options: PublishOptions = {}): Promise<void> {
     this.#checkTopic(topic);
     if (message === undefined) throw new TypeError("Message must be a JSON value, got undefined");
-    return this.#send({ action: "publish", topic, message });
+    const frame: PublishFrame = { action: "publish", topic, message };
+    if (options.headers !== undefined) frame.headers = options.headers;
+    if (options.reply !== undefined) {
+      this.#checkTopic(options.reply);
+      frame.reply = options.reply;
+    }
+    if (options.retain !== undefined) frame.retain = options.retain;
+    return this.#sendMaybeAck(frame, options.ack);
   }
 
   /**
-   * Subscribes to `topic` (exact match).
+   * Subscribes to a topic or pattern (`+` matches one level, `#` any number
+   * of levels at the end). Resolves with the {@linkcode Subscription} once
+   * the frame is written, or, with acks, once the server answered.
    *
    * @example
    * ```ts ignore
-   * await client.subscribe("news/sports");
+   * const sub = await client.subscribe("news/+", { group: "workers" });
    * ```
+   *
+   * @throws {TypeError} For an invalid pattern such as `a/#/b`.
    */
-  subscribe(topic: string): Promise<void> {
-    this.#checkTopic(topic);
-    const sent = this.#send({ action: "subscribe", topic });
-    this.#subscriptions.add(topic);
-    return sent;
+  subscribe(pattern: string, options: SubscribeOptions = {}): Promise<Subscription> {
+    this.#checkPattern(pattern, options.group);
+    return this.#subscribe(pattern, options);
+  }
+
+  async #subscribe(pattern: string, options: SubscribeOptions): Promise<Subscription> {
+    const key = subscriptionKey(pattern, options.group);
+    const existing = this.#byKey.get(key);
+    if (existing?.active) return existing;
+    const subscription = new Subscription(
+      pattern,
+      options.group,
+      this.#serial++,
+      this.#inbox.open(),
+      this.#host,
+    );
+    this.#byKey.set(key, subscription);
+    this.#local.add(pattern, subscription);
+    if (options.group === undefined) this.#subscriptions.add(pattern);
+    const frame: ClientFrame = { action: "subscribe", topic: pattern };
+    if (options.group !== undefined) frame.group = options.group;
+    try {
+      await this.#sendMaybeAck(frame, options.ack);
+    } catch (error) {
+      this.#forget(subscription);
+      throw error;
+    }
+    return subscription;
   }
 
   /**
-   * Unsubscribes from `topic`. Messages already received stay in the inbox.
+   * Unsubscribes from a topic or pattern (in `group` when given). Messages
+   * already received stay readable with `recv()`.
    *
    * @example
    * ```ts ignore
    * await client.unsubscribe("news/sports");
    * ```
    */
-  unsubscribe(topic: string): Promise<void> {
+  unsubscribe(pattern: string, options: SubscribeOptions = {}): Promise<void> {
+    this.#checkPattern(pattern, options.group);
+    const subscription = this.#byKey.get(subscriptionKey(pattern, options.group));
+    if (subscription !== undefined) subscription.end();
+    return this.#unsubscribeLocal(
+      subscription ?? { pattern, group: options.group, serial: -1 } as Subscription,
+      options.ack,
+    );
+  }
+
+  /**
+   * Publishes `message` with a fresh reply topic and resolves with the first
+   * reply. Against our server, when nobody is subscribed to `topic`, it
+   * rejects at once with a `ServerError` of code `no_responders`.
+   *
+   * @example
+   * ```ts ignore
+   * const answer = await client.request("time/now", null, { timeout: 2000 });
+   * console.log(answer.message);
+   * ```
+   *
+   * @throws {PubSubError} Code `timeout` when no reply comes in time.
+   */
+  async request(topic: string, message: JsonValue, options: RequestOptions = {}): Promise<Message> {
     this.#checkTopic(topic);
-    const sent = this.#send({ action: "unsubscribe", topic });
-    this.#subscriptions.delete(topic);
-    return sent;
+    const timeout = options.timeout ?? 10_000;
+    if (typeof timeout !== "number" || !(timeout >= 0)) {
+      throw new RangeError(`Timeout must be a non-negative number of ms, got ${String(timeout)}`);
+    }
+    const signal = options.signal;
+    if (signal?.aborted) throw signal.reason;
+    this.#inboxReady ??= this.#sendMaybeAck(
+      { action: "subscribe", topic: `_inbox/${this.#prefix}/+` },
+      undefined,
+    );
+    await this.#inboxReady;
+    const reply = `_inbox/${this.#prefix}/${this.#requestCount++}`;
+    const answer = deferred<Message>();
+    answer.promise.catch(ignore);
+    this.#intercepts.set(reply, answer.resolve);
+    const onAbort = (): void => answer.reject(signal?.reason);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const timer = setTimeout(() => {
+      answer.reject(
+        new PubSubError(ErrorCode.Timeout, `No reply on "${topic}" within ${timeout} ms`),
+      );
+    }, timeout);
+    try {
+      const sent = this.publish(topic, message, { reply, headers: options.headers });
+      sent.catch((error) => answer.reject(error));
+      return await answer.promise;
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+      this.#intercepts.delete(reply);
+    }
   }
 
   /**
@@ -251,16 +440,18 @@ export class PubSubClient implements AsyncIterable<Message> {
    * @throws {ConnectionClosedError} When the connection closes first.
    */
   async flush(): Promise<void> {
-    const topic = `_flush/${this.#flushPrefix}/${this.#flushCount++}`;
+    const topic = `_flush/${this.#prefix}/${this.#flushCount++}`;
     const arrived = deferred<void>();
     arrived.promise.catch(ignore); // awaited below unless a send fails first
-    this.#flushes.set(topic, arrived);
+    this.#intercepts.set(topic, () => arrived.resolve());
+    this.#flushWaits.add(arrived);
     try {
       await this.#send({ action: "subscribe", topic });
       await this.#send({ action: "publish", topic, message: null });
       await arrived.promise;
     } finally {
-      this.#flushes.delete(topic);
+      this.#intercepts.delete(topic);
+      this.#flushWaits.delete(arrived);
     }
     await this.#send({ action: "unsubscribe", topic });
   }
@@ -306,6 +497,65 @@ export class PubSubClient implements AsyncIterable<Message> {
     throw new TypeError(problem);
   }
 
+  #checkPattern(pattern: string, group: string | undefined): void {
+    this.#checkTopic(pattern);
+    const problem = patternProblem(pattern);
+    if (problem !== null) throw new TypeError(problem);
+    if (group !== undefined && (typeof group !== "string" || group.length === 0)) {
+      throw new TypeError("Group must be a non-empty string");
+    }
+  }
+
+  /** Sends `frame`, with an `id` and waiting for the answer when acks are on. */
+  #sendMaybeAck(frame: ClientFrame, ack: boolean | undefined): Promise<void> {
+    if (!(ack ?? this.#server !== null)) return this.#send(frame);
+    const id = this.#nextId++;
+    frame.id = id;
+    const answer = deferred<void>();
+    answer.promise.catch(ignore); // reported to whoever awaits it
+    this.#acks.set(id, answer);
+    this.#send(frame).catch((error) => {
+      this.#acks.delete(id);
+      answer.reject(error);
+    });
+    return answer.promise;
+  }
+
+  async #sayHello(options: HelloOptions, signal: AbortSignal): Promise<void> {
+    const id = this.#nextId++;
+    const frame: ClientFrame = { action: "hello", version: 1, id };
+    if (options.name !== undefined) frame.name = options.name;
+    if (options.echo !== undefined) frame.echo = options.echo;
+    this.#helloWait = deferred<ServerInfo>();
+    this.#helloWait.promise.catch(ignore);
+    const onAbort = (): void => this.#helloWait?.reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      await this.#send(frame);
+      this.#server = await this.#helloWait.promise;
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+      this.#helloWait = null;
+    }
+  }
+
+  #unsubscribeLocal(subscription: Subscription, ack: boolean | undefined): Promise<void> {
+    const frame: ClientFrame = { action: "unsubscribe", topic: subscription.pattern };
+    if (subscription.group !== undefined) frame.group = subscription.group;
+    if (subscription.serial >= 0) this.#forget(subscription);
+    else if (subscription.group === undefined) this.#subscriptions.delete(subscription.pattern);
+    return this.#sendMaybeAck(frame, ack);
+  }
+
+  #forget(subscription: Subscription): void {
+    subscription.end();
+    const key = subscriptionKey(subscription.pattern, subscription.group);
+    if (this.#byKey.get(key) === subscription) this.#byKey.delete(key);
+    this.#local.remove(subscription.pattern, subscription);
+    if (subscription.group === undefined) this.#subscriptions.delete(subscription.pattern);
+    this.#inbox.retire(subscription.queue);
+  }
+
   #send(frame: ClientFrame): Promise<void> {
     if (this.#closing !== null || this.#queue.failed) {
       return Promise.reject(this.#closedError());
@@ -345,9 +595,14 @@ export class PubSubClient implements AsyncIterable<Message> {
     await this.#reading;
   }
 
+  /** Rejects everything waiting on the server: flushes, acks, hello. */
   #endFlushes(): void {
-    for (const pending of this.#flushes.values()) pending.reject(this.#closedError());
-    this.#flushes.clear();
+    const error = this.#closedError();
+    for (const pending of this.#flushWaits) pending.reject(error);
+    this.#flushWaits.clear();
+    for (const pending of this.#acks.values()) pending.reject(error);
+    this.#acks.clear();
+    this.#helloWait?.reject(error);
   }
 
   #lost(cause: unknown): void {
@@ -385,19 +640,60 @@ export class PubSubClient implements AsyncIterable<Message> {
   #frame(line: Uint8Array): void {
     const frame = decodeServerFrame(line);
     switch (frame.kind) {
-      case "message":
-        if (this.#flushes.size > 0 && this.#flushes.has(frame.topic)) {
-          this.#flushes.get(frame.topic)!.resolve();
+      case "message": {
+        const { kind: _, ...message } = frame;
+        const intercept = this.#intercepts.size > 0
+          ? this.#intercepts.get(message.topic)
+          : undefined;
+        if (intercept !== undefined) return intercept(message);
+        if (
+          message.topic.startsWith("_inbox/") && message.topic.startsWith(`_inbox/${this.#prefix}/`)
+        ) {
+          this.#logger.debug("Dropped a late reply", { topic: message.topic });
           return;
         }
-        this.#inbox.push({ topic: frame.topic, message: frame.message }, line.byteLength);
+        if (message.reply !== undefined) {
+          const reply = message.reply;
+          message.respond = (answer: JsonValue) => this.publish(reply, answer);
+        }
+        this.#picked = null;
+        this.#local.match(message.topic, this.#pick);
+        // The visit above may have set it; TypeScript cannot see that.
+        const picked = this.#picked as Subscription | null;
+        const queue: InboxQueue = picked?.queue ?? this.#inbox.general;
+        this.#picked = null;
+        this.#inbox.push(queue, message, line.byteLength);
         return;
-      case "error":
-        this.#serverError = new ServerError(frame.code, frame.error);
+      }
+      case "ok": {
+        const pending = this.#acks.get(frame.id);
+        this.#acks.delete(frame.id);
+        pending?.resolve();
+        return;
+      }
+      case "hello": {
+        const { kind: _, id: _id, ...info } = frame;
+        this.#helloWait?.resolve(info);
+        return;
+      }
+      case "error": {
+        const error = new ServerError(frame.code, frame.error);
+        const pending = frame.id === undefined ? undefined : this.#acks.get(frame.id);
+        if (pending !== undefined) {
+          this.#acks.delete(frame.id!);
+          pending.reject(error);
+          return;
+        }
+        this.#serverError = error;
         this.#logger.warn("Server sent an error", { code: frame.code, error: frame.error });
         return;
+      }
       default:
         this.#logger.debug("Ignored an unknown frame", { action: frame.action });
     }
   }
+}
+
+function subscriptionKey(pattern: string, group: string | undefined): string {
+  return group === undefined ? pattern : `${group}\u0000${pattern}`;
 }

@@ -12,7 +12,20 @@
 
 import { ErrorCode, FrameError } from "../errors.ts";
 import { topicProblem, typeName } from "../topic/validate_topic.ts";
-import type { ClientFrame, JsonValue, ServerFrame } from "./frames.ts";
+import type {
+  ClientFrame,
+  ErrorFrame,
+  FrameId,
+  Headers,
+  HelloFrame,
+  JsonValue,
+  Message,
+  PublishFrame,
+  ServerFrame,
+  SubscribeFrame,
+  UnsubscribeFrame,
+} from "./frames.ts";
+import { hasWildcard, patternProblem } from "../topic/pattern.ts";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const encoder = new TextEncoder();
@@ -125,9 +138,38 @@ export function decodeClientFrame(line: Uint8Array, maxTopicBytes = 1024): Clien
  */
 export function decodeClientText(text: string, maxTopicBytes = 1024): ClientFrame {
   const frame = asObject(parseJson(text));
-  const action = frame.action;
-  if (action !== "publish" && action !== "subscribe" && action !== "unsubscribe") {
+  const id = frame.id;
+  if (id !== undefined && typeof id !== "string" && !(typeof id === "number" && isFinite(id))) {
     throw new FrameError(
+      ErrorCode.InvalidFrame,
+      `Id must be a string or a number, got ${typeName(id)}`,
+    );
+  }
+  try {
+    return checkFrame(frame, maxTopicBytes);
+  } catch (error) {
+    if (error instanceof FrameError) error.id = id as FrameId | undefined;
+    throw error;
+  }
+}
+
+function refuse(code: ErrorCode, message: string): never {
+  throw new FrameError(code, message);
+}
+
+function checkFrame(frame: Record<string, unknown>, maxTopicBytes: number): ClientFrame {
+  const action = frame.action;
+  if (action === "hello") {
+    if (frame.echo !== undefined && typeof frame.echo !== "boolean") {
+      refuse(ErrorCode.InvalidFrame, `Echo must be a boolean, got ${typeName(frame.echo)}`);
+    }
+    if (frame.name !== undefined && typeof frame.name !== "string") {
+      refuse(ErrorCode.InvalidFrame, `Name must be a string, got ${typeName(frame.name)}`);
+    }
+    return frame as unknown as HelloFrame;
+  }
+  if (action !== "publish" && action !== "subscribe" && action !== "unsubscribe") {
+    refuse(
       ErrorCode.UnknownAction,
       action === undefined
         ? "Action is missing"
@@ -136,10 +178,45 @@ export function decodeClientText(text: string, maxTopicBytes = 1024): ClientFram
         : `Action must be a string, got ${typeName(action)}`,
     );
   }
-  const problem = topicProblem(frame.topic, maxTopicBytes);
-  if (problem !== null) throw new FrameError(ErrorCode.InvalidTopic, problem);
-  if (action === "publish" && frame.message === undefined) frame.message = null;
-  return frame as unknown as ClientFrame;
+  const topic = frame.topic;
+  const problem = topicProblem(topic, maxTopicBytes);
+  if (problem !== null) refuse(ErrorCode.InvalidTopic, problem);
+  if (action === "publish") {
+    if (hasWildcard(topic as string)) {
+      refuse(ErrorCode.InvalidTopic, "A publish topic must not contain '+' or '#'");
+    }
+    if (frame.message === undefined) frame.message = null;
+    const { headers, reply, retain } = frame;
+    if (headers !== undefined && !isHeaders(headers)) {
+      refuse(ErrorCode.InvalidFrame, "Headers must be an object of string values");
+    }
+    if (reply !== undefined) {
+      const replyProblem = topicProblem(reply, maxTopicBytes);
+      if (replyProblem !== null) refuse(ErrorCode.InvalidTopic, `Reply: ${replyProblem}`);
+      if (hasWildcard(reply as string)) {
+        refuse(ErrorCode.InvalidTopic, "A reply topic must not contain '+' or '#'");
+      }
+    }
+    if (retain !== undefined && typeof retain !== "boolean") {
+      refuse(ErrorCode.InvalidFrame, `Retain must be a boolean, got ${typeName(retain)}`);
+    }
+    return frame as unknown as PublishFrame;
+  }
+  const patternIssue = patternProblem(topic as string);
+  if (patternIssue !== null) refuse(ErrorCode.InvalidPattern, patternIssue);
+  const group = frame.group;
+  if (group !== undefined && topicProblem(group, maxTopicBytes) !== null) {
+    refuse(ErrorCode.InvalidFrame, "Group must be a non-empty string");
+  }
+  return frame as unknown as SubscribeFrame | UnsubscribeFrame;
+}
+
+function isHeaders(value: unknown): boolean {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  for (const key in value) {
+    if (typeof (value as Record<string, unknown>)[key] !== "string") return false;
+  }
+  return true;
 }
 
 /**
@@ -184,8 +261,10 @@ export function encodeDelivery(topic: string, message: JsonValue): Uint8Array {
  * console.log(new TextDecoder().decode(bytes));
  * ```
  */
-export function encodeErrorFrame(code: string, error: string): Uint8Array {
-  return encodeLine({ action: "error", code, error });
+export function encodeErrorFrame(code: string, error: string, id?: FrameId): Uint8Array {
+  return encodeLine(
+    id === undefined ? { action: "error", code, error } : { action: "error", code, error, id },
+  );
 }
 
 /**
@@ -211,16 +290,46 @@ export function decodeServerFrame(line: Uint8Array): ServerFrame {
     if (typeof frame.topic !== "string") {
       throw new FrameError(ErrorCode.InvalidTopic, "Delivery has no string topic");
     }
-    const message = frame.message === undefined ? null : frame.message as JsonValue;
-    return { kind: "message", topic: frame.topic, message };
-  }
-  if (action === "error") {
-    return {
-      kind: "error",
-      action,
-      code: String(frame.code ?? "unknown"),
-      error: String(frame.error ?? ""),
+    const message: { kind: "message" } & Message = {
+      kind: "message",
+      topic: frame.topic,
+      message: frame.message === undefined ? null : frame.message as JsonValue,
     };
+    if (typeof frame.seq === "number") message.seq = frame.seq;
+    if (isHeaders(frame.headers)) message.headers = frame.headers as Headers;
+    if (typeof frame.reply === "string") message.reply = frame.reply;
+    if (frame.retained === true) message.retained = true;
+    return message;
+  }
+  const id = typeof frame.id === "string" || typeof frame.id === "number" ? frame.id : undefined;
+  switch (action) {
+    case "error": {
+      const error: { kind: "error" } & ErrorFrame = {
+        kind: "error",
+        action: "error",
+        code: String(frame.code ?? "unknown"),
+        error: String(frame.error ?? ""),
+      };
+      if (id !== undefined) error.id = id;
+      return error;
+    }
+    case "ok":
+      if (id === undefined) break;
+      return { kind: "ok", id };
+    case "hello":
+      return {
+        kind: "hello",
+        id,
+        version: Number(frame.version ?? 0),
+        serverId: String(frame.server_id ?? ""),
+        maxLine: Number(frame.max_line ?? 0),
+        maxPayload: Number(frame.max_payload ?? 0),
+      };
   }
   return { kind: "unknown", action: String(action) };
+}
+
+/** `{"action":"ok","id":ID}` and `\n`. */
+export function encodeOkFrame(id: FrameId): Uint8Array {
+  return encodeLine({ action: "ok", id });
 }

@@ -184,42 +184,55 @@ const MAX_SCRATCH_BYTES = 64 * 1024;
  * until its next call: copy them (as `WriteQueue.enqueue()` does) before.
  */
 export class DeliveryEncoder {
-  #scratch: Uint8Array = new Uint8Array(4096);
+  readonly #scratch: Uint8Array[] = [new Uint8Array(4096), new Uint8Array(4096)];
   readonly #prefixes = new Map<string, Uint8Array>();
   readonly #span: Span = { start: 0, end: 0 };
 
   /**
    * The delivery of `message` on `topic`. With the publish `line` it came
    * in, and when that line is pure ASCII (so the copy needs no escaping),
-   * the message bytes are copied from it when possible.
+   * the message bytes are copied from it when possible. `extra` (ASCII JSON
+   * members such as `,"seq":7`) goes before the closing brace. The two
+   * `slot`s are two buffers, so a plain and an extended delivery of the
+   * same publish can be held at once.
    *
    * @throws {TypeError} When JSON cannot encode `message` (a BigInt, a cycle).
    * @throws {RangeError} When `message` is too deeply nested to encode.
    */
-  encode(topic: string, message: JsonValue, line: Uint8Array | null): Uint8Array {
+  encode(
+    topic: string,
+    message: JsonValue,
+    line: Uint8Array | null,
+    extra = "",
+    slot: 0 | 1 = 0,
+  ): Uint8Array {
     const span = this.#span;
     if (line !== null && findMessage(line, span)) {
       const prefix = this.#prefix(topic);
       const { start, end } = span;
-      const size = prefix.byteLength + (end - start) + SUFFIX.byteLength;
-      const out = this.#buffer(size);
+      const body = prefix.byteLength + (end - start);
+      const size = body + extra.length + SUFFIX.byteLength;
+      const out = this.#buffer(size, slot);
       out.set(prefix, 0);
       out.set(line!.subarray(start, end), prefix.byteLength);
-      out.set(SUFFIX, prefix.byteLength + end - start);
+      if (extra.length > 0) encoder.encodeInto(extra, out.subarray(body));
+      out.set(SUFFIX, body + extra.length);
       return out.subarray(0, size);
     }
-    const text = toAsciiJson(JSON.stringify({ topic, message })) + "\n";
-    const out = this.#buffer(text.length); // ASCII: one byte per unit
+    const json = toAsciiJson(JSON.stringify({ topic, message }));
+    const text = json.slice(0, -1) + extra + "}\n";
+    const out = this.#buffer(text.length, slot); // ASCII: one byte per unit
     const { written } = encoder.encodeInto(text, out);
     return out.subarray(0, written);
   }
 
-  #buffer(size: number): Uint8Array {
-    if (size <= this.#scratch.byteLength) return this.#scratch;
+  #buffer(size: number, slot: 0 | 1): Uint8Array {
+    const scratch = this.#scratch[slot];
+    if (size <= scratch.byteLength) return scratch;
     if (size > MAX_SCRATCH_BYTES) return new Uint8Array(size);
-    const grown = Math.min(MAX_SCRATCH_BYTES, Math.max(size, this.#scratch.byteLength * 2));
-    this.#scratch = new Uint8Array(grown);
-    return this.#scratch;
+    const grown = Math.min(MAX_SCRATCH_BYTES, Math.max(size, scratch.byteLength * 2));
+    this.#scratch[slot] = new Uint8Array(grown);
+    return this.#scratch[slot];
   }
 
   #prefix(topic: string): Uint8Array {

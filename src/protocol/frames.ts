@@ -28,41 +28,94 @@ export const ClientAction = {
 /** One of the values of {@linkcode ClientAction}. */
 export type ClientAction = typeof ClientAction[keyof typeof ClientAction];
 
-/** `{"action": "subscribe", "topic": T}` */
+/** The `id` a client may put on any frame; the server answers it with `ok` or `error`. */
+export type FrameId = string | number;
+
+/** Headers of a message: names to string values. */
+export type Headers = Record<string, string>;
+
+/** `{"action": "subscribe", "topic": P}`, optionally with a queue `group` and an `id`. */
 export interface SubscribeFrame {
   /** The action. */
   action: "subscribe";
-  /** The topic, for example `news/sports`. */
+  /** The topic or pattern, for example `news/sports` or `news/#`. */
   topic: string;
+  /** A queue group: each message goes to one member of the group. */
+  group?: string;
+  /** Asks for an `ok` or `error` answer. */
+  id?: FrameId;
 }
 
-/** `{"action": "unsubscribe", "topic": T}` */
+/** `{"action": "unsubscribe", "topic": P}`, optionally with `group` and `id`. */
 export interface UnsubscribeFrame {
   /** The action. */
   action: "unsubscribe";
-  /** The topic. */
+  /** The topic or pattern, as subscribed. */
   topic: string;
+  /** The queue group, as subscribed. */
+  group?: string;
+  /** Asks for an `ok` or `error` answer. */
+  id?: FrameId;
 }
 
-/** `{"action": "publish", "topic": T, "message": M}`; a missing `message` reads as `null`. */
+/**
+ * `{"action": "publish", "topic": T, "message": M}`; a missing `message`
+ * reads as `null`. The optional fields are additions to kn-sock.
+ */
 export interface PublishFrame {
   /** The action. */
   action: "publish";
-  /** The topic. */
+  /** The topic (no wildcards). */
   topic: string;
   /** The payload; kn-sock sends strings, any JSON value is passed through. */
   message: JsonValue;
+  /** Headers, delivered unchanged. */
+  headers?: Headers;
+  /** Where replies should go (request/reply). */
+  reply?: string;
+  /** Keep this as the topic's retained message (an empty message clears it). */
+  retain?: boolean;
+  /** Asks for an `ok` or `error` answer. */
+  id?: FrameId;
+}
+
+/** `{"action": "hello", ...}`: the optional handshake. */
+export interface HelloFrame {
+  /** The action. */
+  action: "hello";
+  /** The protocol version the client speaks (1). */
+  version?: number;
+  /** A name for the server's logs. */
+  name?: string;
+  /** `false`: do not deliver this client's own publishes back to it. */
+  echo?: boolean;
+  /** Echoed in the server's `hello` answer. */
+  id?: FrameId;
 }
 
 /** A frame sent by a client. Fields this version does not know are kept, unread. */
-export type ClientFrame = SubscribeFrame | UnsubscribeFrame | PublishFrame;
+export type ClientFrame = SubscribeFrame | UnsubscribeFrame | PublishFrame | HelloFrame;
 
-/** A message delivered to a subscriber: `{"topic": T, "message": M}`. */
+/**
+ * A message delivered to a subscriber: `{"topic": T, "message": M}`. A client
+ * that said `hello` also gets `seq` and, when present, `headers`, `reply` and
+ * `retained`.
+ */
 export interface Message {
   /** The topic it was published to. */
   topic: string;
   /** The payload, as published. */
   message: JsonValue;
+  /** The topic's sequence number on this server (after `hello`). */
+  seq?: number;
+  /** Headers, as published. */
+  headers?: Headers;
+  /** Where the publisher wants replies. */
+  reply?: string;
+  /** `true` for a retained message sent on subscribe. */
+  retained?: boolean;
+  /** Publishes `message` to `reply` (only on a message with `reply`, received by `PubSubClient`). */
+  respond?: (message: JsonValue) => Promise<void>;
 }
 
 /** `{"action": "error", "code": C, "error": text}`, sent by the server. */
@@ -73,10 +126,26 @@ export interface ErrorFrame {
   code: string;
   /** A human-readable sentence. */
   error: string;
+  /** The `id` of the frame this answers, when it had one. */
+  id?: FrameId;
+}
+
+/** The server's answer to `hello`. */
+export interface ServerInfo {
+  /** The protocol version the server speaks. */
+  version: number;
+  /** An id unique to this server process. */
+  serverId: string;
+  /** The longest line the server accepts, in bytes. */
+  maxLine: number;
+  /** The largest message the server accepts, in bytes (bounded by the line). */
+  maxPayload: number;
 }
 
 /** A frame sent by the server: a delivery, or a control frame with an `action`. */
 export type ServerFrame =
   | ({ kind: "message" } & Message)
   | ({ kind: "error" } & ErrorFrame)
+  | { kind: "ok"; id: FrameId }
+  | ({ kind: "hello"; id?: FrameId } & ServerInfo)
   | { kind: "unknown"; action: string };

@@ -8,14 +8,25 @@
 import { ErrorCode } from "../errors.ts";
 import { DEFAULT_SERVER_LIMITS, resolveLimits, type ServerLimits } from "../limits.ts";
 import { type Logger, silentLogger } from "../logger.ts";
-import { DeliveryEncoder } from "../protocol/delivery_encoder.ts";
-import type { ClientFrame, JsonValue } from "../protocol/frames.ts";
-import { SubscriptionIndex } from "../topic/subscription_index.ts";
+import type { ClientFrame, Headers, HelloFrame, JsonValue } from "../protocol/frames.ts";
+import { hasWildcard } from "../topic/pattern.ts";
 import { topicProblem } from "../topic/validate_topic.ts";
+import { Router } from "./router.ts";
 import { defaultTransport } from "../transport/auto.ts";
 import type { Addr, Conn, Listener, Transport } from "../transport/types.ts";
 import { type ServerClient, Session, type SessionHost } from "./session.ts";
 import { createCounters, type ServerCounters, type ServerStats } from "./stats.ts";
+
+/** The protocol version this server speaks in `hello`. */
+const PROTOCOL_VERSION = 1;
+
+/** Options of {@linkcode PubSubServer.publish}. */
+export interface ServerPublishOptions {
+  /** Headers, delivered unchanged to clients that said `hello`. */
+  headers?: Headers;
+  /** Keep it as the topic's retained message (an empty message clears it). */
+  retain?: boolean;
+}
 
 /**
  * The kn-sock-style handler, called as `handler(data, client, server)` with
@@ -91,9 +102,10 @@ export class PubSubServer {
   readonly #listener: Listener;
   readonly #host: SessionHost;
   readonly #handler: PubSubHandler | undefined;
-  readonly #index = new SubscriptionIndex<Session>();
+  readonly #router: Router;
   readonly #sessions = new Set<Session>();
-  readonly #deliveries = new DeliveryEncoder();
+  /** Answers `hello` with it: unique to this server process. */
+  readonly serverId: string = crypto.randomUUID();
   readonly #counters: ServerCounters = createCounters();
   readonly #limits: ServerLimits;
   readonly #logger: Logger;
@@ -116,6 +128,7 @@ export class PubSubServer {
     this.transportName = transportName;
     this.#handler = options.handler;
     this.#limits = resolveLimits(DEFAULT_SERVER_LIMITS, options.limits);
+    this.#router = new Router(this.#limits, this.#counters);
     this.#logger = options.logger ?? silentLogger;
     this.#host = {
       limits: this.#limits,
@@ -162,8 +175,9 @@ export class PubSubServer {
     return {
       ...this.#counters,
       connections: this.#sessions.size,
-      subscriptions: this.#index.size,
-      topics: this.#index.topicCount,
+      subscriptions: this.#router.subscriptionCount,
+      topics: this.#router.patternCount,
+      retained: this.#router.retainedCount,
       pendingBytes,
     };
   }
@@ -180,10 +194,13 @@ export class PubSubServer {
    * @returns How many subscribers it was queued for.
    * @throws {TypeError} For an invalid topic or a message JSON cannot encode.
    */
-  publish(topic: string, message: JsonValue): number {
+  publish(topic: string, message: JsonValue, options: ServerPublishOptions = {}): number {
     const problem = topicProblem(topic, this.#limits.maxTopicBytes);
     if (problem !== null) throw new TypeError(problem);
-    return this.#publish(topic, message, null);
+    if (hasWildcard(topic)) throw new TypeError("A publish topic must not contain '+' or '#'");
+    const result = this.#router.publish(topic, message, { line: null, from: null, ...options });
+    if (result.retainRefusal !== null) throw new RangeError(result.retainRefusal[1]);
+    return result.delivered;
   }
 
   /**
@@ -234,8 +251,7 @@ export class PubSubServer {
 
   #detach(session: Session): void {
     if (!this.#sessions.delete(session)) return;
-    for (const topic of session.subscriptions) this.#index.remove(topic, session);
-    session.subscriptions.clear();
+    this.#router.detach(session);
     this.#logger.info("Client disconnected", { id: session.id, ...session.remoteAddr });
   }
 
@@ -273,43 +289,55 @@ export class PubSubServer {
 
   #route(session: Session, frame: ClientFrame, line: Uint8Array | null): void {
     if (!session.open) return;
+    const id = frame.id;
+    let refusal: [string, string] | null = null;
     switch (frame.action) {
-      case "publish":
+      case "hello":
+        return this.#hello(session, frame);
+      case "publish": {
+        let result;
         try {
-          this.#publish(frame.topic, frame.message, line);
+          result = this.#router.publish(frame.topic, frame.message, {
+            line,
+            headers: frame.headers,
+            reply: frame.reply,
+            retain: frame.retain,
+            from: session,
+          });
         } catch (error) {
-          session.sendError(ErrorCode.InvalidFrame, `Message cannot be encoded: ${String(error)}`);
+          refusal = [ErrorCode.InvalidFrame, `Message cannot be encoded: ${String(error)}`];
+          break;
         }
-        return;
-      case "subscribe": {
-        const limit = this.#limits.maxSubscriptionsPerConnection;
-        if (session.subscriptions.size >= limit && !session.subscriptions.has(frame.topic)) {
-          session.sendError(
-            ErrorCode.TooManySubscriptions,
-            `Connection already has ${limit} subscriptions`,
-          );
-        } else if (this.#index.add(frame.topic, session)) {
-          session.subscriptions.add(frame.topic);
+        refusal = result.retainRefusal;
+        if (refusal === null && frame.reply !== undefined && result.matched === 0) {
+          refusal = [ErrorCode.NoResponders, `No subscriber for "${frame.topic}"`];
         }
-        return;
+        break;
       }
+      case "subscribe":
+        refusal = this.#router.subscribe(session, frame.topic, frame.group);
+        break;
       case "unsubscribe":
-        if (this.#index.remove(frame.topic, session)) session.subscriptions.delete(frame.topic);
-        return;
+        this.#router.unsubscribe(session, frame.topic, frame.group);
+        break;
     }
+    if (refusal !== null) session.sendError(refusal[0], refusal[1], false, id);
+    else if (id !== undefined) session.sendOk(id);
   }
 
-  #publish(topic: string, message: JsonValue, line: Uint8Array | null): number {
-    this.#counters.messagesIn++;
-    const subscribers = this.#index.match(topic);
-    if (subscribers.size === 0) return 0;
-    const bytes = this.#deliveries.encode(topic, message, line);
-    let delivered = 0;
-    for (const session of subscribers) {
-      if (session.deliver(bytes)) delivered++;
-    }
-    this.#counters.messagesOut += delivered;
-    return delivered;
+  #hello(session: Session, frame: HelloFrame): void {
+    session.hello = true;
+    session.echo = frame.echo !== false;
+    session.name = frame.name ?? "";
+    const answer: Record<string, unknown> = {
+      action: "hello",
+      version: PROTOCOL_VERSION,
+      server_id: this.serverId,
+      max_line: this.#limits.maxLineBytes,
+      max_payload: this.#limits.maxLineBytes,
+    };
+    if (frame.id !== undefined) answer.id = frame.id;
+    session.send(answer);
   }
 }
 

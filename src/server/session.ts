@@ -14,8 +14,9 @@ import {
   decodeUtf8,
   encodeErrorFrame,
   encodeLine,
+  encodeOkFrame,
 } from "../protocol/codec.ts";
-import type { ClientFrame } from "../protocol/frames.ts";
+import type { ClientFrame, FrameId } from "../protocol/frames.ts";
 import { LineDecoder } from "../protocol/line_decoder.ts";
 import type { Addr, Conn } from "../transport/types.ts";
 import { WriteQueue } from "../transport/write_queue.ts";
@@ -86,6 +87,16 @@ export class Session implements ServerClient {
   readonly id: number;
   readonly remoteAddr: Addr;
   readonly subscriptions: Set<string> = new Set();
+  /** Queue-group subscriptions, as router keys. */
+  readonly groups: Set<string> = new Set();
+  /** Whether the client said `hello` (it then gets extended deliveries). */
+  hello = false;
+  /** Whether its own publishes come back to it (`hello` with `echo: false` turns it off). */
+  echo = true;
+  /** The client's name from `hello`. */
+  name = "";
+  /** The last publish delivered to it: a connection gets each publish once. */
+  stamp = 0;
   readonly #conn: Conn;
   readonly #host: SessionHost;
   readonly #queue: WriteQueue;
@@ -128,8 +139,19 @@ export class Session implements ServerClient {
     return false;
   }
 
+  /** Whether `bytes` more would fit under the outbound limit. */
+  hasRoom(bytes: number): boolean {
+    return this.#state === OPEN &&
+      this.#queue.pendingBytes + bytes <= this.#host.limits.maxOutboundBytes;
+  }
+
   send(frame: Record<string, unknown>): boolean {
     return this.deliver(encodeLine(frame));
+  }
+
+  /** Answers a frame's `id` with `ok`. */
+  sendOk(id: FrameId): void {
+    if (this.#state === OPEN && !this.#queue.enqueue(encodeOkFrame(id))) this.#slowConsumer();
   }
 
   /**
@@ -137,9 +159,9 @@ export class Session implements ServerClient {
    * limit (a client that sends bad lines and never reads is a slow
    * consumer); only the closing notice may pass the limit.
    */
-  sendError(code: string, text: string, closing = false): void {
+  sendError(code: string, text: string, closing = false, id?: FrameId): void {
     if (this.#state === CLOSED || (this.#state === CLOSING && !closing)) return;
-    if (this.#queue.enqueue(encodeErrorFrame(code, text), closing)) {
+    if (this.#queue.enqueue(encodeErrorFrame(code, text, id), closing)) {
       this.#host.counters.errorsSent++;
     } else if (!closing) {
       this.#slowConsumer();
@@ -241,7 +263,7 @@ export class Session implements ServerClient {
       frame = decodeClientText(text, this.#host.limits.maxTopicBytes);
     } catch (error) {
       if (!(error instanceof FrameError)) throw error;
-      this.sendError(error.code, error.message);
+      this.sendError(error.code, error.message, false, error.id);
       return;
     }
     this.#host.counters.framesIn++;

@@ -12,8 +12,10 @@ export interface ServerStats {
   totalConnections: number;
   /** (connection, topic) subscriptions now. */
   subscriptions: number;
-  /** Topics with at least one subscriber now. */
+  /** Topics and patterns with at least one subscriber now. */
   topics: number;
+  /** Retained messages held now. */
+  retained: number;
   /** Lines received, valid or not, blank ones included. */
   linesIn: number;
   /** Valid frames received. */
@@ -37,7 +39,7 @@ export interface ServerStats {
 /** The counters a server keeps; the gauges are computed on demand. */
 export type ServerCounters = Omit<
   ServerStats,
-  "connections" | "subscriptions" | "topics" | "pendingBytes"
+  "connections" | "subscriptions" | "topics" | "retained" | "pendingBytes"
 >;
 
 /** Fresh counters, all zero. */

@@ -1,66 +1,198 @@
 /**
- * The subscription index: which subscribers want which topic. Matching is
- * exact for now; the index is its own module so wildcard matching can
- * replace it without touching the server.
+ * The subscription index: which subscribers want which topic. Exact topics
+ * live in a map; wildcard patterns in a trie of levels, so matching a topic
+ * costs in proportion to its levels (and the wildcards that match), not to
+ * the number of subscriptions.
  *
  * @module
  */
 
-const NONE: ReadonlySet<never> = new Set<never>();
+import { hasWildcard, MULTI, SEPARATOR, SINGLE } from "./pattern.ts";
+
+class TrieNode<S> {
+  children: Map<string, TrieNode<S>> | null = null;
+  single: TrieNode<S> | null = null;
+  /** Subscribers whose pattern ends here. */
+  here: Set<S> | null = null;
+  /** Subscribers whose pattern ends here with `/#` (or is `#` at the root). */
+  rest: Set<S> | null = null;
+
+  get empty(): boolean {
+    return this.here === null && this.rest === null && this.single === null &&
+      (this.children === null || this.children.size === 0);
+  }
+}
+
+function addTo<S>(set: Set<S> | null, subscriber: S): [Set<S>, boolean] {
+  const target = set ?? new Set<S>();
+  if (target.has(subscriber)) return [target, false];
+  target.add(subscriber);
+  return [target, true];
+}
 
 /**
- * Maps topics to their subscribers.
+ * Maps topic patterns to their subscribers.
  *
  * @example
  * ```ts
  * import { SubscriptionIndex } from "@kn-sock/pubsub";
  *
  * const index = new SubscriptionIndex<string>();
- * index.add("news/sports", "alice");
- * console.log([...index.match("news/sports")]); // ["alice"]
+ * index.add("news/+", "alice");
+ * index.add("news/sports", "bob");
+ * const found: string[] = [];
+ * index.match("news/sports", (s) => found.push(s));
+ * console.log(found); // ["bob", "alice"]
  * ```
  *
  * @typeParam S The subscriber type.
  */
 export class SubscriptionIndex<S> {
-  #byTopic = new Map<string, Set<S>>();
+  readonly #exact = new Map<string, Set<S>>();
+  readonly #root = new TrieNode<S>();
+  #wildcards = 0;
   #size = 0;
+  #patterns = 0;
 
-  /** The number of (topic, subscriber) pairs. */
+  /** The number of (pattern, subscriber) pairs. */
   get size(): number {
     return this.#size;
   }
 
-  /** The number of topics with at least one subscriber. */
+  /** The number of patterns with at least one subscriber. */
   get topicCount(): number {
-    return this.#byTopic.size;
+    return this.#patterns;
   }
 
-  /** Adds a subscription; returns `false` when it existed already. */
-  add(topic: string, subscriber: S): boolean {
-    let subscribers = this.#byTopic.get(topic);
-    if (subscribers === undefined) {
-      subscribers = new Set();
-      this.#byTopic.set(topic, subscribers);
-    } else if (subscribers.has(subscriber)) {
-      return false;
+  /** Adds a subscription to a valid pattern; returns `false` when it existed already. */
+  add(pattern: string, subscriber: S): boolean {
+    let added: boolean;
+    if (!hasWildcard(pattern)) {
+      const existing = this.#exact.get(pattern);
+      if (existing === undefined) this.#patterns++;
+      const [set, isNew] = addTo(existing ?? null, subscriber);
+      this.#exact.set(pattern, set);
+      added = isNew;
+    } else {
+      added = this.#addWildcard(pattern, subscriber);
+      if (added) this.#wildcards++;
     }
-    subscribers.add(subscriber);
-    this.#size++;
-    return true;
+    if (added) this.#size++;
+    return added;
   }
 
   /** Removes a subscription; returns `false` when there was none. */
-  remove(topic: string, subscriber: S): boolean {
-    const subscribers = this.#byTopic.get(topic);
-    if (subscribers === undefined || !subscribers.delete(subscriber)) return false;
-    if (subscribers.size === 0) this.#byTopic.delete(topic);
-    this.#size--;
-    return true;
+  remove(pattern: string, subscriber: S): boolean {
+    let removed: boolean;
+    if (!hasWildcard(pattern)) {
+      const set = this.#exact.get(pattern);
+      removed = set !== undefined && set.delete(subscriber);
+      if (removed && set!.size === 0) {
+        this.#exact.delete(pattern);
+        this.#patterns--;
+      }
+    } else {
+      removed = this.#removeWildcard(this.#root, pattern.split(SEPARATOR), 0, subscriber);
+      if (removed) this.#wildcards--;
+    }
+    if (removed) this.#size--;
+    return removed;
   }
 
-  /** The subscribers of `topic`; do not modify the returned set. */
-  match(topic: string): ReadonlySet<S> {
-    return this.#byTopic.get(topic) ?? NONE;
+  /**
+   * Calls `visit` for every subscription whose pattern matches `topic` (a
+   * subscriber with several matching patterns is visited once for each).
+   */
+  match(topic: string, visit: (subscriber: S) => void): void {
+    const exact = this.#exact.get(topic);
+    if (exact !== undefined) { for (const subscriber of exact) visit(subscriber); }
+    if (this.#wildcards === 0) return;
+    const levels = topic.split(SEPARATOR);
+    this.#walk(this.#root, levels, 0, levels[0].startsWith("$"), visit);
+  }
+
+  /** Whether any subscription matches `topic`. */
+  hasMatch(topic: string): boolean {
+    let found = false;
+    this.match(topic, () => {
+      found = true;
+    });
+    return found;
+  }
+
+  #walk(
+    node: TrieNode<S>,
+    levels: string[],
+    depth: number,
+    dollar: boolean,
+    visit: (subscriber: S) => void,
+  ): void {
+    const wildcardsAllowed = !(dollar && depth === 0);
+    if (node.rest !== null && wildcardsAllowed) { for (const s of node.rest) visit(s); }
+    if (depth === levels.length) {
+      if (node.here !== null) { for (const s of node.here) visit(s); }
+      return;
+    }
+    const child = node.children?.get(levels[depth]);
+    if (child !== undefined) this.#walk(child, levels, depth + 1, dollar, visit);
+    if (node.single !== null && wildcardsAllowed) {
+      this.#walk(node.single, levels, depth + 1, dollar, visit);
+    }
+  }
+
+  #addWildcard(pattern: string, subscriber: S): boolean {
+    const levels = pattern.split(SEPARATOR);
+    let node = this.#root;
+    for (const level of levels) {
+      if (level === MULTI) {
+        if (node.rest === null) this.#patterns++;
+        const [set, added] = addTo(node.rest, subscriber);
+        node.rest = set;
+        return added;
+      }
+      if (level === SINGLE) {
+        node = node.single ??= new TrieNode<S>();
+      } else {
+        node.children ??= new Map();
+        let child = node.children.get(level);
+        if (child === undefined) {
+          child = new TrieNode<S>();
+          node.children.set(level, child);
+        }
+        node = child;
+      }
+    }
+    if (node.here === null) this.#patterns++;
+    const [set, added] = addTo(node.here, subscriber);
+    node.here = set;
+    return added;
+  }
+
+  /** Removes and prunes empty nodes on the way back. */
+  #removeWildcard(node: TrieNode<S>, levels: string[], depth: number, subscriber: S): boolean {
+    const level = levels[depth];
+    if (level === MULTI) {
+      if (node.rest === null || !node.rest.delete(subscriber)) return false;
+      if (node.rest.size === 0) {
+        node.rest = null;
+        this.#patterns--;
+      }
+      return true;
+    }
+    if (depth === levels.length) {
+      if (node.here === null || !node.here.delete(subscriber)) return false;
+      if (node.here.size === 0) {
+        node.here = null;
+        this.#patterns--;
+      }
+      return true;
+    }
+    const child = level === SINGLE ? node.single : node.children?.get(level) ?? null;
+    if (child === null || !this.#removeWildcard(child, levels, depth + 1, subscriber)) return false;
+    if (child.empty) {
+      if (level === SINGLE) node.single = null;
+      else node.children!.delete(level);
+    }
+    return true;
   }
 }

@@ -1,0 +1,116 @@
+/**
+ * A subscription of a {@linkcode PubSubClient}: its own queue of messages,
+ * an async iterable, and `unsubscribe()`.
+ *
+ * @module
+ */
+
+import { ConnectionClosedError } from "../errors.ts";
+import type { Message } from "../protocol/frames.ts";
+import type { InboxQueue, RecvOptions } from "./inbox.ts";
+
+/** What a subscription needs from its client. */
+export interface SubscriptionHost {
+  /** The next message of `queue`. */
+  next(queue: InboxQueue, options?: RecvOptions): Promise<Message | null>;
+  /** Unsubscribes it. */
+  unsubscribe(subscription: Subscription): Promise<void>;
+  /** Whether the client was closed by its owner (iteration then just ends). */
+  readonly closedLocally: boolean;
+}
+
+/**
+ * A subscription to a topic or pattern. Messages that match it arrive in its
+ * own queue: iterate it, or call `next()`. A message matching several of a
+ * client's subscriptions goes to the oldest one. `client.recv()` takes the
+ * oldest message of any queue, so kn-sock-style code that never iterates a
+ * subscription still receives everything.
+ *
+ * @example
+ * ```ts ignore
+ * const sub = await client.subscribe("news/#");
+ * for await (const { topic, message } of sub) {
+ *   console.log(topic, message);
+ *   if (message === "stop") await sub.unsubscribe(); // ends the loop
+ * }
+ * ```
+ */
+export class Subscription implements AsyncIterable<Message> {
+  /** The topic or pattern. */
+  readonly pattern: string;
+  /** The queue group, if any. */
+  readonly group: string | undefined;
+  /** Creation order within its client: the lower one wins a shared message. */
+  readonly serial: number;
+  /** Its queue in the client's inbox. */
+  readonly queue: InboxQueue;
+  readonly #host: SubscriptionHost;
+  #active = true;
+
+  /**
+   * Use `client.subscribe()`.
+   *
+   * @param pattern The topic or pattern.
+   * @param group The queue group.
+   * @param serial Creation order.
+   * @param queue Its queue.
+   * @param host Its client.
+   */
+  constructor(
+    pattern: string,
+    group: string | undefined,
+    serial: number,
+    queue: InboxQueue,
+    host: SubscriptionHost,
+  ) {
+    this.pattern = pattern;
+    this.group = group;
+    this.serial = serial;
+    this.queue = queue;
+    this.#host = host;
+  }
+
+  /** Whether it still receives messages. */
+  get active(): boolean {
+    return this.#active;
+  }
+
+  /**
+   * The next message of this subscription, or `null` when the timeout passes
+   * or the subscription ended.
+   *
+   * @throws {ConnectionClosedError} When the client is closed and no message is left.
+   */
+  next(options?: RecvOptions): Promise<Message | null> {
+    return this.#host.next(this.queue, options);
+  }
+
+  /** Stops it; messages still queued go to `client.recv()`. Idempotent. */
+  unsubscribe(): Promise<void> {
+    if (!this.#active) return Promise.resolve();
+    this.#active = false;
+    return this.#host.unsubscribe(this);
+  }
+
+  /** Marks it ended without telling the server (the client unsubscribed the pattern). */
+  end(): void {
+    this.#active = false;
+  }
+
+  /**
+   * Iterates its messages until it is unsubscribed or the client is closed;
+   * throws `ConnectionClosedError` when the connection is lost.
+   */
+  async *[Symbol.asyncIterator](): AsyncIterator<Message> {
+    while (this.#active) {
+      let message: Message | null;
+      try {
+        message = await this.#host.next(this.queue);
+      } catch (error) {
+        if (error instanceof ConnectionClosedError && this.#host.closedLocally) return;
+        throw error;
+      }
+      if (message !== null) yield message;
+    }
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * Retained messages: the last message of each topic that was published with
+ * `retain: true`, bounded in count and bytes.
+ *
+ * @module
+ */
+
+import type { Headers, JsonValue } from "../protocol/frames.ts";
+import { hasWildcard, matchTopic } from "../topic/pattern.ts";
+import { utf8Length } from "../_utf8.ts";
+
+/** One retained message. */
+export interface Retained {
+  /** Its topic. */
+  readonly topic: string;
+  /** The message. */
+  readonly message: JsonValue;
+  /** Its headers, if any. */
+  readonly headers: Headers | undefined;
+  /** The topic's sequence number when it was published. */
+  readonly seq: number;
+  /** What it counts against `maxRetainedBytes`. */
+  readonly bytes: number;
+}
+
+/** Whether a retained publish clears instead of storing: `null` or `""`. */
+export function clearsRetained(message: JsonValue): boolean {
+  return message === null || message === "";
+}
+
+/** The retained messages, by topic. */
+export class RetainedStore {
+  readonly #byTopic = new Map<string, Retained>();
+  readonly #maxMessages: number;
+  readonly #maxBytes: number;
+  #bytes = 0;
+
+  /**
+   * @param maxMessages The most messages kept.
+   * @param maxBytes The most bytes kept.
+   */
+  constructor(maxMessages: number, maxBytes: number) {
+    this.#maxMessages = maxMessages;
+    this.#maxBytes = maxBytes;
+  }
+
+  /** How many messages are retained. */
+  get size(): number {
+    return this.#byTopic.size;
+  }
+
+  /** Bytes retained. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /**
+   * Stores (or, for an empty message, clears) the topic's retained message.
+   * Returns a reason when it would pass a limit; nothing changes then.
+   */
+  set(topic: string, message: JsonValue, headers: Headers | undefined, seq: number): string | null {
+    const old = this.#byTopic.get(topic);
+    if (clearsRetained(message)) {
+      if (old !== undefined) {
+        this.#byTopic.delete(topic);
+        this.#bytes -= old.bytes;
+      }
+      return null;
+    }
+    const bytes = utf8Length(topic) + utf8Length(JSON.stringify(message)) +
+      (headers === undefined ? 0 : utf8Length(JSON.stringify(headers)));
+    const count = this.#byTopic.size + (old === undefined ? 1 : 0);
+    const total = this.#bytes - (old?.bytes ?? 0) + bytes;
+    if (count > this.#maxMessages) {
+      return `Retained messages would exceed ${this.#maxMessages}`;
+    }
+    if (total > this.#maxBytes) return `Retained messages would exceed ${this.#maxBytes} bytes`;
+    this.#byTopic.set(topic, { topic, message, headers, seq, bytes });
+    this.#bytes = total;
+    return null;
+  }
+
+  /** The retained messages whose topic matches `pattern`. */
+  matching(pattern: string): Retained[] {
+    if (!hasWildcard(pattern)) {
+      const one = this.#byTopic.get(pattern);
+      return one === undefined ? [] : [one];
+    }
+    const found: Retained[] = [];
+    for (const retained of this.#byTopic.values()) {
+      if (matchTopic(pattern, retained.topic)) found.push(retained);
+    }
+    return found;
+  }
+}

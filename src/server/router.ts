@@ -1,0 +1,296 @@
+/**
+ * Routing: subscriptions (plain and queue groups), publishes to matching
+ * subscribers, sequence numbers and retained messages.
+ *
+ * A publish is encoded at most twice, whatever the fan-out: once in
+ * kn-sock's shape for clients that never said `hello`, once with `seq`,
+ * `headers` and `reply` for those that did. Each connection gets each
+ * publish once however many of its patterns match.
+ *
+ * @module
+ */
+
+import { ErrorCode } from "../errors.ts";
+import type { ServerLimits } from "../limits.ts";
+import { toAsciiJson } from "../protocol/codec.ts";
+import { DeliveryEncoder } from "../protocol/delivery_encoder.ts";
+import type { Headers, JsonValue } from "../protocol/frames.ts";
+import { SubscriptionIndex } from "../topic/subscription_index.ts";
+import { RetainedStore } from "./retained_store.ts";
+import type { Session } from "./session.ts";
+import type { ServerCounters } from "./stats.ts";
+
+/** Sequence numbers are kept for this many topics; past it they restart. */
+const MAX_SEQ_TOPICS = 100_000;
+
+/** Members sharing one (group, pattern) subscription; each message goes to one of them. */
+export class QueueGroup {
+  readonly key: string;
+  readonly name: string;
+  readonly pattern: string;
+  readonly members: Session[] = [];
+  next = 0;
+
+  constructor(key: string, name: string, pattern: string) {
+    this.key = key;
+    this.name = name;
+    this.pattern = pattern;
+  }
+}
+
+type Subscriber = Session | QueueGroup;
+
+/** A refusal: an error code and its sentence. */
+export type Refusal = [code: string, text: string];
+
+/** What a publish carries besides its topic and message. */
+export interface PublishOptions {
+  /** The publish line, when pure ASCII (for the fast path). */
+  line: Uint8Array | null;
+  headers?: Headers;
+  reply?: string;
+  retain?: boolean;
+  /** The publishing connection (for `echo: false`), or `null` for `server.publish()`. */
+  from: Session | null;
+}
+
+/** The outcome of a publish. */
+export interface PublishResult {
+  /** Subscriptions that matched (a queue group counts once). */
+  matched: number;
+  /** Deliveries queued. */
+  delivered: number;
+  /** Why the retain was refused, when it was. */
+  retainRefusal: Refusal | null;
+}
+
+function groupKey(group: string, pattern: string): string {
+  return `${group}\u0000${pattern}`;
+}
+
+/** The server's routing table and publish path. */
+export class Router {
+  readonly #limits: ServerLimits;
+  readonly #counters: ServerCounters;
+  readonly #index = new SubscriptionIndex<Subscriber>();
+  readonly #groups = new Map<string, QueueGroup>();
+  readonly #retained: RetainedStore;
+  readonly #seqs = new Map<string, number>();
+  readonly #deliveries = new DeliveryEncoder();
+  // The publish being routed, kept in fields so visiting allocates nothing.
+  #stamp = 0;
+  #topic = "";
+  #message: JsonValue = null;
+  #options: PublishOptions = { line: null, from: null };
+  #seq = 0;
+  #plain: Uint8Array | null = null;
+  #extended: Uint8Array | null = null;
+  #matched = 0;
+  #delivered = 0;
+  readonly #visit = (subscriber: Subscriber): void => {
+    this.#matched++;
+    if (subscriber instanceof QueueGroup) this.#toGroup(subscriber);
+    else this.#toSession(subscriber);
+  };
+
+  /**
+   * @param limits The server's limits.
+   * @param counters The server's counters.
+   */
+  constructor(limits: ServerLimits, counters: ServerCounters) {
+    this.#limits = limits;
+    this.#counters = counters;
+    this.#retained = new RetainedStore(limits.maxRetainedMessages, limits.maxRetainedBytes);
+  }
+
+  /** (pattern, subscriber) pairs; a queue group counts once. */
+  get subscriptionCount(): number {
+    return this.#index.size;
+  }
+
+  /** Patterns with at least one subscriber. */
+  get patternCount(): number {
+    return this.#index.topicCount;
+  }
+
+  /** Retained messages held. */
+  get retainedCount(): number {
+    return this.#retained.size;
+  }
+
+  /**
+   * Subscribes `session` to `pattern` (in `group` when given) and sends it
+   * the matching retained messages (plain subscriptions only, as in MQTT).
+   * Returns a refusal, or `null`.
+   */
+  subscribe(session: Session, pattern: string, group: string | undefined): Refusal | null {
+    const count = session.subscriptions.size + session.groups.size;
+    const key = group === undefined ? pattern : groupKey(group, pattern);
+    const has = group === undefined ? session.subscriptions.has(key) : session.groups.has(key);
+    if (has) return null;
+    if (count >= this.#limits.maxSubscriptionsPerConnection) {
+      return [
+        ErrorCode.TooManySubscriptions,
+        `Connection already has ${this.#limits.maxSubscriptionsPerConnection} subscriptions`,
+      ];
+    }
+    if (group !== undefined) {
+      let queue = this.#groups.get(key);
+      if (queue === undefined) {
+        queue = new QueueGroup(key, group, pattern);
+        this.#groups.set(key, queue);
+        this.#index.add(pattern, queue);
+      }
+      queue.members.push(session);
+      session.groups.add(key);
+      return null;
+    }
+    this.#index.add(pattern, session);
+    session.subscriptions.add(pattern);
+    for (const retained of this.#retained.matching(pattern)) {
+      const extra = session.hello
+        ? extraMembers(retained.seq, retained.headers, undefined, true)
+        : "";
+      session.deliver(this.#deliveries.encode(retained.topic, retained.message, null, extra, 0));
+    }
+    return null;
+  }
+
+  /** Unsubscribes `session` from `pattern` (in `group` when given). */
+  unsubscribe(session: Session, pattern: string, group: string | undefined): void {
+    if (group === undefined) {
+      if (this.#index.remove(pattern, session)) session.subscriptions.delete(pattern);
+      return;
+    }
+    const key = groupKey(group, pattern);
+    if (session.groups.delete(key)) this.#leave(key, session);
+  }
+
+  /** Removes every subscription of `session`. */
+  detach(session: Session): void {
+    for (const pattern of session.subscriptions) this.#index.remove(pattern, session);
+    session.subscriptions.clear();
+    for (const key of session.groups) this.#leave(key, session);
+    session.groups.clear();
+  }
+
+  /**
+   * Routes a publish: to every matching plain subscriber once, and to one
+   * member of each matching queue group (round robin, skipping members
+   * whose queue is full). Never waits.
+   *
+   * @throws {TypeError} When JSON cannot encode the message.
+   * @throws {RangeError} When the message is too deeply nested to encode.
+   */
+  publish(topic: string, message: JsonValue, options: PublishOptions): PublishResult {
+    this.#counters.messagesIn++;
+    this.#stamp++;
+    this.#topic = topic;
+    this.#message = message;
+    this.#options = options;
+    this.#seq = 0;
+    this.#plain = null;
+    this.#extended = null;
+    this.#matched = 0;
+    this.#delivered = 0;
+    let retainRefusal: Refusal | null = null;
+    try {
+      if (options.retain === true) {
+        const problem = this.#retained.set(topic, message, options.headers, this.#nextSeq());
+        if (problem !== null) retainRefusal = [ErrorCode.RetainedLimit, problem];
+      }
+      this.#index.match(topic, this.#visit);
+    } finally {
+      this.#counters.messagesOut += this.#delivered;
+      // Let go of the message and the line: they may be large.
+      this.#message = null;
+      this.#options = NO_OPTIONS;
+      this.#plain = null;
+      this.#extended = null;
+    }
+    return { matched: this.#matched, delivered: this.#delivered, retainRefusal };
+  }
+
+  #nextSeq(): number {
+    if (this.#seq === 0) {
+      if (this.#seqs.size >= MAX_SEQ_TOPICS && !this.#seqs.has(this.#topic)) this.#seqs.clear();
+      this.#seq = (this.#seqs.get(this.#topic) ?? 0) + 1;
+      this.#seqs.set(this.#topic, this.#seq);
+    }
+    return this.#seq;
+  }
+
+  /** The delivery for `session`: kn-sock's shape, or the extended one after `hello`. */
+  #bytesFor(session: Session): Uint8Array {
+    const { line, headers, reply } = this.#options;
+    if (!session.hello) {
+      return this.#plain ??= this.#deliveries.encode(this.#topic, this.#message, line, "", 0);
+    }
+    return this.#extended ??= this.#deliveries.encode(
+      this.#topic,
+      this.#message,
+      line,
+      extraMembers(this.#nextSeq(), headers, reply, false),
+      1,
+    );
+  }
+
+  #toSession(session: Session): void {
+    if (session.stamp === this.#stamp) return;
+    if (session === this.#options.from && !session.echo) return;
+    session.stamp = this.#stamp;
+    if (session.deliver(this.#bytesFor(session))) this.#delivered++;
+  }
+
+  #toGroup(group: QueueGroup): void {
+    const members = group.members;
+    const from = this.#options.from;
+    let fallback: Session | null = null;
+    for (let tried = 0; tried < members.length; tried++) {
+      const at = (group.next + tried) % members.length;
+      const member = members[at];
+      if (member === from && !member.echo) continue;
+      if (member.stamp === this.#stamp) return; // it has this publish already
+      const bytes = this.#bytesFor(member);
+      if (member.hasRoom(bytes.byteLength)) {
+        group.next = at + 1;
+        member.stamp = this.#stamp;
+        if (member.deliver(bytes)) this.#delivered++;
+        return;
+      }
+      fallback ??= member;
+    }
+    // Every member is full: the next one in turn meets the slow-consumer policy.
+    if (fallback !== null) {
+      fallback.stamp = this.#stamp;
+      fallback.deliver(this.#bytesFor(fallback));
+    }
+  }
+
+  #leave(key: string, session: Session): void {
+    const group = this.#groups.get(key);
+    if (group === undefined) return;
+    const at = group.members.indexOf(session);
+    if (at !== -1) group.members.splice(at, 1);
+    if (group.members.length === 0) {
+      this.#groups.delete(key);
+      this.#index.remove(group.pattern, group);
+    }
+  }
+}
+
+const NO_OPTIONS: PublishOptions = { line: null, from: null };
+
+/** The extended members of a delivery: `,"seq":N` and the optional ones. */
+function extraMembers(
+  seq: number,
+  headers: Headers | undefined,
+  reply: string | undefined,
+  retained: boolean,
+): string {
+  let extra = `,"seq":${seq}`;
+  if (headers !== undefined) extra += `,"headers":${toAsciiJson(JSON.stringify(headers))}`;
+  if (reply !== undefined) extra += `,"reply":${toAsciiJson(JSON.stringify(reply))}`;
+  if (retained) extra += `,"retained":true`;
+  return extra;
+}
