@@ -26,6 +26,7 @@ import process from "node:process";
 import { parseArgs } from "node:util";
 import { type Options, type Result, SCENARIOS } from "./_bench_scenarios.ts";
 import { type Runtime, Server } from "./_bench_server.ts";
+import { benchMatch } from "./_bench_match.ts";
 
 // ---- report -------------------------------------------------------------------
 
@@ -89,7 +90,7 @@ async function main(): Promise<void> {
     args: process.argv.slice(2),
     options: {
       runtimes: { type: "string", default: "deno,bun,node" },
-      scenarios: { type: "string", default: Object.keys(SCENARIOS).join(",") },
+      scenarios: { type: "string", default: [...Object.keys(SCENARIOS), "match"].join(",") },
       quick: { type: "boolean", default: false },
       repeat: { type: "string", default: "1" },
       json: { type: "string" },
@@ -101,7 +102,12 @@ async function main(): Promise<void> {
   }
   const options: Options = { quick: values.quick! };
   const results: Result[] = [];
+  let match: ReturnType<typeof benchMatch> | undefined;
   for (const scenario of values.scenarios!.split(",")) {
+    if (scenario === "match") {
+      match = benchMatch();
+      continue;
+    }
     const run = SCENARIOS[scenario];
     if (run === undefined) throw new Error(`Unknown scenario "${scenario}"`);
     for (const runtime of runtimes) {
@@ -138,8 +144,16 @@ async function main(): Promise<void> {
     } in a separate process; 128-byte messages; loopback.\n`,
   );
   console.log(table(results));
+  if (match !== undefined) {
+    console.log(
+      `\nmatch: ${match.subscriptions.toLocaleString("en-US")} subscriptions, ` +
+        `${Math.round(match.matchesPerSec).toLocaleString("en-US")} matches/s ` +
+        `(${match.nsPerMatch.toFixed(0)} ns per match, ${match.deliveriesPerMatch.toFixed(1)} ` +
+        `subscribers per topic), in the load generator's runtime`,
+    );
+  }
   if (values.json) {
-    writeFileSync(values.json, JSON.stringify({ machine: cpu[0]?.model, results }, null, 2));
+    writeFileSync(values.json, JSON.stringify({ machine: cpu[0]?.model, results, match }, null, 2));
   }
 }
 

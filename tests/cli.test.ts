@@ -114,6 +114,65 @@ test("cli accepts kn-sock's pubsub-client form for publishing", async () => {
   await server.close();
 });
 
+test("cli pub --retain and --header; sub with a pattern gets the retained message", async () => {
+  const server = await startPubSubServer({ port: 0 });
+  const port = String(server.addr.port);
+  const pub = await run([
+    "pub",
+    "status/api",
+    "up",
+    "--retain",
+    "--header",
+    "by=cli",
+    "--port",
+    port,
+  ]);
+  assert.equal(pub.code, 0, pub.io.errText);
+  const { code, io } = await run(["sub", "status/+", "--count", "1", "--port", port]);
+  assert.equal(code, 0);
+  assert.deepEqual(io.outLines.map((l) => JSON.parse(l)), [{ topic: "status/api", message: "up" }]);
+  assert.equal((await run(["pub", "t", "m", "--header", "novalue", "--port", port])).code, 2);
+  await server.close();
+});
+
+test("cli sub --group shares messages between members", async () => {
+  const server = await startPubSubServer({ port: 0 });
+  const port = String(server.addr.port);
+  const ios = [new CaptureIo(), new CaptureIo()];
+  const members: Promise<number>[] = [];
+  for (const io of ios) {
+    members.push(main(["sub", "jobs", "--group", "g", "--count", "1", "--port", port], io));
+    await until(() => io.errText.includes("Subscribed"), "a member to join");
+  }
+  assert.equal((await run(["pub", "jobs", "one", "--port", port])).code, 0);
+  assert.equal((await run(["pub", "jobs", "two", "--port", port])).code, 0);
+  assert.deepEqual(await Promise.all(members), [0, 0]);
+  assert.deepEqual(
+    ios.map((io) => JSON.parse(io.outLines[0]).message).sort(),
+    ["one", "two"],
+  );
+  await server.close();
+});
+
+test("cli req prints the reply, and fails with no_responders", async () => {
+  const server = await startPubSubServer({ port: 0 });
+  const responder = await PubSubClient.connect("127.0.0.1", server.addr.port, { hello: true });
+  const sub = await responder.subscribe("svc/time");
+  const serving = (async () => {
+    for await (const request of sub) await request.respond?.(`got ${request.message}`);
+  })().then(() => null, (error: unknown) => error);
+  const port = String(server.addr.port);
+  const ok = await run(["req", "svc/time", "now", "--port", port]);
+  assert.equal(ok.code, 0, ok.io.errText);
+  assert.equal(JSON.parse(ok.io.outLines[0]).message, "got now");
+  const none = await run(["req", "svc/none", "x", "--port", port]);
+  assert.equal(none.code, 1);
+  assert.match(none.io.errText, /no_responders/);
+  await responder.close();
+  await serving;
+  await server.close();
+});
+
 // ---- processes --------------------------------------------------------------
 
 const RUNTIMES = ["deno", "bun", "node"] as const;

@@ -1,28 +1,18 @@
 /**
- * The command line: `serve`, `pub`, `sub`, and kn-sock's own
+ * The command line: `serve`, `pub`, `sub`, `req`, and kn-sock's own
  * `run-pubsub-server` and `pubsub-client` forms.
  *
  * @module
  */
 
-import process from "node:process";
 import { parseArgs } from "node:util";
-import { PubSubClient } from "../client/pubsub_client.ts";
 import { PubSubError } from "../errors.ts";
-import type { Logger } from "../logger.ts";
-import type { JsonValue } from "../protocol/frames.ts";
-import { startPubSubServer } from "../server/pubsub_server.ts";
-import { detectRuntime } from "../transport/auto.ts";
+import type { Headers, JsonValue } from "../protocol/frames.ts";
 import { VERSION } from "../version.ts";
 import { HELP, type HelpTopic } from "./help.ts";
+import { type CliIo, publish, request, serve, subscribe } from "./commands.ts";
 
-/** Where the CLI writes; tests pass their own. */
-export interface CliIo {
-  /** Writes one line to standard output. */
-  out(line: string): void;
-  /** Writes one line to standard error. */
-  err(line: string): void;
-}
+export type { CliIo } from "./commands.ts";
 
 const consoleIo: CliIo = {
   // deno-lint-ignore no-console
@@ -63,8 +53,11 @@ function parsePort(text: string, topic: HelpTopic, allowZero: boolean): number {
 function parse(
   args: string[],
   topic: HelpTopic,
-  options: Record<string, { type: "string" | "boolean"; default?: string | boolean }>,
-): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+  options: Record<
+    string,
+    { type: "string" | "boolean"; default?: string | boolean; multiple?: boolean }
+  >,
+): { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] } {
   try {
     const { values, positionals } = parseArgs({
       args,
@@ -72,123 +65,33 @@ function parse(
       allowPositionals: true,
       strict: true,
     });
-    return { values: values as Record<string, string | boolean | undefined>, positionals };
+    return {
+      values: values as Record<string, string | boolean | string[] | undefined>,
+      positionals,
+    };
   } catch (error) {
     throw new UsageError((error as Error).message, topic);
   }
 }
 
-function ignore(): void {
-  // Debug lines (and info lines with --quiet) are not printed.
-}
-
-function consoleLogger(io: CliIo, quiet: boolean): Logger {
-  const line = (level: string) => (message: string, fields?: Record<string, unknown>) => {
-    const detail = fields === undefined ? "" : " " + JSON.stringify(fields, replaceErrors);
-    io.err(`${new Date().toISOString()} ${level} ${message}${detail}`);
-  };
-  return {
-    debug: ignore,
-    info: quiet ? ignore : line("INFO"),
-    warn: line("WARN"),
-    error: line("ERROR"),
-  };
-}
-
-function replaceErrors(_key: string, value: unknown): unknown {
-  return value instanceof Error ? `${value.name}: ${value.message}` : value;
-}
-
-/** Resolves on the first SIGINT or SIGTERM; `dispose()` removes the listeners. */
-function shutdownSignal(): { promise: Promise<string>; dispose(): void } {
-  let onSignal: (signal: string) => void = () => {};
-  const promise = new Promise<string>((resolve) => {
-    onSignal = resolve;
-  });
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-  return {
-    promise,
-    dispose() {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
-    },
-  };
-}
-
-async function serve(host: string, port: number, quiet: boolean, io: CliIo): Promise<number> {
-  const signal = shutdownSignal();
-  try {
-    const server = await startPubSubServer({ host, port, logger: consoleLogger(io, quiet) });
-    io.out(
-      `kn-sock pubsub server listening on ${server.addr.hostname}:${server.addr.port} ` +
-        `(${detectRuntime()}, transport ${server.transportName})`,
-    );
-    const name = await signal.promise;
-    io.err(`Received ${name}, shutting down`);
-    const stats = server.stats();
-    await server.close();
-    io.err(
-      `Server closed after ${stats.totalConnections} connections, ${stats.messagesIn} messages in, ` +
-        `${stats.messagesOut} out, ${stats.slowConsumers} slow consumers disconnected`,
-    );
-    return 0;
-  } finally {
-    signal.dispose();
-  }
-}
-
-function parseMessage(text: string, json: boolean): JsonValue {
+function parseMessage(text: string, json: boolean, topic: HelpTopic): JsonValue {
   if (!json) return text;
   try {
     return JSON.parse(text) as JsonValue;
   } catch {
-    throw new UsageError(`--json given but the message is not valid JSON: ${text}`, "pub");
+    throw new UsageError(`--json given but the message is not valid JSON: ${text}`, topic);
   }
 }
 
-async function publish(
-  host: string,
-  port: number,
-  topic: string,
-  message: JsonValue,
-): Promise<number> {
-  const client = await PubSubClient.connect(host, port);
-  try {
-    await client.publish(topic, message);
-    // A round trip: the server has routed the message before we disconnect.
-    await client.flush();
-  } finally {
-    await client.close();
+function parseHeaders(values: string[] | undefined): Headers | undefined {
+  if (values === undefined) return undefined;
+  const headers: Headers = {};
+  for (const value of values) {
+    const at = value.indexOf("=");
+    if (at < 1) throw new UsageError(`Invalid --header "${value}": expected name=value`, "pub");
+    headers[value.slice(0, at)] = value.slice(at + 1);
   }
-  return 0;
-}
-
-async function subscribe(
-  host: string,
-  port: number,
-  topics: string[],
-  count: number,
-  io: CliIo,
-): Promise<number> {
-  const signal = shutdownSignal();
-  const client = await PubSubClient.connect(host, port);
-  try {
-    for (const topic of topics) await client.subscribe(topic);
-    await client.flush();
-    io.err(`Subscribed to ${topics.join(", ")}`);
-    let received = 0;
-    const stop = signal.promise.then(() => client.close());
-    for await (const message of client) {
-      io.out(JSON.stringify({ topic: message.topic, message: message.message }));
-      if (++received === count) break;
-    }
-    void stop;
-    return 0;
-  } finally {
-    signal.dispose();
-    await client.close();
-  }
+  return headers;
 }
 
 function run(args: string[], io: CliIo): Promise<number> {
@@ -227,30 +130,58 @@ function run(args: string[], io: CliIo): Promise<number> {
     case "pub": {
       const { values, positionals } = parse(rest, "pub", {
         json: { type: "boolean", default: false },
+        retain: { type: "boolean", default: false },
+        header: { type: "string", multiple: true },
       });
       if (values.help) return help(io, "pub");
       if (positionals.length !== 2) {
         throw new UsageError("Expected two arguments: <topic> <message>", "pub");
       }
       const port = parsePort(values.port as string, "pub", false);
-      const message = parseMessage(positionals[1], values.json as boolean);
-      return publish(values.host as string, port, positionals[0], message);
+      const message = parseMessage(positionals[1], values.json as boolean, "pub");
+      const headers = parseHeaders(values.header as string[] | undefined);
+      return publish(values.host as string, port, positionals[0], message, {
+        retain: values.retain === true ? true : undefined,
+        headers,
+      });
+    }
+    case "req": {
+      const { values, positionals } = parse(rest, "req", {
+        json: { type: "boolean", default: false },
+        timeout: { type: "string", default: "10000" },
+      });
+      if (values.help) return help(io, "req");
+      if (positionals.length !== 2) {
+        throw new UsageError("Expected two arguments: <topic> <message>", "req");
+      }
+      const timeout = Number(values.timeout);
+      if (!Number.isInteger(timeout) || timeout < 1) {
+        throw new UsageError(
+          `Invalid --timeout "${values.timeout}": expected a positive integer of ms`,
+          "req",
+        );
+      }
+      const port = parsePort(values.port as string, "req", false);
+      const message = parseMessage(positionals[1], values.json as boolean, "req");
+      return request(values.host as string, port, positionals[0], message, timeout, io);
     }
     case "sub": {
-      const { values, positionals } = parse(rest, "sub", { count: { type: "string" } });
+      const { values, positionals } = parse(rest, "sub", {
+        count: { type: "string" },
+        group: { type: "string" },
+      });
       if (values.help) return help(io, "sub");
       if (positionals.length === 0) throw new UsageError("Expected at least one <topic>", "sub");
       const count = values.count === undefined ? Infinity : Number(values.count);
-      if (!Number.isInteger(count) || count < 1) {
-        if (count !== Infinity) {
-          throw new UsageError(
-            `Invalid --count "${values.count}": expected a positive integer`,
-            "sub",
-          );
-        }
+      if (count !== Infinity && (!Number.isInteger(count) || count < 1)) {
+        throw new UsageError(
+          `Invalid --count "${values.count}": expected a positive integer`,
+          "sub",
+        );
       }
       const port = parsePort(values.port as string, "sub", false);
-      return subscribe(values.host as string, port, positionals, count, io);
+      const group = values.group as string | undefined;
+      return subscribe(values.host as string, port, positionals, count, io, group);
     }
     case "pubsub-client": {
       const { values, positionals } = parse(rest, "pubsub-client", {});

@@ -380,11 +380,8 @@ export class PubSubClient implements AsyncIterable<Message> {
     }
     const signal = options.signal;
     if (signal?.aborted) throw signal.reason;
-    this.#inboxReady ??= this.#sendMaybeAck(
-      { action: "subscribe", topic: `_inbox/${this.#prefix}/+` },
-      undefined,
-    );
-    await this.#inboxReady;
+    // The waits are armed before the first await, so an abort or the
+    // timeout is never missed.
     const reply = `_inbox/${this.#prefix}/${this.#requestCount++}`;
     const answer = deferred<Message>();
     answer.promise.catch(ignore);
@@ -397,6 +394,17 @@ export class PubSubClient implements AsyncIterable<Message> {
       );
     }, timeout);
     try {
+      if (this.#inboxReady === null) {
+        const ready = this.#sendMaybeAck(
+          { action: "subscribe", topic: `_inbox/${this.#prefix}/+` },
+          undefined,
+        );
+        this.#inboxReady = ready;
+        ready.catch(() => {
+          if (this.#inboxReady === ready) this.#inboxReady = null; // try again next time
+        });
+      }
+      await Promise.race([this.#inboxReady, answer.promise]);
       const sent = this.publish(topic, message, { reply, headers: options.headers });
       sent.catch((error) => answer.reject(error));
       return await answer.promise;

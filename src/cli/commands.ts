@@ -1,0 +1,154 @@
+/**
+ * The command line's commands: serve, publish, subscribe, request.
+ *
+ * @module
+ */
+
+import process from "node:process";
+import { PubSubClient } from "../client/pubsub_client.ts";
+import type { Logger } from "../logger.ts";
+import type { Headers, JsonValue } from "../protocol/frames.ts";
+import { startPubSubServer } from "../server/pubsub_server.ts";
+import { detectRuntime } from "../transport/auto.ts";
+
+/** Where the CLI writes; tests pass their own. */
+export interface CliIo {
+  /** Writes one line to standard output. */
+  out(line: string): void;
+  /** Writes one line to standard error. */
+  err(line: string): void;
+}
+
+function ignore(): void {
+  // Debug lines (and info lines with --quiet) are not printed.
+}
+
+function consoleLogger(io: CliIo, quiet: boolean): Logger {
+  const line = (level: string) => (message: string, fields?: Record<string, unknown>) => {
+    const detail = fields === undefined ? "" : " " + JSON.stringify(fields, replaceErrors);
+    io.err(`${new Date().toISOString()} ${level} ${message}${detail}`);
+  };
+  return {
+    debug: ignore,
+    info: quiet ? ignore : line("INFO"),
+    warn: line("WARN"),
+    error: line("ERROR"),
+  };
+}
+
+function replaceErrors(_key: string, value: unknown): unknown {
+  return value instanceof Error ? `${value.name}: ${value.message}` : value;
+}
+
+/** Resolves on the first SIGINT or SIGTERM; `dispose()` removes the listeners. */
+function shutdownSignal(): { promise: Promise<string>; dispose(): void } {
+  let onSignal: (signal: string) => void = () => {};
+  const promise = new Promise<string>((resolve) => {
+    onSignal = resolve;
+  });
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return {
+    promise,
+    dispose() {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    },
+  };
+}
+
+/** Runs a server until SIGINT or SIGTERM. */
+export async function serve(
+  host: string,
+  port: number,
+  quiet: boolean,
+  io: CliIo,
+): Promise<number> {
+  const signal = shutdownSignal();
+  try {
+    const server = await startPubSubServer({ host, port, logger: consoleLogger(io, quiet) });
+    io.out(
+      `kn-sock pubsub server listening on ${server.addr.hostname}:${server.addr.port} ` +
+        `(${detectRuntime()}, transport ${server.transportName})`,
+    );
+    const name = await signal.promise;
+    io.err(`Received ${name}, shutting down`);
+    const stats = server.stats();
+    await server.close();
+    io.err(
+      `Server closed after ${stats.totalConnections} connections, ${stats.messagesIn} messages in, ` +
+        `${stats.messagesOut} out, ${stats.slowConsumers} slow consumers disconnected`,
+    );
+    return 0;
+  } finally {
+    signal.dispose();
+  }
+}
+
+/** Publishes one message; `options` (retain, headers) need our server, so they say hello. */
+export async function publish(
+  host: string,
+  port: number,
+  topic: string,
+  message: JsonValue,
+  options: { retain?: boolean; headers?: Headers } = {},
+): Promise<number> {
+  const extended = options.retain === true || options.headers !== undefined;
+  const client = await PubSubClient.connect(host, port, extended ? { hello: true } : {});
+  try {
+    await client.publish(topic, message, options);
+    // A round trip: the server has routed the message before we disconnect.
+    await client.flush();
+  } finally {
+    await client.close();
+  }
+  return 0;
+}
+
+/** Subscribes and prints messages as JSON lines; `group` joins a queue group. */
+export async function subscribe(
+  host: string,
+  port: number,
+  topics: string[],
+  count: number,
+  io: CliIo,
+  group?: string,
+): Promise<number> {
+  const signal = shutdownSignal();
+  const client = await PubSubClient.connect(host, port);
+  try {
+    for (const topic of topics) await client.subscribe(topic, { group });
+    await client.flush();
+    io.err(`Subscribed to ${topics.join(", ")}`);
+    let received = 0;
+    const stop = signal.promise.then(() => client.close());
+    for await (const message of client) {
+      io.out(JSON.stringify({ topic: message.topic, message: message.message }));
+      if (++received === count) break;
+    }
+    void stop;
+    return 0;
+  } finally {
+    signal.dispose();
+    await client.close();
+  }
+}
+
+/** Sends a request and prints the reply as one JSON line. */
+export async function request(
+  host: string,
+  port: number,
+  topic: string,
+  message: JsonValue,
+  timeout: number,
+  io: CliIo,
+): Promise<number> {
+  const client = await PubSubClient.connect(host, port, { hello: true });
+  try {
+    const reply = await client.request(topic, message, { timeout });
+    io.out(JSON.stringify({ topic: reply.topic, message: reply.message }));
+    return 0;
+  } finally {
+    await client.close();
+  }
+}

@@ -1,0 +1,287 @@
+/**
+ * Routing beyond kn-sock: wildcards, queue groups, request/reply, acks,
+ * retained messages, hello, headers and sequence numbers.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  ConnectionClosedError,
+  type Message,
+  PubSubClient,
+  PubSubError,
+  ServerError,
+} from "../mod.ts";
+import { serverCases, startFixture, subscribed, take, until } from "./helpers.ts";
+import type { Fixture } from "./helpers.ts";
+
+async function helloClient(f: Fixture, echo = true): Promise<PubSubClient> {
+  const client = await PubSubClient.connect("127.0.0.1", f.server.addr.port, {
+    transport: f.transport,
+    hello: { name: "test", echo },
+  });
+  const close = f.close;
+  f.close = async () => {
+    await client.close();
+    await close();
+  };
+  return client;
+}
+
+for (const { name, make } of serverCases()) {
+  test(`routing (${name}): wildcard subscriptions get matching publishes once`, async () => {
+    const f = await startFixture(make());
+    const [sub, publisher] = await Promise.all([f.client(), f.client()]);
+    await subscribed(sub, "news/#", "news/+", "+/sports");
+    await publisher.publish("news/sports", 1); // matches all three: delivered once
+    await publisher.publish("news", 2); // news/# matches its parent
+    await publisher.publish("weather/today", 3); // nothing
+    await publisher.publish("news/a/b", 4); // news/# only
+    await publisher.publish("$SYS/sports", 5); // not matched by a leading +
+    await publisher.publish("news/sports", 6);
+    assert.deepEqual((await take(sub, 4)).map((m) => m.message), [1, 2, 4, 6]);
+    assert.equal(await sub.recv({ timeout: 0 }), null);
+    await f.close();
+  });
+
+  test(`routing (${name}): wildcards are refused in publishes and misplaced in patterns`, async () => {
+    const f = await startFixture(make());
+    const raw = await f.raw();
+    await raw.sendJson({ action: "publish", topic: "news/+", message: "x" });
+    assert.equal((await raw.json()).code, "invalid_topic");
+    for (const topic of ["a/#/b", "a+/b", "#/x"]) {
+      await raw.sendJson({ action: "subscribe", topic, id: topic });
+      const answer = await raw.json();
+      assert.equal(answer.code, "invalid_pattern");
+      assert.equal(answer.id, topic);
+    }
+    assert.equal(f.server.stats().subscriptions, 0);
+    await f.close();
+  });
+
+  test(`routing (${name}): a queue group gets each message once, fairly, plain subscribers all`, async () => {
+    const f = await startFixture(make());
+    const members = await Promise.all([f.client(), f.client(), f.client()]);
+    const plain = await f.client();
+    for (const member of members) await member.subscribe("jobs/+", { group: "workers" });
+    await subscribed(plain, "jobs/+");
+    for (const member of members) await member.flush();
+    const publisher = await f.client();
+    const total = 10_000;
+    for (let i = 0; i < total; i++) void publisher.publish(`jobs/${i % 7}`, i);
+    await publisher.flush();
+    const seen = new Set<number>();
+    const counts: number[] = [];
+    for (const member of members) {
+      let count = 0;
+      for (
+        let m = await member.recv({ timeout: 0 });
+        m !== null;
+        m = await member.recv({ timeout: 0 })
+      ) {
+        assert.ok(!seen.has(m.message as number), `message ${m.message} twice`);
+        seen.add(m.message as number);
+        count++;
+      }
+      counts.push(count);
+    }
+    // Every member's messages were queued before the publisher's flush returned.
+    assert.equal(seen.size, total, `counts ${counts}`);
+    for (const count of counts) {
+      assert.ok(Math.abs(count - total / 3) <= total / 30, `counts ${counts}`);
+    }
+    assert.equal((await take(plain, total)).length, total);
+    await f.close();
+  });
+
+  test(`routing (${name}): request/reply gets the first reply`, async () => {
+    const f = await startFixture(make());
+    const responder = await helloClient(f); // replies need the extended deliveries
+    const sub = await responder.subscribe("svc/echo");
+    // The responder's last ack may be cut short by the close at the end.
+    const served = (async () => {
+      for await (const request of sub) await request.respond?.({ echo: request.message });
+    })().then(() => null, (error: unknown) => error);
+    await responder.flush();
+    const requester = await f.client();
+    const reply = await requester.request("svc/echo", "ping", { timeout: 30_000 });
+    assert.deepEqual(reply.message, { echo: "ping" });
+    await f.close();
+    const ended = await served;
+    assert.ok(ended === null || ended instanceof ConnectionClosedError, String(ended));
+  });
+
+  test(`routing (${name}): request rejects with no_responders, timeout and abort`, async () => {
+    const f = await startFixture(make());
+    const requester = await helloClient(f);
+    await assert.rejects(
+      requester.request("svc/none", 1),
+      (error: unknown) => error instanceof ServerError && error.code === "no_responders",
+    );
+    const silent = await f.client();
+    await subscribed(silent, "svc/silent");
+    await assert.rejects(
+      requester.request("svc/silent", 1, { timeout: 1 }),
+      (error: unknown) => error instanceof PubSubError && error.code === "timeout",
+    );
+    const controller = new AbortController();
+    const pending = requester.request("svc/silent", 1, { signal: controller.signal });
+    controller.abort(new Error("stop waiting"));
+    await assert.rejects(pending, { message: "stop waiting" });
+    await f.close();
+  });
+
+  test(`routing (${name}): frames with an id are answered with ok or error`, async () => {
+    const f = await startFixture(make());
+    const raw = await f.raw();
+    await raw.sendJson({ action: "subscribe", topic: "acks", id: 1 });
+    assert.deepEqual(await raw.json(), { action: "ok", id: 1 });
+    await raw.sendJson({ action: "publish", topic: "acks", message: "m", id: "two" });
+    const [first, second] = [await raw.json(), await raw.json()];
+    assert.deepEqual([first, second], [{ topic: "acks", message: "m" }, {
+      action: "ok",
+      id: "two",
+    }]);
+    await raw.sendJson({ action: "subscribe", topic: "", id: 3 });
+    assert.deepEqual(await raw.json(), {
+      action: "error",
+      code: "invalid_topic",
+      error: "Topic must not be empty",
+      id: 3,
+    });
+    // Without an id: kn-sock behaviour, no answer.
+    await raw.sendJson({ action: "unsubscribe", topic: "acks" });
+    await raw.sendJson({ action: "unsubscribe", topic: "acks", id: 4 });
+    assert.deepEqual(await raw.json(), { action: "ok", id: 4 });
+    await f.close();
+  });
+
+  test(`routing (${name}): a client after hello waits for acks and sees refusals`, async () => {
+    const f = await startFixture(make());
+    const client = await helloClient(f);
+    const sub = await client.subscribe("acked/#");
+    await client.publish("acked/x", 1); // resolves on the server's ok
+    await assert.rejects(
+      client.publish("acked/+", 2),
+      (error: unknown) => error instanceof ServerError && error.code === "invalid_topic",
+    );
+    assert.equal((await sub.next())?.message, 1);
+    await client.publish("acked/y", 3, { ack: false }); // fire and forget
+    assert.equal((await sub.next())?.message, 3);
+    await f.close();
+  });
+
+  test(`routing (${name}): hello is answered and echo: false skips own publishes`, async () => {
+    const f = await startFixture(make());
+    const client = await helloClient(f, false);
+    assert.equal(client.server?.version, 1);
+    assert.equal(client.server?.serverId, f.server.serverId);
+    assert.equal(client.server?.maxLine, 1048576);
+    const other = await f.client();
+    await subscribed(other, "echo");
+    await client.subscribe("echo");
+    await client.publish("echo", "mine");
+    await other.publish("echo", "theirs");
+    await other.flush();
+    assert.deepEqual((await take(other, 2)).map((m) => m.message), ["mine", "theirs"]);
+    const got = await client.recv();
+    assert.equal(got?.message, "theirs");
+    assert.equal(await client.recv({ timeout: 0 }), null);
+    await f.close();
+  });
+
+  test(`routing (${name}): headers, reply and seq reach clients after hello only`, async () => {
+    const f = await startFixture(make());
+    const extended = await helloClient(f);
+    const plain = await f.client();
+    await extended.subscribe("h/#");
+    await subscribed(plain, "h/#");
+    const headers = { "content-type": "application/json", trace: "abc" };
+    await extended.publish("h/a", 1, { headers, reply: "h/replies" });
+    await extended.publish("h/b", 2);
+    await extended.publish("h/a", 3);
+    const got = await take(extended, 3);
+    assert.deepEqual(got.map((m) => [m.topic, m.seq]), [["h/a", 1], ["h/b", 1], ["h/a", 2]]);
+    assert.deepEqual(got[0].headers, headers);
+    assert.equal(got[0].reply, "h/replies");
+    assert.equal(typeof got[0].respond, "function");
+    assert.deepEqual(await take(plain, 3), [
+      { topic: "h/a", message: 1 },
+      { topic: "h/b", message: 2 },
+      { topic: "h/a", message: 3 },
+    ]);
+    await f.close();
+  });
+
+  test(`routing (${name}): retained messages are set, replaced, cleared and sent on subscribe`, async () => {
+    const f = await startFixture(make());
+    const publisher = await helloClient(f);
+    await publisher.publish("status/a", "a1", { retain: true });
+    await publisher.publish("status/a", "a2", { retain: true }); // replaces
+    await publisher.publish("status/b", "b1", { retain: true });
+    await publisher.publish("status/c", "c1", { retain: true });
+    await publisher.publish("status/c", "", { retain: true }); // clears
+    await publisher.publish("other/x", "x1", { retain: true });
+    assert.equal(f.server.stats().retained, 3);
+    const late = await helloClient(f);
+    const sub = await late.subscribe("status/+");
+    const got = [await sub.next(), await sub.next()] as Message[];
+    assert.deepEqual(
+      got.map((m) => [m.topic, m.message, m.retained]).sort(),
+      [["status/a", "a2", true], ["status/b", "b1", true]],
+    );
+    const plain = await f.client();
+    await plain.subscribe("other/x");
+    assert.deepEqual(await plain.recv(), { topic: "other/x", message: "x1" }); // kn-sock shape
+    await publisher.publish("status/a", "live");
+    const live = await sub.next();
+    assert.equal(live?.message, "live");
+    assert.equal(live?.retained, undefined);
+    await f.close();
+  });
+
+  test(`routing (${name}): retained messages are bounded`, async () => {
+    const f = await startFixture(make(), {
+      limits: { maxRetainedMessages: 2, maxRetainedBytes: 100 },
+    });
+    const client = await helloClient(f);
+    await client.publish("r/1", "x", { retain: true });
+    await client.publish("r/2", "y", { retain: true });
+    await assert.rejects(
+      client.publish("r/3", "z", { retain: true }),
+      (error: unknown) => error instanceof ServerError && error.code === "retained_limit",
+    );
+    await client.publish("r/2", "", { retain: true });
+    await assert.rejects(
+      client.publish("r/3", "w".repeat(200), { retain: true }),
+      (error: unknown) => error instanceof ServerError && error.code === "retained_limit",
+    );
+    assert.equal(f.server.stats().retained, 1);
+    await f.close();
+  });
+
+  test(`routing (${name}): subscriptions split messages; recv() takes what none iterates`, async () => {
+    const f = await startFixture(make());
+    const client = await f.client();
+    const sports = await client.subscribe("news/sports");
+    const all = await client.subscribe("news/#");
+    await client.flush();
+    await client.publish("news/sports", "s1");
+    await client.publish("news/tech", "t1");
+    assert.equal((await sports.next())?.message, "s1"); // the older subscription wins
+    assert.equal((await all.next())?.message, "t1");
+    await client.publish("news/tech", "t2");
+    assert.equal((await client.recv())?.message, "t2"); // recv() takes any queue
+    const iterating = (async () => {
+      const seen: unknown[] = [];
+      for await (const m of sports) seen.push(m.message);
+      return seen;
+    })();
+    await client.publish("news/sports", "s2");
+    await until(() => true, "a turn");
+    await client.flush();
+    await sports.unsubscribe();
+    assert.deepEqual(await iterating, ["s2"]);
+    assert.equal(sports.active, false);
+    await f.close();
+  });
+}
