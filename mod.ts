@@ -59,10 +59,14 @@ export {
   ClientAction,
   type ClientFrame,
   type ErrorFrame,
+  type FrameId,
+  type Headers,
+  type HelloFrame,
   type JsonValue,
   type Message,
   type PublishFrame,
   type ServerFrame,
+  type ServerInfo,
   type SubscribeFrame,
   type UnsubscribeFrame,
 } from "./src/protocol/frames.ts";
@@ -75,7 +79,16 @@ export {
   type PubSubHandler,
   PubSubServer,
   type PubSubServerOptions,
+  type ServerPublishOptions,
   startPubSubServer,
 } from "./src/server/pubsub_server.ts";
-export { PubSubClient, type PubSubClientOptions } from "./src/client/pubsub_client.ts";
+export {
+  type HelloOptions,
+  type PublishOptions,
+  PubSubClient,
+  type PubSubClientOptions,
+  type RequestOptions,
+  type SubscribeOptions,
+} from "./src/client/pubsub_client.ts";
 export type { RecvOptions } from "./src/client/inbox.ts";
+export { Subscription, type SubscriptionHost } from "./src/client/subscription.ts";

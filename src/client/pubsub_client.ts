@@ -143,6 +143,7 @@ export class PubSubClient implements AsyncIterable<Message> {
   #helloWait: Deferred<ServerInfo> | null = null;
   readonly #local = new SubscriptionIndex<Subscription>();
   readonly #byKey = new Map<string, Subscription>();
+  readonly #queues = new Map<Subscription, InboxQueue>();
   #serial = 0;
   #picked: Subscription | null = null;
   readonly #pick = (subscription: Subscription): void => {
@@ -237,7 +238,12 @@ export class PubSubClient implements AsyncIterable<Message> {
     this.#inbox = new Inbox(limits.maxInboundBytes);
     const closedLocally = (): boolean => this.#closedLocally;
     this.#host = {
-      next: (queue, options) => this.#inbox.next(queue, options),
+      next: (subscription, options) => {
+        const queue = this.#queues.get(subscription);
+        return queue === undefined
+          ? Promise.resolve(null) // unsubscribed: its messages went to recv()
+          : this.#inbox.next(queue, options);
+      },
       unsubscribe: (subscription) => this.#unsubscribeLocal(subscription, undefined),
       get closedLocally() {
         return closedLocally();
@@ -319,13 +325,8 @@ export class PubSubClient implements AsyncIterable<Message> {
     const key = subscriptionKey(pattern, options.group);
     const existing = this.#byKey.get(key);
     if (existing?.active) return existing;
-    const subscription = new Subscription(
-      pattern,
-      options.group,
-      this.#serial++,
-      this.#inbox.open(),
-      this.#host,
-    );
+    const subscription = new Subscription(pattern, options.group, this.#serial++, this.#host);
+    this.#queues.set(subscription, this.#inbox.open());
     this.#byKey.set(key, subscription);
     this.#local.add(pattern, subscription);
     if (options.group === undefined) this.#subscriptions.add(pattern);
@@ -561,7 +562,9 @@ export class PubSubClient implements AsyncIterable<Message> {
     if (this.#byKey.get(key) === subscription) this.#byKey.delete(key);
     this.#local.remove(subscription.pattern, subscription);
     if (subscription.group === undefined) this.#subscriptions.delete(subscription.pattern);
-    this.#inbox.retire(subscription.queue);
+    const queue = this.#queues.get(subscription);
+    this.#queues.delete(subscription);
+    if (queue !== undefined) this.#inbox.retire(queue);
   }
 
   #send(frame: ClientFrame): Promise<void> {
@@ -668,7 +671,7 @@ export class PubSubClient implements AsyncIterable<Message> {
         this.#local.match(message.topic, this.#pick);
         // The visit above may have set it; TypeScript cannot see that.
         const picked = this.#picked as Subscription | null;
-        const queue: InboxQueue = picked?.queue ?? this.#inbox.general;
+        const queue: InboxQueue = (picked && this.#queues.get(picked)) || this.#inbox.general;
         this.#picked = null;
         this.#inbox.push(queue, message, line.byteLength);
         return;

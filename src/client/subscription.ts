@@ -7,12 +7,12 @@
 
 import { ConnectionClosedError } from "../errors.ts";
 import type { Message } from "../protocol/frames.ts";
-import type { InboxQueue, RecvOptions } from "./inbox.ts";
+import type { RecvOptions } from "./inbox.ts";
 
 /** What a subscription needs from its client. */
 export interface SubscriptionHost {
-  /** The next message of `queue`. */
-  next(queue: InboxQueue, options?: RecvOptions): Promise<Message | null>;
+  /** The next message of `subscription`. */
+  next(subscription: Subscription, options?: RecvOptions): Promise<Message | null>;
   /** Unsubscribes it. */
   unsubscribe(subscription: Subscription): Promise<void>;
   /** Whether the client was closed by its owner (iteration then just ends). */
@@ -42,8 +42,6 @@ export class Subscription implements AsyncIterable<Message> {
   readonly group: string | undefined;
   /** Creation order within its client: the lower one wins a shared message. */
   readonly serial: number;
-  /** Its queue in the client's inbox. */
-  readonly queue: InboxQueue;
   readonly #host: SubscriptionHost;
   #active = true;
 
@@ -53,20 +51,12 @@ export class Subscription implements AsyncIterable<Message> {
    * @param pattern The topic or pattern.
    * @param group The queue group.
    * @param serial Creation order.
-   * @param queue Its queue.
    * @param host Its client.
    */
-  constructor(
-    pattern: string,
-    group: string | undefined,
-    serial: number,
-    queue: InboxQueue,
-    host: SubscriptionHost,
-  ) {
+  constructor(pattern: string, group: string | undefined, serial: number, host: SubscriptionHost) {
     this.pattern = pattern;
     this.group = group;
     this.serial = serial;
-    this.queue = queue;
     this.#host = host;
   }
 
@@ -82,7 +72,7 @@ export class Subscription implements AsyncIterable<Message> {
    * @throws {ConnectionClosedError} When the client is closed and no message is left.
    */
   next(options?: RecvOptions): Promise<Message | null> {
-    return this.#host.next(this.queue, options);
+    return this.#host.next(this, options);
   }
 
   /** Stops it; messages still queued go to `client.recv()`. Idempotent. */
@@ -105,7 +95,7 @@ export class Subscription implements AsyncIterable<Message> {
     while (this.#active) {
       let message: Message | null;
       try {
-        message = await this.#host.next(this.queue);
+        message = await this.#host.next(this);
       } catch (error) {
         if (error instanceof ConnectionClosedError && this.#host.closedLocally) return;
         throw error;
