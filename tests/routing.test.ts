@@ -285,3 +285,43 @@ for (const { name, make } of serverCases()) {
     await f.close();
   });
 }
+
+test("routing: a queue group skips a member whose queue is full", async () => {
+  const { createMemoryTransport } = await import("../mod.ts");
+  const f = await startFixture(createMemoryTransport(), { limits: { maxOutboundBytes: 4096 } });
+  const stalled = await f.raw(); // a member that does not read for now
+  await stalled.sendJson({ action: "subscribe", topic: "work", group: "g" });
+  const reader = await f.client();
+  await reader.subscribe("work", { group: "g" });
+  await reader.flush();
+  const publisher = await f.client();
+  const seen = new Set<string>();
+  const total = 3000;
+  // Rounds of 20 (one tick's burst stays under the limit), the reading member
+  // draining each: the stalled one fills up (its pipe, then its queue) and
+  // from then on every message goes to the reader.
+  for (let round = 0; round < total / 20; round++) {
+    for (let i = 0; i < 20; i++) {
+      void publisher.publish("work", `${round * 20 + i}:${"x".repeat(100)}`);
+    }
+    await publisher.flush();
+    for (
+      let m = await reader.recv({ timeout: 0 });
+      m !== null;
+      m = await reader.recv({ timeout: 0 })
+    ) {
+      seen.add(String(m.message));
+    }
+  }
+  const toReader = seen.size;
+  while (seen.size < total) {
+    const line = await stalled.line();
+    assert.notEqual(line, null, `stalled member ended after ${seen.size} messages`);
+    const message = String(JSON.parse(line!).message);
+    assert.ok(!seen.has(message), `${message} twice`);
+    seen.add(message);
+  }
+  assert.equal(f.server.stats().slowConsumers, 0);
+  assert.ok(toReader > total / 2, `the reading member got ${toReader} of ${total}`);
+  await f.close();
+});
