@@ -72,7 +72,7 @@ export {
 } from "./src/protocol/frames.ts";
 export { topicProblem } from "./src/topic/validate_topic.ts";
 export { SubscriptionIndex } from "./src/topic/subscription_index.ts";
-export { hasWildcard, matchTopic, patternProblem } from "./src/topic/pattern.ts";
+export { hasWildcard, matchLevels, matchTopic, patternProblem } from "./src/topic/pattern.ts";
 export type { ServerClient } from "./src/server/session.ts";
 export type { ServerStats } from "./src/server/stats.ts";
 export {

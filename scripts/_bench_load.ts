@@ -30,6 +30,7 @@ export function connect(port: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host: "127.0.0.1", port, noDelay: true });
     socket.once("connect", () => {
+      socket.setNoDelay(true); // in case the runtime ignores the connect option
       socket.off("error", reject);
       socket.on("error", () => {
         // A closed connection shows up as a count that stops growing.

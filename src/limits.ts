@@ -19,6 +19,8 @@ export interface ServerLimits {
   maxLineBytes: number;
   /** The longest topic, in UTF-8 bytes (`invalid_topic` past it). Default 1024. */
   maxTopicBytes: number;
+  /** The most `/`-separated levels in a topic or pattern (`invalid_topic` past it). Default 32. */
+  maxTopicLevels: number;
   /**
    * Topics one connection may be subscribed to at once
    * (`too_many_subscriptions` past it). Default 10000.
@@ -52,6 +54,8 @@ export interface ClientLimits {
   maxLineBytes: number;
   /** The longest topic the client sends, in UTF-8 bytes (`RangeError` past it). Default 1024. */
   maxTopicBytes: number;
+  /** The most levels in a topic or pattern the client sends (`RangeError` past it). Default 32. */
+  maxTopicLevels: number;
   /**
    * Bytes waiting to be written to the server (queued plus in flight). A
    * `publish()` that would pass it rejects with a `buffer_full`
@@ -83,6 +87,7 @@ export interface ClientLimits {
 export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = Object.freeze({
   maxLineBytes: MiB,
   maxTopicBytes: 1024,
+  maxTopicLevels: 32,
   maxSubscriptionsPerConnection: 10_000,
   maxOutboundBytes: 8 * MiB,
   maxRetainedMessages: 10_000,
@@ -103,6 +108,7 @@ export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = Object.freeze({
 export const DEFAULT_CLIENT_LIMITS: Readonly<ClientLimits> = Object.freeze({
   maxLineBytes: 4 * MiB,
   maxTopicBytes: 1024,
+  maxTopicLevels: 32,
   maxOutboundBytes: 8 * MiB,
   maxInboundBytes: 8 * MiB,
   connectTimeoutMs: 10_000,

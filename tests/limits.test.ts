@@ -28,6 +28,7 @@ test("limits: the defaults are the documented ones", () => {
   assert.deepEqual({ ...DEFAULT_SERVER_LIMITS }, {
     maxLineBytes: 1048576,
     maxTopicBytes: 1024,
+    maxTopicLevels: 32,
     maxSubscriptionsPerConnection: 10000,
     maxOutboundBytes: 8388608,
     maxRetainedMessages: 10000,
@@ -37,6 +38,7 @@ test("limits: the defaults are the documented ones", () => {
   assert.deepEqual({ ...DEFAULT_CLIENT_LIMITS }, {
     maxLineBytes: 4194304,
     maxTopicBytes: 1024,
+    maxTopicLevels: 32,
     maxOutboundBytes: 8388608,
     maxInboundBytes: 8388608,
     connectTimeoutMs: 10000,

@@ -325,3 +325,130 @@ test("routing: a queue group skips a member whose queue is full", async () => {
   assert.ok(toReader > total / 2, `the reading member got ${toReader} of ${total}`);
   await f.close();
 });
+
+test("routing: a group member that also has a plain subscription does not starve the group", async () => {
+  const { createMemoryTransport } = await import("../mod.ts");
+  const f = await startFixture(createMemoryTransport());
+  const [a, b, publisher] = await Promise.all([f.client(), f.client(), f.client()]);
+  const plain = await a.subscribe("jobs/#");
+  const aGroup = await a.subscribe("jobs/+", { group: "workers" });
+  const bGroup = await b.subscribe("jobs/+", { group: "workers" });
+  await a.flush();
+  await b.flush();
+  for (let i = 0; i < 6; i++) await publisher.publish("jobs/x", i);
+  await publisher.flush();
+  const toB: unknown[] = [];
+  for (
+    let m = await bGroup.next({ timeout: 0 });
+    m !== null;
+    m = await bGroup.next({ timeout: 0 })
+  ) {
+    toB.push(m.message);
+  }
+  assert.deepEqual(toB, [0, 1, 2, 3, 4, 5], "b is the group member that gets each job");
+  assert.equal((await take(a, 6)).length, 6); // a's plain subscription still gets everything
+  assert.equal(await aGroup.next({ timeout: 0 }), null);
+  void plain;
+  await f.close();
+});
+
+test("routing: group and pattern pairs cannot collide", async () => {
+  const { createMemoryTransport } = await import("../mod.ts");
+  const f = await startFixture(createMemoryTransport());
+  const raw = await f.raw();
+  await raw.sendJson({ action: "subscribe", topic: "b\u0000c", group: "a", id: 1 });
+  assert.deepEqual(await raw.json(), { action: "ok", id: 1 });
+  await raw.sendJson({ action: "publish", topic: "c", message: "x", reply: "r", id: 2 });
+  assert.equal((await raw.json()).code, "no_responders");
+  await f.close();
+});
+
+test("routing: a handler's filtered or failed frame still answers its id", async () => {
+  const { createMemoryTransport } = await import("../mod.ts");
+  const f = await startFixture(createMemoryTransport(), {
+    handler(data) {
+      if (data.action !== "publish") return;
+      if (data.topic === "filtered") return false;
+      if (data.topic === "broken") throw new Error("broken");
+    },
+  });
+  const client = await PubSubClient.connect("memory", f.server.addr.port, {
+    transport: f.transport,
+    hello: true,
+  });
+  await client.publish("filtered", 1); // ok, though not routed
+  await assert.rejects(
+    client.publish("broken", 2),
+    (error: unknown) => error instanceof ServerError && error.code === "handler_error",
+  );
+  await client.close();
+  await f.close();
+});
+
+test("routing: retained messages past the outbound room are skipped with a notice", async () => {
+  const { createMemoryTransport } = await import("../mod.ts");
+  const f = await startFixture(createMemoryTransport(), {
+    limits: { maxOutboundBytes: 64 * 1024 },
+  });
+  for (let i = 0; i < 10; i++) f.server.publish(`big/${i}`, "b".repeat(20_000), { retain: true });
+  const raw = await f.raw();
+  await raw.sendJson({ action: "subscribe", topic: "big/+", id: 1 });
+  const lines: Record<string, unknown>[] = [];
+  for (let line = await raw.json();; line = await raw.json()) {
+    lines.push(line);
+    if (line.action === "ok") break;
+  }
+  const notice = lines.find((l) => l.code === "retained_limit");
+  assert.ok(notice, JSON.stringify(lines.map((l) => l.action ?? l.topic)));
+  assert.ok(lines.filter((l) => "topic" in l).length >= 2);
+  assert.equal(f.server.stats().slowConsumers, 0);
+  await f.close();
+});
+
+test("routing: topics and patterns are limited in levels", async () => {
+  const { createMemoryTransport } = await import("../mod.ts");
+  const f = await startFixture(createMemoryTransport(), { limits: { maxTopicLevels: 4 } });
+  const raw = await f.raw();
+  await raw.sendJson({ action: "subscribe", topic: "a/b/c/#" });
+  await raw.sendJson({ action: "subscribe", topic: "a/b/c/d/#", id: 1 });
+  assert.deepEqual(await raw.json(), {
+    action: "error",
+    code: "invalid_topic",
+    error: "Topic exceeds 4 levels",
+    id: 1,
+  });
+  assert.equal(f.server.stats().subscriptions, 1);
+  await f.close();
+});
+
+test("routing: request() rejects with ConnectionClosedError when the client closes", async () => {
+  const { createMemoryTransport, ConnectionClosedError } = await import("../mod.ts");
+  const f = await startFixture(createMemoryTransport());
+  const silent = await f.client();
+  await subscribed(silent, "svc/slow");
+  const requester = await f.client();
+  const pending = requester.request("svc/slow", 1, { timeout: Infinity });
+  const settled = pending.then(() => null, (error: unknown) => error);
+  await silent.recv(); // the request arrived: the requester is waiting
+  await requester.close();
+  assert.ok((await settled) instanceof ConnectionClosedError);
+  await f.close();
+});
+
+test("routing: unsubscribe() drops what its subscription had not handed out", async () => {
+  const { createMemoryTransport } = await import("../mod.ts");
+  const f = await startFixture(createMemoryTransport());
+  const client = await f.client();
+  const a = await client.subscribe("a");
+  const b = await client.subscribe("b");
+  await client.flush();
+  await client.publish("a", 1);
+  await client.publish("b", 2);
+  await client.publish("a", 3);
+  await client.flush();
+  await a.unsubscribe();
+  assert.equal(client.droppedMessages, 2);
+  assert.equal((await client.recv())?.message, 2);
+  assert.equal(await b.next({ timeout: 0 }), null);
+  await f.close();
+});

@@ -1,8 +1,8 @@
 /**
  * The client's inbox: received messages waiting to be taken, bounded in
- * bytes as a whole. Each message sits in one queue: a subscription's own,
- * or the client's general one. `recv()` takes the oldest message of any
- * queue; a subscription's iterator takes the oldest of its own. Waits have
+ * bytes as a whole. Each message sits in its subscription's queue.
+ * `recv()` takes the oldest message of any queue; a subscription's iterator
+ * takes the oldest of its own. Waits have
  * timeouts and abort signals.
  *
  * @module
@@ -57,9 +57,7 @@ function checkTimeout(timeout: number | undefined): void {
 /** Received messages in queues, bounded in bytes as a whole. */
 export class Inbox {
   readonly #maxBytes: number;
-  /** The client's general queue: messages no subscription claims. */
-  readonly general: InboxQueue = new InboxQueue();
-  readonly #queues = new Set<InboxQueue>([this.general]);
+  readonly #queues = new Set<InboxQueue>();
   readonly #anyWaiters: Waiter[] = [];
   #bytes = 0;
   #order = 0;
@@ -88,14 +86,20 @@ export class Inbox {
     return queue;
   }
 
-  /** Forgets a queue; its messages are handed to `recv()` through the general queue. */
-  retire(queue: InboxQueue): void {
-    if (!this.#queues.delete(queue)) return;
+  /**
+   * Forgets a queue (its subscription ended): messages not taken yet are
+   * dropped, and its waiters get `null`. Returns how many were dropped.
+   */
+  retire(queue: InboxQueue): number {
+    if (!this.#queues.delete(queue)) return 0;
+    let dropped = 0;
     for (let entry = queue.entries.shift(); entry !== undefined; entry = queue.entries.shift()) {
       this.#bytes -= entry.size;
-      this.push(this.general, entry.message, entry.size);
+      dropped++;
     }
+    if (this.#bytes < this.#maxBytes) this.#wakeRoom();
     for (const waiter of queue.waiters.splice(0)) waiter.resolve(null);
+    return dropped;
   }
 
   /** Adds a message to `queue`, or hands it to a waiter of that queue, or of `recv()`. */

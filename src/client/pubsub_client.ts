@@ -154,6 +154,8 @@ export class PubSubClient implements AsyncIterable<Message> {
     }
   };
   #inboxReady: Promise<void> | null = null;
+  #dropped = 0;
+  readonly #requests = new Set<Deferred<Message>>();
   #requestCount = 0;
   readonly #host: SubscriptionHost;
   readonly #prefix: string = Math.random().toString(36).slice(2);
@@ -268,6 +270,14 @@ export class PubSubClient implements AsyncIterable<Message> {
     return this.#serverError;
   }
 
+  /**
+   * Messages dropped because their subscription had ended: not yet taken at
+   * `unsubscribe()`, or still in flight then.
+   */
+  get droppedMessages(): number {
+    return this.#dropped;
+  }
+
   /** The server's answer to `hello`, or `null` when the client did not say it. */
   get server(): ServerInfo | null {
     return this.#server;
@@ -362,8 +372,10 @@ export class PubSubClient implements AsyncIterable<Message> {
 
   /**
    * Publishes `message` with a fresh reply topic and resolves with the first
-   * reply. Against our server, when nobody is subscribed to `topic`, it
-   * rejects at once with a `ServerError` of code `no_responders`.
+   * reply. After `hello` (so the publish carries an `id`), when nobody is
+   * subscribed to `topic`, it rejects at once with a `ServerError` of code
+   * `no_responders`; without it, it waits for the timeout. It rejects with
+   * `ConnectionClosedError` when the client closes first.
    *
    * @example
    * ```ts ignore
@@ -379,6 +391,7 @@ export class PubSubClient implements AsyncIterable<Message> {
     if (typeof timeout !== "number" || !(timeout >= 0)) {
       throw new RangeError(`Timeout must be a non-negative number of ms, got ${String(timeout)}`);
     }
+    if (this.#closing !== null) throw this.#closedError();
     const signal = options.signal;
     if (signal?.aborted) throw signal.reason;
     // The waits are armed before the first await, so an abort or the
@@ -386,14 +399,16 @@ export class PubSubClient implements AsyncIterable<Message> {
     const reply = `_inbox/${this.#prefix}/${this.#requestCount++}`;
     const answer = deferred<Message>();
     answer.promise.catch(ignore);
+    this.#requests.add(answer);
     this.#intercepts.set(reply, answer.resolve);
     const onAbort = (): void => answer.reject(signal?.reason);
     signal?.addEventListener("abort", onAbort, { once: true });
-    const timer = setTimeout(() => {
+    // Infinity waits for ever; setTimeout cannot count past 2^31 - 1 ms.
+    const timer = timeout === Infinity ? undefined : setTimeout(() => {
       answer.reject(
         new PubSubError(ErrorCode.Timeout, `No reply on "${topic}" within ${timeout} ms`),
       );
-    }, timeout);
+    }, Math.min(timeout, 2 ** 31 - 1));
     try {
       if (this.#inboxReady === null) {
         const ready = this.#sendMaybeAck(
@@ -413,6 +428,7 @@ export class PubSubClient implements AsyncIterable<Message> {
       clearTimeout(timer);
       signal?.removeEventListener("abort", onAbort);
       this.#intercepts.delete(reply);
+      this.#requests.delete(answer);
     }
   }
 
@@ -500,7 +516,7 @@ export class PubSubClient implements AsyncIterable<Message> {
   }
 
   #checkTopic(topic: string): void {
-    const problem = topicProblem(topic, this.#limits.maxTopicBytes);
+    const problem = topicProblem(topic, this.#limits.maxTopicBytes, this.#limits.maxTopicLevels);
     if (problem === null) return;
     if (typeof topic === "string" && topic.length > 0) throw new RangeError(problem);
     throw new TypeError(problem);
@@ -564,7 +580,7 @@ export class PubSubClient implements AsyncIterable<Message> {
     if (subscription.group === undefined) this.#subscriptions.delete(subscription.pattern);
     const queue = this.#queues.get(subscription);
     this.#queues.delete(subscription);
-    if (queue !== undefined) this.#inbox.retire(queue);
+    if (queue !== undefined) this.#dropped += this.#inbox.retire(queue);
   }
 
   #send(frame: ClientFrame): Promise<void> {
@@ -613,6 +629,8 @@ export class PubSubClient implements AsyncIterable<Message> {
     this.#flushWaits.clear();
     for (const pending of this.#acks.values()) pending.reject(error);
     this.#acks.clear();
+    for (const pending of this.#requests) pending.reject(error);
+    this.#requests.clear();
     this.#helloWait?.reject(error);
   }
 
@@ -671,8 +689,16 @@ export class PubSubClient implements AsyncIterable<Message> {
         this.#local.match(message.topic, this.#pick);
         // The visit above may have set it; TypeScript cannot see that.
         const picked = this.#picked as Subscription | null;
-        const queue: InboxQueue = (picked && this.#queues.get(picked)) || this.#inbox.general;
         this.#picked = null;
+        const queue = picked === null ? undefined : this.#queues.get(picked);
+        if (queue === undefined) {
+          // In flight when its subscription ended: nobody asked for it any more.
+          this.#dropped++;
+          this.#logger.debug("Dropped a message for an ended subscription", {
+            topic: message.topic,
+          });
+          return;
+        }
         this.#inbox.push(queue, message, line.byteLength);
         return;
       }
@@ -706,5 +732,6 @@ export class PubSubClient implements AsyncIterable<Message> {
 }
 
 function subscriptionKey(pattern: string, group: string | undefined): string {
-  return group === undefined ? pattern : `${group}\u0000${pattern}`;
+  // Length-prefixed: no group and pattern pair can spell another's key.
+  return group === undefined ? `p:${pattern}` : `g${group.length}:${group}:${pattern}`;
 }

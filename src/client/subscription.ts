@@ -75,7 +75,7 @@ export class Subscription implements AsyncIterable<Message> {
     return this.#host.next(this, options);
   }
 
-  /** Stops it; messages still queued go to `client.recv()`. Idempotent. */
+  /** Stops it; messages not taken yet are dropped (see `client.droppedMessages`). Idempotent. */
   unsubscribe(): Promise<void> {
     if (!this.#active) return Promise.resolve();
     this.#active = false;

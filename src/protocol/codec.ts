@@ -136,7 +136,11 @@ export function decodeClientFrame(line: Uint8Array, maxTopicBytes = 1024): Clien
  * @throws {FrameError} With code `invalid_json`, `invalid_frame`,
  *   `unknown_action` or `invalid_topic`.
  */
-export function decodeClientText(text: string, maxTopicBytes = 1024): ClientFrame {
+export function decodeClientText(
+  text: string,
+  maxTopicBytes = 1024,
+  maxTopicLevels = 32,
+): ClientFrame {
   const frame = asObject(parseJson(text));
   const id = frame.id;
   if (id !== undefined && typeof id !== "string" && !(typeof id === "number" && isFinite(id))) {
@@ -146,7 +150,7 @@ export function decodeClientText(text: string, maxTopicBytes = 1024): ClientFram
     );
   }
   try {
-    return checkFrame(frame, maxTopicBytes);
+    return checkFrame(frame, maxTopicBytes, maxTopicLevels);
   } catch (error) {
     if (error instanceof FrameError) error.id = id as FrameId | undefined;
     throw error;
@@ -157,7 +161,11 @@ function refuse(code: ErrorCode, message: string): never {
   throw new FrameError(code, message);
 }
 
-function checkFrame(frame: Record<string, unknown>, maxTopicBytes: number): ClientFrame {
+function checkFrame(
+  frame: Record<string, unknown>,
+  maxTopicBytes: number,
+  maxTopicLevels: number,
+): ClientFrame {
   const action = frame.action;
   if (action === "hello") {
     if (frame.echo !== undefined && typeof frame.echo !== "boolean") {
@@ -179,7 +187,7 @@ function checkFrame(frame: Record<string, unknown>, maxTopicBytes: number): Clie
     );
   }
   const topic = frame.topic;
-  const problem = topicProblem(topic, maxTopicBytes);
+  const problem = topicProblem(topic, maxTopicBytes, maxTopicLevels);
   if (problem !== null) refuse(ErrorCode.InvalidTopic, problem);
   if (action === "publish") {
     if (hasWildcard(topic as string)) {
@@ -191,7 +199,7 @@ function checkFrame(frame: Record<string, unknown>, maxTopicBytes: number): Clie
       refuse(ErrorCode.InvalidFrame, "Headers must be an object of string values");
     }
     if (reply !== undefined) {
-      const replyProblem = topicProblem(reply, maxTopicBytes);
+      const replyProblem = topicProblem(reply, maxTopicBytes, maxTopicLevels);
       if (replyProblem !== null) refuse(ErrorCode.InvalidTopic, `Reply: ${replyProblem}`);
       if (hasWildcard(reply as string)) {
         refuse(ErrorCode.InvalidTopic, "A reply topic must not contain '+' or '#'");

@@ -226,6 +226,14 @@ export class DeliveryEncoder {
     return out.subarray(0, written);
   }
 
+  /** A delivery from a message already encoded as ASCII JSON text (retained messages). */
+  encodeJson(topic: string, json: string, extra: string, slot: 0 | 1 = 0): Uint8Array {
+    const text = `{"topic":${toAsciiJson(JSON.stringify(topic))},"message":${json}${extra}}\n`;
+    const out = this.#buffer(text.length, slot);
+    const { written } = encoder.encodeInto(text, out);
+    return out.subarray(0, written);
+  }
+
   #buffer(size: number, slot: 0 | 1): Uint8Array {
     const scratch = this.#scratch[slot];
     if (size <= scratch.byteLength) return scratch;

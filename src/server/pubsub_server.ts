@@ -195,7 +195,7 @@ export class PubSubServer {
    * @throws {TypeError} For an invalid topic or a message JSON cannot encode.
    */
   publish(topic: string, message: JsonValue, options: ServerPublishOptions = {}): number {
-    const problem = topicProblem(topic, this.#limits.maxTopicBytes);
+    const problem = topicProblem(topic, this.#limits.maxTopicBytes, this.#limits.maxTopicLevels);
     if (problem !== null) throw new TypeError(problem);
     if (hasWildcard(topic)) throw new TypeError("A publish topic must not contain '+' or '#'");
     const result = this.#router.publish(topic, message, { line: null, from: null, ...options });
@@ -268,23 +268,32 @@ export class PubSubServer {
     try {
       verdict = handler(frame, session, this);
     } catch (error) {
-      return this.#handlerFailed(session, error);
+      return this.#handlerFailed(session, frame, error);
     }
     if (isPromise<boolean | void>(verdict)) {
       return verdict.then(
-        (result) => {
-          if (result !== false) this.#route(session, frame, null);
-        },
-        (error) => this.#handlerFailed(session, error),
+        (result) => this.#afterHandler(session, frame, result),
+        (error) => this.#handlerFailed(session, frame, error),
       );
     }
-    if (verdict !== false) this.#route(session, frame, null);
+    this.#afterHandler(session, frame, verdict);
   }
 
-  #handlerFailed(session: Session, error: unknown): void {
+  /** Routes the frame unless the handler said `false`; an `id` is answered either way. */
+  #afterHandler(session: Session, frame: ClientFrame, verdict: boolean | void): void {
+    if (verdict !== false) this.#route(session, frame, null);
+    else if (frame.id !== undefined && session.open) session.sendOk(frame.id);
+  }
+
+  #handlerFailed(session: Session, frame: ClientFrame, error: unknown): void {
     this.#counters.handlerErrors++;
     this.#logger.error("Handler failed", { id: session.id, error });
-    session.sendError(ErrorCode.HandlerError, "Handler failed; the frame was not routed");
+    session.sendError(
+      ErrorCode.HandlerError,
+      "Handler failed; the frame was not routed",
+      false,
+      frame.id,
+    );
   }
 
   #route(session: Session, frame: ClientFrame, line: Uint8Array | null): void {

@@ -5,16 +5,19 @@
  * @module
  */
 
+import { toAsciiJson } from "../protocol/codec.ts";
 import type { Headers, JsonValue } from "../protocol/frames.ts";
-import { hasWildcard, matchTopic } from "../topic/pattern.ts";
+import { hasWildcard, matchLevels, SEPARATOR } from "../topic/pattern.ts";
 import { utf8Length } from "../_utf8.ts";
 
-/** One retained message. */
+/** One retained message, kept as encoded JSON text (what it costs is what is counted). */
 export interface Retained {
   /** Its topic. */
   readonly topic: string;
-  /** The message. */
-  readonly message: JsonValue;
+  /** Its topic's levels, split once. */
+  readonly levels: readonly string[];
+  /** The message, as ASCII JSON text. */
+  readonly json: string;
   /** Its headers, if any. */
   readonly headers: Headers | undefined;
   /** The topic's sequence number when it was published. */
@@ -67,7 +70,8 @@ export class RetainedStore {
       }
       return null;
     }
-    const bytes = utf8Length(topic) + utf8Length(JSON.stringify(message)) +
+    const json = toAsciiJson(JSON.stringify(message));
+    const bytes = 2 * utf8Length(topic) + json.length +
       (headers === undefined ? 0 : utf8Length(JSON.stringify(headers)));
     const count = this.#byTopic.size + (old === undefined ? 1 : 0);
     const total = this.#bytes - (old?.bytes ?? 0) + bytes;
@@ -75,7 +79,8 @@ export class RetainedStore {
       return `Retained messages would exceed ${this.#maxMessages}`;
     }
     if (total > this.#maxBytes) return `Retained messages would exceed ${this.#maxBytes} bytes`;
-    this.#byTopic.set(topic, { topic, message, headers, seq, bytes });
+    const levels = topic.split(SEPARATOR);
+    this.#byTopic.set(topic, { topic, levels, json, headers, seq, bytes });
     this.#bytes = total;
     return null;
   }
@@ -86,9 +91,10 @@ export class RetainedStore {
       const one = this.#byTopic.get(pattern);
       return one === undefined ? [] : [one];
     }
+    const levels = pattern.split(SEPARATOR);
     const found: Retained[] = [];
     for (const retained of this.#byTopic.values()) {
-      if (matchTopic(pattern, retained.topic)) found.push(retained);
+      if (matchLevels(levels, retained.levels)) found.push(retained);
     }
     return found;
   }

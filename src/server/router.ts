@@ -20,8 +20,8 @@ import { RetainedStore } from "./retained_store.ts";
 import type { Session } from "./session.ts";
 import type { ServerCounters } from "./stats.ts";
 
-/** Sequence numbers are kept for this many topics; past it they restart. */
-const MAX_SEQ_TOPICS = 100_000;
+/** Sequence numbers are kept for topics totalling this many characters; past it they restart. */
+const MAX_SEQ_TOPIC_CHARS = 4 * 1024 * 1024;
 
 /** Members sharing one (group, pattern) subscription; each message goes to one of them. */
 export class QueueGroup {
@@ -65,7 +65,8 @@ export interface PublishResult {
 }
 
 function groupKey(group: string, pattern: string): string {
-  return `${group}\u0000${pattern}`;
+  // Length-prefixed: no (group, pattern) pair can spell another's key.
+  return `${group.length}:${group}:${pattern}`;
 }
 
 /** The server's routing table and publish path. */
@@ -76,6 +77,7 @@ export class Router {
   readonly #groups = new Map<string, QueueGroup>();
   readonly #retained: RetainedStore;
   readonly #seqs = new Map<string, number>();
+  #seqChars = 0;
   readonly #deliveries = new DeliveryEncoder();
   // The publish being routed, kept in fields so visiting allocates nothing.
   #stamp = 0;
@@ -147,13 +149,33 @@ export class Router {
     }
     this.#index.add(pattern, session);
     session.subscriptions.add(pattern);
-    for (const retained of this.#retained.matching(pattern)) {
+    this.#sendRetained(session, pattern);
+    return null;
+  }
+
+  /**
+   * Sends the retained messages matching `pattern`, as long as the session's
+   * outbound queue has room; the rest are skipped with a notice rather than
+   * making a fresh subscriber a slow consumer.
+   */
+  #sendRetained(session: Session, pattern: string): void {
+    const matching = this.#retained.matching(pattern);
+    for (let i = 0; i < matching.length; i++) {
+      if (!session.open) return;
+      const retained = matching[i];
       const extra = session.hello
         ? extraMembers(retained.seq, retained.headers, undefined, true)
         : "";
-      session.deliver(this.#deliveries.encode(retained.topic, retained.message, null, extra, 0));
+      const bytes = this.#deliveries.encodeJson(retained.topic, retained.json, extra, 0);
+      if (!session.hasRoom(bytes.byteLength)) {
+        session.sendError(
+          ErrorCode.RetainedLimit,
+          `${matching.length - i} retained messages for "${pattern}" not sent: outbound queue full`,
+        );
+        return;
+      }
+      session.deliver(bytes);
     }
-    return null;
   }
 
   /** Unsubscribes `session` from `pattern` (in `group` when given). */
@@ -195,11 +217,13 @@ export class Router {
     this.#delivered = 0;
     let retainRefusal: Refusal | null = null;
     try {
+      this.#index.match(topic, this.#visit);
       if (options.retain === true) {
-        const problem = this.#retained.set(topic, message, options.headers, this.#nextSeq());
+        // The seq this publish took, or the topic's last one when nobody got it.
+        const seq = this.#seq !== 0 ? this.#seq : this.#seqs.get(topic) ?? 0;
+        const problem = this.#retained.set(topic, message, options.headers, seq);
         if (problem !== null) retainRefusal = [ErrorCode.RetainedLimit, problem];
       }
-      this.#index.match(topic, this.#visit);
     } finally {
       this.#counters.messagesOut += this.#delivered;
       // Let go of the message and the line: they may be large.
@@ -213,8 +237,15 @@ export class Router {
 
   #nextSeq(): number {
     if (this.#seq === 0) {
-      if (this.#seqs.size >= MAX_SEQ_TOPICS && !this.#seqs.has(this.#topic)) this.#seqs.clear();
-      this.#seq = (this.#seqs.get(this.#topic) ?? 0) + 1;
+      const last = this.#seqs.get(this.#topic);
+      if (last === undefined) {
+        this.#seqChars += this.#topic.length;
+        if (this.#seqChars > MAX_SEQ_TOPIC_CHARS) {
+          this.#seqs.clear();
+          this.#seqChars = this.#topic.length;
+        }
+      }
+      this.#seq = (last ?? 0) + 1;
       this.#seqs.set(this.#topic, this.#seq);
     }
     return this.#seq;
@@ -245,26 +276,27 @@ export class Router {
   #toGroup(group: QueueGroup): void {
     const members = group.members;
     const from = this.#options.from;
-    let fallback: Session | null = null;
+    let fallback = -1;
     for (let tried = 0; tried < members.length; tried++) {
       const at = (group.next + tried) % members.length;
       const member = members[at];
-      if (member === from && !member.echo) continue;
-      if (member.stamp === this.#stamp) return; // it has this publish already
-      const bytes = this.#bytesFor(member);
-      if (member.hasRoom(bytes.byteLength)) {
-        group.next = at + 1;
-        member.stamp = this.#stamp;
-        if (member.deliver(bytes)) this.#delivered++;
+      // Skip a member that has this publish already (another pattern) or asked for no echo.
+      if (member.stamp === this.#stamp || (member === from && !member.echo)) continue;
+      if (member.hasRoom(this.#bytesFor(member).byteLength)) {
+        this.#toMember(group, at);
         return;
       }
-      fallback ??= member;
+      if (fallback === -1) fallback = at;
     }
-    // Every member is full: the next one in turn meets the slow-consumer policy.
-    if (fallback !== null) {
-      fallback.stamp = this.#stamp;
-      fallback.deliver(this.#bytesFor(fallback));
-    }
+    // Every candidate is full: the next one in turn meets the slow-consumer policy.
+    if (fallback !== -1) this.#toMember(group, fallback);
+  }
+
+  #toMember(group: QueueGroup, at: number): void {
+    const member = group.members[at];
+    group.next = at + 1;
+    member.stamp = this.#stamp;
+    if (member.deliver(this.#bytesFor(member))) this.#delivered++;
   }
 
   #leave(key: string, session: Session): void {

@@ -260,7 +260,8 @@ export class Session implements ServerClient {
       } else {
         ascii = true;
       }
-      frame = decodeClientText(text, this.#host.limits.maxTopicBytes);
+      const limits = this.#host.limits;
+      frame = decodeClientText(text, limits.maxTopicBytes, limits.maxTopicLevels);
     } catch (error) {
       if (!(error instanceof FrameError)) throw error;
       this.sendError(error.code, error.message, false, error.id);

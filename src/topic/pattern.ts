@@ -69,8 +69,20 @@ export function patternProblem(pattern: string): string | null {
  */
 export function matchTopic(pattern: string, topic: string): boolean {
   if (!hasWildcard(pattern)) return pattern === topic;
-  const p = pattern.split(SEPARATOR);
-  const t = topic.split(SEPARATOR);
+  return matchLevels(pattern.split(SEPARATOR), topic.split(SEPARATOR));
+}
+
+/**
+ * {@linkcode matchTopic} on patterns and topics already split into levels.
+ *
+ * @example
+ * ```ts
+ * import { matchLevels } from "@kn-sock/pubsub";
+ *
+ * console.log(matchLevels(["a", "+"], ["a", "b"])); // true
+ * ```
+ */
+export function matchLevels(p: readonly string[], t: readonly string[]): boolean {
   if ((p[0] === SINGLE || p[0] === MULTI) && t[0].startsWith("$")) return false;
   for (let i = 0; i < p.length; i++) {
     if (p[i] === MULTI) return true;

@@ -21,9 +21,10 @@ import { utf8Length } from "../_utf8.ts";
  *
  * @param topic The value to check.
  * @param maxBytes The longest topic allowed, in UTF-8 bytes.
+ * @param maxLevels The most `/`-separated levels allowed.
  * @returns A sentence-case reason, or `null`.
  */
-export function topicProblem(topic: unknown, maxBytes: number): string | null {
+export function topicProblem(topic: unknown, maxBytes: number, maxLevels = 32): string | null {
   if (typeof topic !== "string") {
     return topic === undefined
       ? "Topic is missing"
@@ -34,6 +35,9 @@ export function topicProblem(topic: unknown, maxBytes: number): string | null {
   if (topic.length * 3 > maxBytes && utf8Length(topic) > maxBytes) {
     return `Topic exceeds ${maxBytes} bytes`;
   }
+  if (topic.length >= maxLevels && levelCount(topic) > maxLevels) {
+    return `Topic exceeds ${maxLevels} levels`;
+  }
   return null;
 }
 
@@ -42,4 +46,11 @@ export function typeName(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "array";
   return typeof value;
+}
+
+/** The number of `/`-separated levels of a topic. */
+function levelCount(topic: string): number {
+  let levels = 1;
+  for (let at = topic.indexOf("/"); at !== -1; at = topic.indexOf("/", at + 1)) levels++;
+  return levels;
 }
