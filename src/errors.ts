@@ -47,6 +47,8 @@ export const ErrorCode = {
   SlowConsumer: "slow_consumer",
   /** The server's handler threw or rejected; the frame was not routed (error frame). */
   HandlerError: "handler_error",
+  /** The server has `maxConnections` connections; this one is closed (error frame). */
+  TooManyConnections: "too_many_connections",
   /** The server is shutting down (error frame, sent before the close). */
   ServerShutdown: "server_shutdown",
   /** The connection is closed, or was lost (local). */

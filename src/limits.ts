@@ -27,6 +27,11 @@ export interface ServerLimits {
    */
   maxSubscriptionsPerConnection: number;
   /**
+   * Connections open at once; one more is told `too_many_connections` and
+   * closed. Default 10000.
+   */
+  maxConnections: number;
+  /**
    * Bytes waiting to be written to one connection (queued plus in flight).
    * A subscriber that falls further behind is a slow consumer: it is sent a
    * `slow_consumer` error frame when possible and disconnected. Default 8 MiB.
@@ -89,6 +94,7 @@ export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = Object.freeze({
   maxTopicBytes: 1024,
   maxTopicLevels: 32,
   maxSubscriptionsPerConnection: 10_000,
+  maxConnections: 10_000,
   maxOutboundBytes: 8 * MiB,
   maxRetainedMessages: 10_000,
   maxRetainedBytes: 16 * MiB,

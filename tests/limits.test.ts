@@ -30,6 +30,7 @@ test("limits: the defaults are the documented ones", () => {
     maxTopicBytes: 1024,
     maxTopicLevels: 32,
     maxSubscriptionsPerConnection: 10000,
+    maxConnections: 10000,
     maxOutboundBytes: 8388608,
     maxRetainedMessages: 10000,
     maxRetainedBytes: 16777216,
@@ -142,4 +143,19 @@ test("limits: client closeGraceMs bounds close() when the server never reads", a
   await assert.rejects(sent, ConnectionClosedError);
   server.close();
   await listener.close();
+});
+
+test("limits: server maxConnections refuses one more with too_many_connections", async () => {
+  const f = await startFixture(createMemoryTransport(), { limits: { maxConnections: 2 } });
+  const [a, b] = await Promise.all([f.client(), f.client()]);
+  await until(() => f.server.stats().connections === 2, "two connections");
+  const extra = await f.raw();
+  assert.deepEqual(await extra.end(), [
+    '{"action":"error","code":"too_many_connections","error":"Server already has 2 connections"}',
+  ]);
+  assert.equal(f.server.stats().refusedConnections, 1);
+  assert.equal(f.server.stats().connections, 2);
+  await a.flush(); // the others are untouched
+  await b.flush();
+  await f.close();
 });

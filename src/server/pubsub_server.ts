@@ -243,8 +243,18 @@ export class PubSubServer {
 
   #open(conn: Conn): void {
     const session = new Session(this.#nextId++, conn, this.#host);
-    this.#sessions.add(session);
     this.#counters.totalConnections++;
+    if (this.#sessions.size >= this.#limits.maxConnections) {
+      this.#counters.refusedConnections++;
+      this.#logger.warn("Connection refused: too many connections", { ...conn.remoteAddr });
+      session.start();
+      void session.close({
+        code: ErrorCode.TooManyConnections,
+        text: `Server already has ${this.#limits.maxConnections} connections`,
+      });
+      return;
+    }
+    this.#sessions.add(session);
     this.#logger.info("Client connected", { id: session.id, ...conn.remoteAddr });
     session.start();
   }

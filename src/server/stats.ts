@@ -10,6 +10,8 @@ export interface ServerStats {
   connections: number;
   /** Connections accepted since start. */
   totalConnections: number;
+  /** Connections refused for `maxConnections`. */
+  refusedConnections: number;
   /** (connection, topic) subscriptions now. */
   subscriptions: number;
   /** Topics and patterns with at least one subscriber now. */
@@ -46,6 +48,7 @@ export type ServerCounters = Omit<
 export function createCounters(): ServerCounters {
   return {
     totalConnections: 0,
+    refusedConnections: 0,
     linesIn: 0,
     framesIn: 0,
     messagesIn: 0,
