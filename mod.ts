@@ -82,13 +82,13 @@ export {
   type ServerPublishOptions,
   startPubSubServer,
 } from "./src/server/pubsub_server.ts";
-export {
-  type HelloOptions,
-  type PublishOptions,
-  PubSubClient,
-  type PubSubClientOptions,
-  type RequestOptions,
-  type SubscribeOptions,
-} from "./src/client/pubsub_client.ts";
+export { PubSubClient } from "./src/client/pubsub_client.ts";
+export type {
+  HelloOptions,
+  PublishOptions,
+  PubSubClientOptions,
+  RequestOptions,
+  SubscribeOptions,
+} from "./src/client/options.ts";
 export type { RecvOptions } from "./src/client/inbox.ts";
 export { Subscription, type SubscriptionHost } from "./src/client/subscription.ts";

@@ -11,83 +11,30 @@ import { decodeServerFrame, toAsciiJson } from "../protocol/codec.ts";
 import type {
   ClientFrame,
   FrameId,
-  Headers,
   JsonValue,
   Message,
   PublishFrame,
   ServerInfo,
 } from "../protocol/frames.ts";
 import { patternProblem } from "../topic/pattern.ts";
-import { SubscriptionIndex } from "../topic/subscription_index.ts";
 import { LineDecoder } from "../protocol/line_decoder.ts";
 import { topicProblem } from "../topic/validate_topic.ts";
 import { defaultTransport } from "../transport/auto.ts";
-import type { Addr, Conn, Transport } from "../transport/types.ts";
+import type { Addr, Conn } from "../transport/types.ts";
 import { WriteQueue } from "../transport/write_queue.ts";
-import { Inbox, type InboxQueue, type RecvOptions } from "./inbox.ts";
-import { Subscription, type SubscriptionHost } from "./subscription.ts";
+import { Inbox, type RecvOptions } from "./inbox.ts";
+import type { Subscription, SubscriptionHost } from "./subscription.ts";
+import { LocalSubscriptions } from "./local_subscriptions.ts";
+import { RoundTrips } from "./round_trips.ts";
+import type {
+  HelloOptions,
+  PublishOptions,
+  PubSubClientOptions,
+  RequestOptions,
+  SubscribeOptions,
+} from "./options.ts";
 import { connectFailed } from "../transport/_connect_errors.ts";
 import { type Deferred, deferred } from "../_deferred.ts";
-
-/** Options of {@linkcode PubSubClient.connect}. */
-export interface PubSubClientOptions {
-  /** The transport; the current runtime's when omitted. */
-  transport?: Transport;
-  /** Limits to change from {@linkcode DEFAULT_CLIENT_LIMITS}. */
-  limits?: Partial<ClientLimits>;
-  /** Aborts connecting (and closes the client if aborted later). */
-  signal?: AbortSignal;
-  /** Where to log; nothing is logged when omitted. */
-  logger?: Logger;
-  /**
-   * Say `hello` on connect and wait for the answer (our server only: a
-   * kn-sock server does not answer, and connecting then fails). After it,
-   * deliveries carry `seq`, `headers` and `reply`, and `publish`,
-   * `subscribe` and `unsubscribe` wait for the server's `ok` by default.
-   */
-  hello?: boolean | HelloOptions;
-}
-
-/** The `hello` options. */
-export interface HelloOptions {
-  /** A name for the server's logs. */
-  name?: string;
-  /** `false`: do not receive this client's own publishes. Default `true`. */
-  echo?: boolean;
-}
-
-/** Options of `publish()`. */
-export interface PublishOptions {
-  /** Headers, delivered unchanged. */
-  headers?: Headers;
-  /** Where replies should go. */
-  reply?: string;
-  /** Keep it as the topic's retained message (an empty message clears it). */
-  retain?: boolean;
-  /**
-   * Wait for the server's `ok` (an `id` is sent). Default: `true` after
-   * `hello`, `false` otherwise (kn-sock servers do not answer).
-   */
-  ack?: boolean;
-}
-
-/** Options of `subscribe()` and `unsubscribe()`. */
-export interface SubscribeOptions {
-  /** A queue group: each message goes to one member of the group. */
-  group?: string;
-  /** Wait for the server's `ok`; as for {@linkcode PublishOptions.ack}. */
-  ack?: boolean;
-}
-
-/** Options of `request()`. */
-export interface RequestOptions {
-  /** How long to wait for the reply, in ms. Default 10000. */
-  timeout?: number;
-  /** Aborts the wait. */
-  signal?: AbortSignal;
-  /** Headers of the request. */
-  headers?: Headers;
-}
 
 function ignore(): void {
   // Closing: a failed final flush changes nothing, the connection is going.
@@ -130,37 +77,19 @@ export class PubSubClient implements AsyncIterable<Message> {
   readonly #inbox: Inbox;
   readonly #limits: ClientLimits;
   readonly #logger: Logger;
-  readonly #subscriptions = new Set<string>();
   #closing: Promise<void> | null = null;
   #closedLocally = false;
   #serverError: ServerError | null = null;
   #reading: Promise<void>;
   /** Messages on these topics are taken by a waiting flush() or request(). */
-  readonly #intercepts = new Map<string, (message: Message) => void>();
   readonly #acks = new Map<FrameId, Deferred<void>>();
   #nextId = 1;
   #server: ServerInfo | null = null;
   #helloWait: Deferred<ServerInfo> | null = null;
-  readonly #local = new SubscriptionIndex<Subscription>();
-  readonly #byKey = new Map<string, Subscription>();
-  readonly #queues = new Map<Subscription, InboxQueue>();
-  #serial = 0;
-  #picked: Subscription | null = null;
-  readonly #pick = (subscription: Subscription): void => {
-    if (
-      subscription.active && (this.#picked === null || subscription.serial < this.#picked.serial)
-    ) {
-      this.#picked = subscription;
-    }
-  };
-  #inboxReady: Promise<void> | null = null;
+  readonly #local: LocalSubscriptions;
   #dropped = 0;
-  readonly #requests = new Set<Deferred<Message>>();
-  #requestCount = 0;
   readonly #host: SubscriptionHost;
-  readonly #prefix: string = Math.random().toString(36).slice(2);
-  #flushCount = 0;
-  readonly #flushWaits = new Set<Deferred<void>>();
+  readonly #trips: RoundTrips;
   #signal: AbortSignal | undefined;
   readonly #onAbort = (): void => void this.close();
 
@@ -238,10 +167,17 @@ export class PubSubClient implements AsyncIterable<Message> {
     this.#queue = new WriteQueue(conn, limits.maxOutboundBytes);
     this.#queue.onError = (error) => this.#lost(error);
     this.#inbox = new Inbox(limits.maxInboundBytes);
+    this.#local = new LocalSubscriptions(this.#inbox);
+    this.#trips = new RoundTrips({
+      send: (frame) => this.#send(frame),
+      sendMaybeAck: (frame) => this.#sendMaybeAck(frame, undefined),
+      publish: (topic, message, reply, headers) => this.publish(topic, message, { reply, headers }),
+      closedError: () => this.#closing === null ? null : this.#closedError(),
+    });
     const closedLocally = (): boolean => this.#closedLocally;
     this.#host = {
       next: (subscription, options) => {
-        const queue = this.#queues.get(subscription);
+        const queue = this.#local.queueOf(subscription);
         return queue === undefined
           ? Promise.resolve(null) // unsubscribed: its messages went to recv()
           : this.#inbox.next(queue, options);
@@ -259,7 +195,7 @@ export class PubSubClient implements AsyncIterable<Message> {
 
   /** The topics this client subscribed to and did not unsubscribe from. */
   get subscriptions(): ReadonlySet<string> {
-    return this.#subscriptions;
+    return this.#local.patterns;
   }
 
   /**
@@ -332,14 +268,9 @@ export class PubSubClient implements AsyncIterable<Message> {
   }
 
   async #subscribe(pattern: string, options: SubscribeOptions): Promise<Subscription> {
-    const key = subscriptionKey(pattern, options.group);
-    const existing = this.#byKey.get(key);
-    if (existing?.active) return existing;
-    const subscription = new Subscription(pattern, options.group, this.#serial++, this.#host);
-    this.#queues.set(subscription, this.#inbox.open());
-    this.#byKey.set(key, subscription);
-    this.#local.add(pattern, subscription);
-    if (options.group === undefined) this.#subscriptions.add(pattern);
+    const existing = this.#local.find(pattern, options.group);
+    if (existing !== undefined) return existing;
+    const subscription = this.#local.create(pattern, options.group, this.#host);
     const frame: ClientFrame = { action: "subscribe", topic: pattern };
     if (options.group !== undefined) frame.group = options.group;
     try {
@@ -362,12 +293,11 @@ export class PubSubClient implements AsyncIterable<Message> {
    */
   unsubscribe(pattern: string, options: SubscribeOptions = {}): Promise<void> {
     this.#checkPattern(pattern, options.group);
-    const subscription = this.#byKey.get(subscriptionKey(pattern, options.group));
-    if (subscription !== undefined) subscription.end();
-    return this.#unsubscribeLocal(
-      subscription ?? { pattern, group: options.group, serial: -1 } as Subscription,
-      options.ack,
-    );
+    const subscription = this.#local.find(pattern, options.group);
+    if (subscription !== undefined) this.#forget(subscription);
+    const frame: ClientFrame = { action: "unsubscribe", topic: pattern };
+    if (options.group !== undefined) frame.group = options.group;
+    return this.#sendMaybeAck(frame, options.ack);
   }
 
   /**
@@ -385,51 +315,13 @@ export class PubSubClient implements AsyncIterable<Message> {
    *
    * @throws {PubSubError} Code `timeout` when no reply comes in time.
    */
-  async request(topic: string, message: JsonValue, options: RequestOptions = {}): Promise<Message> {
+  request(topic: string, message: JsonValue, options: RequestOptions = {}): Promise<Message> {
     this.#checkTopic(topic);
     const timeout = options.timeout ?? 10_000;
     if (typeof timeout !== "number" || !(timeout >= 0)) {
       throw new RangeError(`Timeout must be a non-negative number of ms, got ${String(timeout)}`);
     }
-    if (this.#closing !== null) throw this.#closedError();
-    const signal = options.signal;
-    if (signal?.aborted) throw signal.reason;
-    // The waits are armed before the first await, so an abort or the
-    // timeout is never missed.
-    const reply = `_inbox/${this.#prefix}/${this.#requestCount++}`;
-    const answer = deferred<Message>();
-    answer.promise.catch(ignore);
-    this.#requests.add(answer);
-    this.#intercepts.set(reply, answer.resolve);
-    const onAbort = (): void => answer.reject(signal?.reason);
-    signal?.addEventListener("abort", onAbort, { once: true });
-    // Infinity waits for ever; setTimeout cannot count past 2^31 - 1 ms.
-    const timer = timeout === Infinity ? undefined : setTimeout(() => {
-      answer.reject(
-        new PubSubError(ErrorCode.Timeout, `No reply on "${topic}" within ${timeout} ms`),
-      );
-    }, Math.min(timeout, 2 ** 31 - 1));
-    try {
-      if (this.#inboxReady === null) {
-        const ready = this.#sendMaybeAck(
-          { action: "subscribe", topic: `_inbox/${this.#prefix}/+` },
-          undefined,
-        );
-        this.#inboxReady = ready;
-        ready.catch(() => {
-          if (this.#inboxReady === ready) this.#inboxReady = null; // try again next time
-        });
-      }
-      await Promise.race([this.#inboxReady, answer.promise]);
-      const sent = this.publish(topic, message, { reply, headers: options.headers });
-      sent.catch((error) => answer.reject(error));
-      return await answer.promise;
-    } finally {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
-      this.#intercepts.delete(reply);
-      this.#requests.delete(answer);
-    }
+    return this.#trips.request(topic, message, timeout, options.signal, options.headers);
   }
 
   /**
@@ -464,21 +356,8 @@ export class PubSubClient implements AsyncIterable<Message> {
    *
    * @throws {ConnectionClosedError} When the connection closes first.
    */
-  async flush(): Promise<void> {
-    const topic = `_flush/${this.#prefix}/${this.#flushCount++}`;
-    const arrived = deferred<void>();
-    arrived.promise.catch(ignore); // awaited below unless a send fails first
-    this.#intercepts.set(topic, () => arrived.resolve());
-    this.#flushWaits.add(arrived);
-    try {
-      await this.#send({ action: "subscribe", topic });
-      await this.#send({ action: "publish", topic, message: null });
-      await arrived.promise;
-    } finally {
-      this.#intercepts.delete(topic);
-      this.#flushWaits.delete(arrived);
-    }
-    await this.#send({ action: "unsubscribe", topic });
+  flush(): Promise<void> {
+    return this.#trips.flush();
   }
 
   /**
@@ -567,20 +446,12 @@ export class PubSubClient implements AsyncIterable<Message> {
   #unsubscribeLocal(subscription: Subscription, ack: boolean | undefined): Promise<void> {
     const frame: ClientFrame = { action: "unsubscribe", topic: subscription.pattern };
     if (subscription.group !== undefined) frame.group = subscription.group;
-    if (subscription.serial >= 0) this.#forget(subscription);
-    else if (subscription.group === undefined) this.#subscriptions.delete(subscription.pattern);
+    this.#forget(subscription);
     return this.#sendMaybeAck(frame, ack);
   }
 
   #forget(subscription: Subscription): void {
-    subscription.end();
-    const key = subscriptionKey(subscription.pattern, subscription.group);
-    if (this.#byKey.get(key) === subscription) this.#byKey.delete(key);
-    this.#local.remove(subscription.pattern, subscription);
-    if (subscription.group === undefined) this.#subscriptions.delete(subscription.pattern);
-    const queue = this.#queues.get(subscription);
-    this.#queues.delete(subscription);
-    if (queue !== undefined) this.#dropped += this.#inbox.retire(queue);
+    this.#dropped += this.#local.forget(subscription);
   }
 
   #send(frame: ClientFrame): Promise<void> {
@@ -625,12 +496,9 @@ export class PubSubClient implements AsyncIterable<Message> {
   /** Rejects everything waiting on the server: flushes, acks, hello. */
   #endFlushes(): void {
     const error = this.#closedError();
-    for (const pending of this.#flushWaits) pending.reject(error);
-    this.#flushWaits.clear();
+    this.#trips.rejectAll(error);
     for (const pending of this.#acks.values()) pending.reject(error);
     this.#acks.clear();
-    for (const pending of this.#requests) pending.reject(error);
-    this.#requests.clear();
     this.#helloWait?.reject(error);
   }
 
@@ -671,26 +539,12 @@ export class PubSubClient implements AsyncIterable<Message> {
     switch (frame.kind) {
       case "message": {
         const { kind: _, ...message } = frame;
-        const intercept = this.#intercepts.size > 0
-          ? this.#intercepts.get(message.topic)
-          : undefined;
-        if (intercept !== undefined) return intercept(message);
-        if (
-          message.topic.startsWith("_inbox/") && message.topic.startsWith(`_inbox/${this.#prefix}/`)
-        ) {
-          this.#logger.debug("Dropped a late reply", { topic: message.topic });
-          return;
-        }
+        if (this.#trips.take(message)) return;
         if (message.reply !== undefined) {
           const reply = message.reply;
           message.respond = (answer: JsonValue) => this.publish(reply, answer);
         }
-        this.#picked = null;
-        this.#local.match(message.topic, this.#pick);
-        // The visit above may have set it; TypeScript cannot see that.
-        const picked = this.#picked as Subscription | null;
-        this.#picked = null;
-        const queue = picked === null ? undefined : this.#queues.get(picked);
+        const queue = this.#local.route(message.topic);
         if (queue === undefined) {
           // In flight when its subscription ended: nobody asked for it any more.
           this.#dropped++;
@@ -729,9 +583,4 @@ export class PubSubClient implements AsyncIterable<Message> {
         this.#logger.debug("Ignored an unknown frame", { action: frame.action });
     }
   }
-}
-
-function subscriptionKey(pattern: string, group: string | undefined): string {
-  // Length-prefixed: no group and pattern pair can spell another's key.
-  return group === undefined ? `p:${pattern}` : `g${group.length}:${group}:${pattern}`;
 }

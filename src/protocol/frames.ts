@@ -134,7 +134,7 @@ export interface ErrorFrame {
 export interface ServerInfo {
   /** The protocol version the server speaks. */
   version: number;
-  /** An id unique to this server process. */
+  /** An id unique to the server while it runs. */
   serverId: string;
   /** The longest line the server accepts, in bytes. */
   maxLine: number;

@@ -104,7 +104,7 @@ export class PubSubServer {
   readonly #handler: PubSubHandler | undefined;
   readonly #router: Router;
   readonly #sessions = new Set<Session>();
-  /** Answers `hello` with it: unique to this server process. */
+  /** Answers `hello` with it: unique to this server while it runs. */
   readonly serverId: string = crypto.randomUUID();
   readonly #counters: ServerCounters = createCounters();
   readonly #limits: ServerLimits;
@@ -138,7 +138,7 @@ export class PubSubServer {
       detach: (session) => this.#detach(session),
     };
     this.#accepting = this.#accept().catch((error) => {
-      // An adapter that fails mid-accept stops new connections, not the process.
+      // An adapter that fails mid-accept stops new connections; the server stays up.
       this.#logger.error("Accepting connections failed", { error });
     });
     const signal = options.signal;
