@@ -198,9 +198,10 @@ export class PubSubServer {
     const problem = topicProblem(topic, this.#limits.maxTopicBytes, this.#limits.maxTopicLevels);
     if (problem !== null) throw new TypeError(problem);
     if (hasWildcard(topic)) throw new TypeError("A publish topic must not contain '+' or '#'");
-    const result = this.#router.publish(topic, message, { line: null, from: null, ...options });
-    if (result.retainRefusal !== null) throw new RangeError(result.retainRefusal[1]);
-    return result.delivered;
+    const delivered = this.#router.publish(topic, message, null, null, options);
+    const refusal = this.#router.retainRefusal;
+    if (refusal !== null) throw new RangeError(refusal[1]);
+    return delivered;
   }
 
   /**
@@ -314,21 +315,14 @@ export class PubSubServer {
       case "hello":
         return this.#hello(session, frame);
       case "publish": {
-        let result;
         try {
-          result = this.#router.publish(frame.topic, frame.message, {
-            line,
-            headers: frame.headers,
-            reply: frame.reply,
-            retain: frame.retain,
-            from: session,
-          });
+          this.#router.publish(frame.topic, frame.message, line, session, frame);
         } catch (error) {
           refusal = [ErrorCode.InvalidFrame, `Message cannot be encoded: ${String(error)}`];
           break;
         }
-        refusal = result.retainRefusal;
-        if (refusal === null && frame.reply !== undefined && result.matched === 0) {
+        refusal = this.#router.retainRefusal;
+        if (refusal === null && frame.reply !== undefined && this.#router.matched === 0) {
           refusal = [ErrorCode.NoResponders, `No subscriber for "${frame.topic}"`];
         }
         break;

@@ -43,25 +43,11 @@ type Subscriber = Session | QueueGroup;
 /** A refusal: an error code and its sentence. */
 export type Refusal = [code: string, text: string];
 
-/** What a publish carries besides its topic and message. */
-export interface PublishOptions {
-  /** The publish line, when pure ASCII (for the fast path). */
-  line: Uint8Array | null;
+/** The optional parts of a publish: the publish frame itself, or `server.publish()`'s options. */
+export interface PublishExtras {
   headers?: Headers;
   reply?: string;
   retain?: boolean;
-  /** The publishing connection (for `echo: false`), or `null` for `server.publish()`. */
-  from: Session | null;
-}
-
-/** The outcome of a publish. */
-export interface PublishResult {
-  /** Subscriptions that matched (a queue group counts once). */
-  matched: number;
-  /** Deliveries queued. */
-  delivered: number;
-  /** Why the retain was refused, when it was. */
-  retainRefusal: Refusal | null;
 }
 
 function groupKey(group: string, pattern: string): string {
@@ -83,7 +69,10 @@ export class Router {
   #stamp = 0;
   #topic = "";
   #message: JsonValue = null;
-  #options: PublishOptions = { line: null, from: null };
+  #extras: PublishExtras = NO_EXTRAS;
+  #line: Uint8Array | null = null;
+  #from: Session | null = null;
+  #retainRefusal: Refusal | null = null;
   #seq = 0;
   #plain: Uint8Array | null = null;
   #extended: Uint8Array | null = null;
@@ -199,40 +188,63 @@ export class Router {
   /**
    * Routes a publish: to every matching plain subscriber once, and to one
    * member of each matching queue group (round robin, skipping members
-   * whose queue is full). Never waits.
+   * whose queue is full). Never waits. `line` is the publish line when pure
+   * ASCII (for the fast path); `from` the publishing connection, or `null`
+   * for `server.publish()`. Returns the deliveries queued; `matched` and
+   * `retainRefusal` tell the rest. Allocates nothing per publish.
    *
    * @throws {TypeError} When JSON cannot encode the message.
    * @throws {RangeError} When the message is too deeply nested to encode.
    */
-  publish(topic: string, message: JsonValue, options: PublishOptions): PublishResult {
+  publish(
+    topic: string,
+    message: JsonValue,
+    line: Uint8Array | null,
+    from: Session | null,
+    extras: PublishExtras,
+  ): number {
     this.#counters.messagesIn++;
     this.#stamp++;
     this.#topic = topic;
     this.#message = message;
-    this.#options = options;
+    this.#line = line;
+    this.#from = from;
+    this.#extras = extras;
     this.#seq = 0;
     this.#plain = null;
     this.#extended = null;
     this.#matched = 0;
     this.#delivered = 0;
-    let retainRefusal: Refusal | null = null;
+    this.#retainRefusal = null;
     try {
       this.#index.match(topic, this.#visit);
-      if (options.retain === true) {
+      if (extras.retain === true) {
         // The seq this publish took, or the topic's last one when nobody got it.
         const seq = this.#seq !== 0 ? this.#seq : this.#seqs.get(topic) ?? 0;
-        const problem = this.#retained.set(topic, message, options.headers, seq);
-        if (problem !== null) retainRefusal = [ErrorCode.RetainedLimit, problem];
+        const problem = this.#retained.set(topic, message, extras.headers, seq);
+        if (problem !== null) this.#retainRefusal = [ErrorCode.RetainedLimit, problem];
       }
     } finally {
       this.#counters.messagesOut += this.#delivered;
       // Let go of the message and the line: they may be large.
       this.#message = null;
-      this.#options = NO_OPTIONS;
+      this.#line = null;
+      this.#from = null;
+      this.#extras = NO_EXTRAS;
       this.#plain = null;
       this.#extended = null;
     }
-    return { matched: this.#matched, delivered: this.#delivered, retainRefusal };
+    return this.#delivered;
+  }
+
+  /** Subscriptions the last publish matched (a queue group counts once). */
+  get matched(): number {
+    return this.#matched;
+  }
+
+  /** Why the last publish's retain was refused, or `null`. */
+  get retainRefusal(): Refusal | null {
+    return this.#retainRefusal;
   }
 
   #nextSeq(): number {
@@ -253,14 +265,14 @@ export class Router {
 
   /** The delivery for `session`: kn-sock's shape, or the extended one after `hello`. */
   #bytesFor(session: Session): Uint8Array {
-    const { line, headers, reply } = this.#options;
     if (!session.hello) {
-      return this.#plain ??= this.#deliveries.encode(this.#topic, this.#message, line, "", 0);
+      return this.#plain ??= this.#deliveries.encode(this.#topic, this.#message, this.#line, "", 0);
     }
+    const { headers, reply } = this.#extras;
     return this.#extended ??= this.#deliveries.encode(
       this.#topic,
       this.#message,
-      line,
+      this.#line,
       extraMembers(this.#nextSeq(), headers, reply, false),
       1,
     );
@@ -268,14 +280,14 @@ export class Router {
 
   #toSession(session: Session): void {
     if (session.stamp === this.#stamp) return;
-    if (session === this.#options.from && !session.echo) return;
+    if (session === this.#from && !session.echo) return;
     session.stamp = this.#stamp;
     if (session.deliver(this.#bytesFor(session))) this.#delivered++;
   }
 
   #toGroup(group: QueueGroup): void {
     const members = group.members;
-    const from = this.#options.from;
+    const from = this.#from;
     let fallback = -1;
     for (let tried = 0; tried < members.length; tried++) {
       const at = (group.next + tried) % members.length;
@@ -311,7 +323,7 @@ export class Router {
   }
 }
 
-const NO_OPTIONS: PublishOptions = { line: null, from: null };
+const NO_EXTRAS: PublishExtras = {};
 
 /** The extended members of a delivery: `,"seq":N` and the optional ones. */
 function extraMembers(
