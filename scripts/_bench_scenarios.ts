@@ -48,6 +48,34 @@ function publishFrame(topic: string): (i: number) => string {
   return () => prefix + PAYLOAD + '"}\n';
 }
 
+/**
+ * Starts a measured window (server CPU and the clock); the function it
+ * returns waits until `expected` deliveries arrived (or the deadline
+ * passed) and computes the window's figures.
+ */
+function measure(server: Server): (
+  sent: number,
+  expected: number,
+  delivered: () => number,
+  progress: Progress,
+  deadline: number,
+) => Promise<Partial<Result>> {
+  const cpu0 = server.cpuUs();
+  const t0 = performance.now();
+  return async (sent, expected, delivered, progress, deadline) => {
+    await waitFor(() => delivered() >= expected, progress, deadline);
+    const seconds = (performance.now() - t0) / 1000;
+    const cpu = server.cpuUs() - cpu0;
+    const got = delivered();
+    return {
+      deliveredPerSec: got / seconds,
+      publishedPerSec: sent / seconds,
+      lost: expected - got,
+      cpuUsPerDelivery: cpu / got,
+    };
+  };
+}
+
 async function fanOut(
   server: Server,
   subscribers: number,
@@ -66,26 +94,17 @@ async function fanOut(
   const base = subs.map((s) => s.count);
   const delivered = (): number => subs.reduce((n, s, i) => n + s.count - base[i], 0);
   const deadline = Date.now() + 60_000;
-  const cpu0 = server.cpuUs();
-  const t0 = performance.now();
+  const finish = measure(server);
   const sent = await publishPaced(publisher, messages, publishFrame("bench"), {
     delivered,
     perMessage: subscribers,
     window: Math.max(2000, 20_000 / subscribers),
     stop: () => Date.now() > deadline,
   }, progress);
-  await waitFor(() => delivered() >= sent * subscribers, progress, deadline);
-  const seconds = (performance.now() - t0) / 1000;
-  const cpu = server.cpuUs() - cpu0;
-  const got = delivered();
+  const result = await finish(sent, sent * subscribers, delivered, progress, deadline);
   for (const s of subs) s.socket.destroy();
   publisher.destroy();
-  return {
-    deliveredPerSec: got / seconds,
-    publishedPerSec: sent / seconds,
-    lost: sent * subscribers - got,
-    cpuUsPerDelivery: cpu / got,
-  };
+  return result;
 }
 
 async function fanIn(server: Server, options: Options): Promise<Partial<Result>> {
@@ -98,8 +117,7 @@ async function fanIn(server: Server, options: Options): Promise<Partial<Result>>
   const base = sub.count;
   const delivered = (): number => sub.count - base;
   const deadline = Date.now() + 60_000;
-  const cpu0 = server.cpuUs();
-  const t0 = performance.now();
+  const finish = measure(server);
   const sent = await Promise.all(
     pubs.map((p) =>
       publishPaced(p, perPublisher, publishFrame("bench"), {
@@ -112,18 +130,10 @@ async function fanIn(server: Server, options: Options): Promise<Partial<Result>>
     ),
   );
   const total = sent.reduce((a, b) => a + b, 0);
-  await waitFor(() => delivered() >= total, progress, deadline);
-  const seconds = (performance.now() - t0) / 1000;
-  const cpu = server.cpuUs() - cpu0;
-  const got = delivered();
+  const result = await finish(total, total, delivered, progress, deadline);
   sub.socket.destroy();
   for (const p of pubs) p.destroy();
-  return {
-    deliveredPerSec: got / seconds,
-    publishedPerSec: total / seconds,
-    lost: total - got,
-    cpuUsPerDelivery: cpu / got,
-  };
+  return result;
 }
 
 async function manyTopics(server: Server, options: Options): Promise<Partial<Result>> {
@@ -159,26 +169,17 @@ async function manyTopics(server: Server, options: Options): Promise<Partial<Res
     return seed % topics;
   };
   const deadline = Date.now() + 60_000;
-  const cpu0 = server.cpuUs();
-  const t0 = performance.now();
+  const finish = measure(server);
   const sent = await publishPaced(publisher, messages, () => prefixes[random()], {
     delivered,
     perMessage: 1,
     window: 20_000,
     stop: () => Date.now() > deadline,
   }, progress);
-  await waitFor(() => delivered() >= sent, progress, deadline);
-  const seconds = (performance.now() - t0) / 1000;
-  const cpu = server.cpuUs() - cpu0;
-  const got = delivered();
+  const result = await finish(sent, sent, delivered, progress, deadline);
   for (const s of subs) s.socket.destroy();
   publisher.destroy();
-  return {
-    deliveredPerSec: got / seconds,
-    publishedPerSec: sent / seconds,
-    lost: sent - got,
-    cpuUsPerDelivery: cpu / got,
-  };
+  return result;
 }
 
 async function latency(server: Server, options: Options): Promise<Partial<Result>> {
