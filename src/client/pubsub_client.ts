@@ -10,7 +10,6 @@ import { type Logger, silentLogger } from "../logger.ts";
 import { decodeServerFrame, toAsciiJson } from "../protocol/codec.ts";
 import type {
   ClientFrame,
-  FrameId,
   JsonValue,
   Message,
   PublishFrame,
@@ -26,6 +25,7 @@ import { Inbox, type RecvOptions } from "./inbox.ts";
 import type { Subscription, SubscriptionHost } from "./subscription.ts";
 import { LocalSubscriptions } from "./local_subscriptions.ts";
 import { RoundTrips } from "./round_trips.ts";
+import { Answers } from "./answers.ts";
 import type {
   HelloOptions,
   PublishOptions,
@@ -34,7 +34,6 @@ import type {
   SubscribeOptions,
 } from "./options.ts";
 import { connectFailed } from "../transport/_connect_errors.ts";
-import { type Deferred, deferred } from "../_deferred.ts";
 
 function ignore(): void {
   // Closing: a failed final flush changes nothing, the connection is going.
@@ -82,10 +81,8 @@ export class PubSubClient implements AsyncIterable<Message> {
   #serverError: ServerError | null = null;
   #reading: Promise<void>;
   /** Messages on these topics are taken by a waiting flush() or request(). */
-  readonly #acks = new Map<FrameId, Deferred<void>>();
-  #nextId = 1;
+  readonly #answers = new Answers();
   #server: ServerInfo | null = null;
-  #helloWait: Deferred<ServerInfo> | null = null;
   readonly #local: LocalSubscriptions;
   #dropped = 0;
   readonly #host: SubscriptionHost;
@@ -413,33 +410,26 @@ export class PubSubClient implements AsyncIterable<Message> {
   /** Sends `frame`, with an `id` and waiting for the answer when acks are on. */
   #sendMaybeAck(frame: ClientFrame, ack: boolean | undefined): Promise<void> {
     if (!(ack ?? this.#server !== null)) return this.#send(frame);
-    const id = this.#nextId++;
+    const id = this.#answers.nextId();
     frame.id = id;
-    const answer = deferred<void>();
-    answer.promise.catch(ignore); // reported to whoever awaits it
-    this.#acks.set(id, answer);
-    this.#send(frame).catch((error) => {
-      this.#acks.delete(id);
-      answer.reject(error);
-    });
-    return answer.promise;
+    const answer = this.#answers.expect(id);
+    this.#send(frame).catch((error) => this.#answers.fail(id, error));
+    return answer;
   }
 
   async #sayHello(options: HelloOptions, signal: AbortSignal): Promise<void> {
-    const id = this.#nextId++;
-    const frame: ClientFrame = { action: "hello", version: 1, id };
+    const frame: ClientFrame = { action: "hello", version: 1, id: this.#answers.nextId() };
     if (options.name !== undefined) frame.name = options.name;
     if (options.echo !== undefined) frame.echo = options.echo;
-    this.#helloWait = deferred<ServerInfo>();
-    this.#helloWait.promise.catch(ignore);
-    const onAbort = (): void => this.#helloWait?.reject(signal.reason);
+    const answer = this.#answers.expectHello();
+    const onAbort = (): void => this.#answers.endHello(signal.reason);
     signal.addEventListener("abort", onAbort, { once: true });
     try {
       await this.#send(frame);
-      this.#server = await this.#helloWait.promise;
+      this.#server = await answer;
     } finally {
       signal.removeEventListener("abort", onAbort);
-      this.#helloWait = null;
+      this.#answers.endHello();
     }
   }
 
@@ -497,9 +487,7 @@ export class PubSubClient implements AsyncIterable<Message> {
   #endFlushes(): void {
     const error = this.#closedError();
     this.#trips.rejectAll(error);
-    for (const pending of this.#acks.values()) pending.reject(error);
-    this.#acks.clear();
-    this.#helloWait?.reject(error);
+    this.#answers.rejectAll(error);
   }
 
   #lost(cause: unknown): void {
@@ -556,25 +544,15 @@ export class PubSubClient implements AsyncIterable<Message> {
         this.#inbox.push(queue, message, line.byteLength);
         return;
       }
-      case "ok": {
-        const pending = this.#acks.get(frame.id);
-        this.#acks.delete(frame.id);
-        pending?.resolve();
-        return;
-      }
+      case "ok":
+        return this.#answers.ok(frame.id);
       case "hello": {
         const { kind: _, id: _id, ...info } = frame;
-        this.#helloWait?.resolve(info);
-        return;
+        return this.#answers.hello(info);
       }
       case "error": {
         const error = new ServerError(frame.code, frame.error);
-        const pending = frame.id === undefined ? undefined : this.#acks.get(frame.id);
-        if (pending !== undefined) {
-          this.#acks.delete(frame.id!);
-          pending.reject(error);
-          return;
-        }
+        if (this.#answers.error(frame.id, error)) return;
         this.#serverError = error;
         this.#logger.warn("Server sent an error", { code: frame.code, error: frame.error });
         return;
