@@ -64,9 +64,13 @@ export {
   type HelloFrame,
   type JsonValue,
   type Message,
+  type PingFrame,
+  type PongFrame,
   type PublishFrame,
   type ServerFrame,
   type ServerInfo,
+  type SlowConsumerNotice,
+  SlowConsumerPolicy,
   type SubscribeFrame,
   type UnsubscribeFrame,
 } from "./src/protocol/frames.ts";

@@ -49,6 +49,18 @@ export const ErrorCode = {
   HandlerError: "handler_error",
   /** The server has `maxConnections` connections; this one is closed (error frame). */
   TooManyConnections: "too_many_connections",
+  /** A publish's message is larger than `maxPayloadBytes` (error frame). */
+  PayloadTooLarge: "payload_too_large",
+  /** The server requires auth and the client has not authenticated yet (error frame). */
+  AuthRequired: "auth_required",
+  /** The credentials in `hello` are wrong or missing; the connection is closed (error frame). */
+  AuthFailed: "auth_failed",
+  /** The client did not authenticate within `authTimeoutMs`; it is closed (error frame). */
+  AuthTimeout: "auth_timeout",
+  /** The user may not publish or subscribe to that topic (error frame). */
+  Forbidden: "forbidden",
+  /** The peer answered no ping for too long; the connection is closed (error frame, or local). */
+  PingTimeout: "ping_timeout",
   /** The server is shutting down (error frame, sent before the close). */
   ServerShutdown: "server_shutdown",
   /** The connection is closed, or was lost (local). */

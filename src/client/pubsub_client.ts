@@ -558,7 +558,9 @@ export class PubSubClient implements AsyncIterable<Message> {
         return;
       }
       default:
-        this.#logger.debug("Ignored an unknown frame", { action: frame.action });
+        this.#logger.debug("Ignored a frame", {
+          action: frame.kind === "unknown" ? frame.action : frame.kind,
+        });
     }
   }
 }

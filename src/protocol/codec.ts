@@ -20,8 +20,12 @@ import type {
   HelloFrame,
   JsonValue,
   Message,
+  PingFrame,
+  PongFrame,
   PublishFrame,
   ServerFrame,
+  ServerInfo,
+  SlowConsumerPolicy,
   SubscribeFrame,
   UnsubscribeFrame,
 } from "./frames.ts";
@@ -31,6 +35,7 @@ const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const encoder = new TextEncoder();
 const NON_ASCII = /[\u0080-\uffff]/g;
 const HAS_NON_ASCII = /[\u0080-\uffff]/;
+const POLICIES: ReadonlySet<unknown> = new Set(["disconnect", "drop-oldest", "drop-newest"]);
 
 function escapeCodeUnit(unit: string): string {
   return "\\u" + unit.charCodeAt(0).toString(16).padStart(4, "0");
@@ -171,11 +176,18 @@ function checkFrame(
     if (frame.echo !== undefined && typeof frame.echo !== "boolean") {
       refuse(ErrorCode.InvalidFrame, `Echo must be a boolean, got ${typeName(frame.echo)}`);
     }
-    if (frame.name !== undefined && typeof frame.name !== "string") {
-      refuse(ErrorCode.InvalidFrame, `Name must be a string, got ${typeName(frame.name)}`);
+    for (const field of ["name", "user", "pass", "token"] as const) {
+      const value = frame[field];
+      if (value !== undefined && typeof value !== "string") {
+        refuse(
+          ErrorCode.InvalidFrame,
+          `${field[0].toUpperCase()}${field.slice(1)} must be a string, got ${typeName(value)}`,
+        );
+      }
     }
     return frame as unknown as HelloFrame;
   }
+  if (action === "ping" || action === "pong") return frame as unknown as PingFrame | PongFrame;
   if (action !== "publish" && action !== "subscribe" && action !== "unsubscribe") {
     refuse(
       ErrorCode.UnknownAction,
@@ -215,6 +227,15 @@ function checkFrame(
   const group = frame.group;
   if (group !== undefined && topicProblem(group, maxTopicBytes) !== null) {
     refuse(ErrorCode.InvalidFrame, "Group must be a non-empty string");
+  }
+  const policy = frame.policy;
+  if (policy !== undefined && !POLICIES.has(policy)) {
+    refuse(
+      ErrorCode.InvalidFrame,
+      `Policy must be "disconnect", "drop-oldest" or "drop-newest", got ${
+        typeof policy === "string" ? JSON.stringify(policy) : typeName(policy)
+      }`,
+    );
   }
   return frame as unknown as SubscribeFrame | UnsubscribeFrame;
 }
@@ -324,15 +345,39 @@ export function decodeServerFrame(line: Uint8Array): ServerFrame {
     case "ok":
       if (id === undefined) break;
       return { kind: "ok", id };
-    case "hello":
-      return {
+    case "hello": {
+      const hello: { kind: "hello"; id?: FrameId } & ServerInfo = {
         kind: "hello",
         id,
         version: Number(frame.version ?? 0),
         serverId: String(frame.server_id ?? ""),
         maxLine: Number(frame.max_line ?? 0),
         maxPayload: Number(frame.max_payload ?? 0),
+        pingInterval: Number(frame.ping_interval ?? 0),
       };
+      if (typeof frame.user === "string") hello.user = frame.user;
+      return hello;
+    }
+    case "ping":
+    case "pong": {
+      const kind = action === "ping" ? "ping" : "pong";
+      return id === undefined ? { kind } : { kind, id };
+    }
+    case "slow_consumer": {
+      const topics: Record<string, number> = {};
+      const listed = frame.topics;
+      if (typeof listed === "object" && listed !== null && !Array.isArray(listed)) {
+        for (const [topic, count] of Object.entries(listed)) {
+          if (typeof count === "number") topics[topic] = count;
+        }
+      }
+      return {
+        kind: "slow_consumer",
+        policy: (POLICIES.has(frame.policy) ? frame.policy : "drop-newest") as SlowConsumerPolicy,
+        dropped: Number(frame.dropped ?? 0),
+        topics,
+      };
+    }
   }
   return { kind: "unknown", action: String(action) };
 }

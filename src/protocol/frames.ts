@@ -34,6 +34,23 @@ export type FrameId = string | number;
 /** Headers of a message: names to string values. */
 export type Headers = Record<string, string>;
 
+/**
+ * What the server does with a subscriber whose outbound queue is full:
+ * disconnect it (the default), drop the oldest queued messages, or drop the
+ * new message. Either way the subscriber is told in-band.
+ */
+export const SlowConsumerPolicy = {
+  /** Close the connection with a `slow_consumer` error frame. */
+  Disconnect: "disconnect",
+  /** Drop the oldest queued deliveries to make room, and send a `slow_consumer` notice. */
+  DropOldest: "drop-oldest",
+  /** Drop the new delivery, and send a `slow_consumer` notice. */
+  DropNewest: "drop-newest",
+} as const;
+
+/** One of the values of {@linkcode SlowConsumerPolicy}. */
+export type SlowConsumerPolicy = typeof SlowConsumerPolicy[keyof typeof SlowConsumerPolicy];
+
 /** `{"action": "subscribe", "topic": P}`, optionally with a queue `group` and an `id`. */
 export interface SubscribeFrame {
   /** The action. */
@@ -42,6 +59,8 @@ export interface SubscribeFrame {
   topic: string;
   /** A queue group: each message goes to one member of the group. */
   group?: string;
+  /** The slow-consumer policy of this subscription's deliveries; the server's when omitted. */
+  policy?: SlowConsumerPolicy;
   /** Asks for an `ok` or `error` answer. */
   id?: FrameId;
 }
@@ -89,12 +108,43 @@ export interface HelloFrame {
   name?: string;
   /** `false`: do not deliver this client's own publishes back to it. */
   echo?: boolean;
+  /** The user name, for username/password auth (with `pass`). */
+  user?: string;
+  /** The password, for username/password auth (with `user`). */
+  pass?: string;
+  /** The token, for token auth. */
+  token?: string;
   /** Echoed in the server's `hello` answer. */
   id?: FrameId;
 }
 
+/**
+ * `{"action": "ping"}`, sent by either side; the other answers
+ * `{"action": "pong"}` (with the same `id`, when there is one).
+ */
+export interface PingFrame {
+  /** The action. */
+  action: "ping";
+  /** Echoed in the `pong`. */
+  id?: FrameId;
+}
+
+/** `{"action": "pong"}`: the answer to a `ping`. */
+export interface PongFrame {
+  /** The action. */
+  action: "pong";
+  /** The `id` of the `ping` it answers. */
+  id?: FrameId;
+}
+
 /** A frame sent by a client. Fields this version does not know are kept, unread. */
-export type ClientFrame = SubscribeFrame | UnsubscribeFrame | PublishFrame | HelloFrame;
+export type ClientFrame =
+  | SubscribeFrame
+  | UnsubscribeFrame
+  | PublishFrame
+  | HelloFrame
+  | PingFrame
+  | PongFrame;
 
 /**
  * A message delivered to a subscriber: `{"topic": T, "message": M}`. A client
@@ -140,6 +190,28 @@ export interface ServerInfo {
   maxLine: number;
   /** The largest message the server accepts, in bytes (bounded by the line). */
   maxPayload: number;
+  /**
+   * How often the server pings a quiet connection, in ms (`0`: never). A
+   * connection that stays silent for a few intervals is closed as dead.
+   */
+  pingInterval: number;
+  /** The authenticated user, when the server requires auth. */
+  user?: string;
+}
+
+/**
+ * `{"action": "slow_consumer", "policy": P, "dropped": N, "topics": {T: n}}`:
+ * sent when the server dropped deliveries to this connection because its
+ * outbound queue was full (policies `drop-oldest` and `drop-newest`), as soon
+ * as the queue has room for the notice.
+ */
+export interface SlowConsumerNotice {
+  /** The policy that dropped them. */
+  policy: SlowConsumerPolicy;
+  /** How many messages were dropped since the last notice. */
+  dropped: number;
+  /** How many of them per topic (at most 100 topics are listed). */
+  topics: Record<string, number>;
 }
 
 /** A frame sent by the server: a delivery, or a control frame with an `action`. */
@@ -148,4 +220,7 @@ export type ServerFrame =
   | ({ kind: "error" } & ErrorFrame)
   | { kind: "ok"; id: FrameId }
   | ({ kind: "hello"; id?: FrameId } & ServerInfo)
+  | { kind: "ping"; id?: FrameId }
+  | { kind: "pong"; id?: FrameId }
+  | ({ kind: "slow_consumer" } & SlowConsumerNotice)
   | { kind: "unknown"; action: string };

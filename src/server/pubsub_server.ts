@@ -314,6 +314,12 @@ export class PubSubServer {
     switch (frame.action) {
       case "hello":
         return this.#hello(session, frame);
+      case "ping":
+        session.send(id === undefined ? { action: "pong" } : { action: "pong", id });
+        return;
+      case "pong":
+        // Any inbound line shows the peer is alive; a pong needs nothing more.
+        return;
       case "publish": {
         try {
           this.#router.publish(frame.topic, frame.message, line, session, frame);
