@@ -1,11 +1,16 @@
 /**
- * One conformance suite, run against every transport this runtime supports.
+ * One conformance suite, run against every transport this runtime supports,
+ * and against each TCP one over TLS.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ConnectError, ConnectionClosedError } from "../mod.ts";
 import type { Conn, Listener, Transport } from "../mod.ts";
 import { transportCases } from "./helpers.ts";
+import { makeTestCerts, tlsCases } from "./tls_cert.ts";
+
+const certs = await makeTestCerts();
+await certs.remove(); // the PEM texts are all the TLS cases need
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -37,7 +42,7 @@ function patternByte(i: number): number {
   return (i * 31 + (i >>> 13)) & 0xff;
 }
 
-for (const { name, make } of transportCases()) {
+for (const { name, make } of [...transportCases(), ...tlsCases(transportCases(), certs)]) {
   test(`${name} transport echoes bytes`, async () => {
     const transport = make();
     const { listener, client, server } = await pair(transport);

@@ -1,7 +1,8 @@
 /**
  * The Bun transport, on `Bun.listen` and `Bun.connect` (not Bun's
- * `node:net` layer). Bun's `socket.write()` returns how many bytes it took;
- * the rest is written from the `drain` handler.
+ * `node:net` layer), with their `tls` option for TLS. Bun's
+ * `socket.write()` returns how many bytes it took; the rest is written from
+ * the `drain` handler.
  *
  * @example Choosing the Bun transport explicitly
  * ```ts ignore
@@ -16,9 +17,16 @@
  */
 
 import { ConnectionClosedError } from "../errors.ts";
-import { deferred, RESOLVED } from "../_deferred.ts";
+import { type Deferred, deferred, RESOLVED } from "../_deferred.ts";
 import { connectFailed, connectionRefused } from "./_connect_errors.ts";
 import { chunkQueue, plainBytes, PushQueue } from "./_push_queue.ts";
+import {
+  checkTlsListenOptions,
+  handshakeFailed,
+  invalidTlsCredentials,
+  KEEPALIVE_DELAY_MS,
+  trustedCas,
+} from "./_socket_options.ts";
 import type { Addr, Conn, ConnectOptions, Listener, ListenOptions, Transport } from "./types.ts";
 
 type BunSocket = Bun.Socket<BunConn | undefined>;
@@ -40,6 +48,7 @@ class BunConn implements Conn {
     this.#socket = socket;
     // false when the peer is already gone: the first read or write says so.
     socket.setNoDelay(true);
+    socket.setKeepAlive(true, KEEPALIVE_DELAY_MS);
     this.localAddr = { hostname: socket.localAddress, port: socket.localPort };
     this.remoteAddr = { hostname: socket.remoteAddress, port: socket.remotePort };
     this.#chunks = chunkQueue(socket);
@@ -133,7 +142,12 @@ class BunConn implements Conn {
   }
 }
 
-/** The socket callbacks shared by every Bun socket; each socket's state is its `data`. */
+/**
+ * The socket callbacks shared by every Bun socket; each socket's state is
+ * its `data`. `onOpen` gets each connection once TCP connected; with a
+ * `handshake` handler (which `listen` and `connect` add for TLS), Bun calls
+ * `open` before the TLS handshake too.
+ */
 function handlers(
   onOpen: (conn: BunConn) => void,
 ): Bun.SocketHandler<BunConn | undefined> {
@@ -187,33 +201,87 @@ class BunListener implements Listener {
 }
 
 function listen(options: ListenOptions): Promise<Listener> {
+  const { hostname, port, tls } = options;
   const conns = new PushQueue<Conn>();
-  const server = Bun.listen<BunConn | undefined>({
-    hostname: options.hostname,
-    port: options.port,
-    data: undefined,
-    socket: handlers((conn) => {
-      if (conns.ended) conn.close();
-      else conns.push(conn);
-    }),
+  const socket = handlers((conn) => {
+    if (conns.ended) conn.close();
+    else conns.push(conn);
   });
-  return Promise.resolve(new BunListener(server, conns));
+  if (tls !== undefined) {
+    // With a handshake handler Bun opens (and we yield) each connection at
+    // accept, as the other adapters do; a failed handshake closes it.
+    socket.handshake = (handshaking, success, error) => {
+      if (!success) handshaking.data?.onError(error ?? handshakeFailed());
+    };
+  }
+  try {
+    if (tls !== undefined) checkTlsListenOptions(tls);
+    const server = Bun.listen<BunConn | undefined>({
+      hostname,
+      port,
+      data: undefined,
+      socket,
+      tls: tls === undefined ? undefined : { cert: tls.cert, key: tls.key },
+    });
+    return Promise.resolve(new BunListener(server, conns));
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (typeof code === "string" && code.startsWith("ERR_OSSL")) {
+      return Promise.reject(invalidTlsCredentials(error));
+    }
+    return Promise.reject(error);
+  }
+}
+
+/**
+ * Bun's `tls` option for a client: `rejectUnauthorized` is set so that
+ * `NODE_TLS_REJECT_UNAUTHORIZED` cannot turn verification off.
+ */
+function clientTls(options: ConnectOptions): Bun.TLSOptions | undefined {
+  const { tls } = options;
+  if (tls === undefined) return undefined;
+  return { ca: trustedCas(tls), serverName: tls.serverName, rejectUnauthorized: true };
+}
+
+/** The client's callbacks: `opened` settles once connected, or for TLS once verified. */
+function connectHandlers(
+  opened: Deferred<BunConn>,
+  tls: boolean,
+): Bun.SocketHandler<BunConn | undefined> {
+  const socket = handlers(tls ? () => {} : opened.resolve);
+  const close = socket.close!;
+  socket.connectError = (_socket, error) => opened.reject(error);
+  socket.close = (closing, error) => {
+    // A no-op once opened; otherwise the connection ended while connecting.
+    opened.reject(error ?? new ConnectionClosedError("Connection closed while connecting"));
+    return close(closing, error);
+  };
+  if (tls) {
+    // Without a handshake handler, Bun opens a TLS client whose verification
+    // fails and then closes it without an error; with it, the failure is ours.
+    socket.handshake = (handshaking, success, error) => {
+      if (success && handshaking.data !== undefined) {
+        opened.resolve(handshaking.data);
+      } else {
+        opened.reject(error ?? handshakeFailed());
+        handshaking.terminate();
+      }
+    };
+  }
+  return socket;
 }
 
 async function connect(options: ConnectOptions): Promise<Conn> {
   const { hostname, port, signal } = options;
+  const tls = clientTls(options); // a TypeError before any connection
   if (signal?.aborted) throw connectFailed(hostname, port, signal.reason);
   const opened = deferred<BunConn>();
   const attempt = Bun.connect<BunConn | undefined>({
     hostname,
     port,
     data: undefined,
-    socket: {
-      ...handlers(opened.resolve),
-      connectError(_socket, error) {
-        opened.reject(error);
-      },
-    },
+    socket: connectHandlers(opened, tls !== undefined),
+    tls,
   });
   attempt.catch(opened.reject);
   const onAbort = (): void => opened.reject(signal?.reason);

@@ -1,5 +1,8 @@
 /**
- * The Deno transport, on `Deno.listen` and `Deno.connect`.
+ * The Deno transport, on `Deno.listen` and `Deno.connect`, and for TLS
+ * `Deno.listenTls` and `Deno.startTls` (a TCP connection upgraded, so it
+ * gets TCP_NODELAY and keepalive like a plain one). Connections that
+ * `Deno.listenTls` accepts expose neither option, so they have neither.
  *
  * @example Choosing the Deno transport explicitly
  * ```ts ignore
@@ -16,6 +19,7 @@
 import { ConnectionClosedError } from "../errors.ts";
 import { deferred, RESOLVED } from "../_deferred.ts";
 import { connectFailed, connectionRefused } from "./_connect_errors.ts";
+import { checkTlsListenOptions, invalidTlsCredentials, trustedCas } from "./_socket_options.ts";
 import type { Addr, Conn, ConnectOptions, Listener, ListenOptions, Transport } from "./types.ts";
 
 const MIN_READ_BUFFER_BYTES = 1024;
@@ -27,22 +31,27 @@ function toAddr(addr: Deno.Addr): Addr {
   return { hostname: net.hostname, port: net.port };
 }
 
+/** Sets TCP_NODELAY and keepalive (with the system's idle time: Deno takes none). */
+function tune(conn: Deno.TcpConn): void {
+  try {
+    conn.setNoDelay(true);
+    conn.setKeepAlive(true);
+  } catch {
+    // The peer is already gone (EINVAL on some systems): the first read says so.
+  }
+}
+
 class DenoConn implements Conn {
   readonly localAddr: Addr;
   readonly remoteAddr: Addr;
   readonly closed: Promise<void>;
-  #conn: Deno.TcpConn;
+  #conn: Deno.TcpConn | Deno.TlsConn;
   #isClosed = false;
   #writeClosed = false;
   #resolveClosed: () => void;
 
-  constructor(conn: Deno.TcpConn) {
+  constructor(conn: Deno.TcpConn | Deno.TlsConn) {
     this.#conn = conn;
-    try {
-      conn.setNoDelay(true);
-    } catch {
-      // The peer is already gone (EINVAL on some systems): the first read says so.
-    }
     this.localAddr = toAddr(conn.localAddr);
     this.remoteAddr = toAddr(conn.remoteAddr);
     const closed = deferred<void>();
@@ -90,7 +99,7 @@ class DenoConn implements Conn {
       try {
         n = await this.#conn.read(buffer);
       } catch {
-        // A reset, or close() during the read: both end the stream.
+        // A reset, a failed TLS handshake, or close() during the read: all end the stream.
         this.close();
         return;
       }
@@ -108,10 +117,10 @@ class DenoConn implements Conn {
 
 class DenoListener implements Listener {
   readonly addr: Addr;
-  #listener: Deno.TcpListener;
+  #listener: Deno.TcpListener | Deno.TlsListener;
   #closed = false;
 
-  constructor(listener: Deno.TcpListener) {
+  constructor(listener: Deno.TcpListener | Deno.TlsListener) {
     this.#listener = listener;
     this.addr = toAddr(listener.addr);
   }
@@ -126,8 +135,9 @@ class DenoListener implements Listener {
 
   async *[Symbol.asyncIterator](): AsyncIterator<Conn> {
     while (!this.#closed) {
-      let conn: Deno.TcpConn;
+      let conn: Deno.TcpConn | Deno.TlsConn;
       try {
+        // A TLS listener accepts before the handshake: it runs on the first read.
         conn = await this.#listener.accept();
       } catch (error) {
         if (this.#closed || error instanceof Deno.errors.BadResource) return;
@@ -136,38 +146,99 @@ class DenoListener implements Listener {
         await new Promise((resolve) => setTimeout(resolve, ACCEPT_RETRY_MS));
         continue;
       }
+      if ("setNoDelay" in conn) tune(conn);
       yield new DenoConn(conn);
     }
   }
 }
 
+function listenTls(
+  options: ListenOptions & Required<Pick<ListenOptions, "tls">>,
+): Deno.TlsListener {
+  const { hostname, port, tls } = options;
+  checkTlsListenOptions(tls);
+  try {
+    return Deno.listenTls({ hostname, port, transport: "tcp", cert: tls.cert, key: tls.key });
+  } catch (error) {
+    // Bind failures have their own classes; the certificate's are InvalidData or plain Errors.
+    if (error instanceof Deno.errors.InvalidData || (error as Error)?.constructor === Error) {
+      throw invalidTlsCredentials(error);
+    }
+    throw error;
+  }
+}
+
 function listen(options: ListenOptions): Promise<Listener> {
-  const listener = Deno.listen({
-    hostname: options.hostname,
-    port: options.port,
-    transport: "tcp",
-  });
-  return Promise.resolve(new DenoListener(listener));
+  try {
+    const listener = options.tls === undefined
+      ? Deno.listen({ hostname: options.hostname, port: options.port, transport: "tcp" })
+      : listenTls({ ...options, tls: options.tls });
+    return Promise.resolve(new DenoListener(listener));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/** Waits for `promise`, or rejects with the signal's reason once it aborts. */
+async function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return await promise;
+  if (signal.aborted) {
+    promise.catch(() => {}); // settled by the caller's cleanup; not awaited here
+    throw signal.reason;
+  }
+  const aborted = deferred<never>();
+  const onAbort = (): void => aborted.reject(signal.reason);
+  signal.addEventListener("abort", onAbort, { once: true });
+  try {
+    return await Promise.race([promise, aborted.promise]);
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+  }
+}
+
+/**
+ * Upgrades `tcp` to TLS and completes the handshake, which verifies the
+ * server. On failure or abort the connection is closed; Deno then lets a
+ * handshake still in progress finish (denoland/deno#14547) before it closes
+ * the socket, so a server that never answers holds the socket until it
+ * closes its side or keepalive gives up on it.
+ */
+async function upgrade(
+  tcp: Deno.TcpConn,
+  options: ConnectOptions & Required<Pick<ConnectOptions, "tls">>,
+): Promise<Deno.TlsConn> {
+  const { hostname, port, signal, tls } = options;
+  let conn: Deno.TlsConn;
+  try {
+    conn = await Deno.startTls(tcp, {
+      hostname: tls.serverName ?? hostname,
+      caCerts: trustedCas(tls),
+    });
+  } catch (error) {
+    try {
+      tcp.close();
+    } catch {
+      // startTls() took the connection over before it failed: nothing left to close.
+    }
+    throw connectFailed(hostname, port, error);
+  }
+  try {
+    await abortable(conn.handshake(), signal);
+  } catch (error) {
+    conn.close();
+    throw connectFailed(hostname, port, error);
+  }
+  return conn;
 }
 
 async function connect(options: ConnectOptions): Promise<Conn> {
-  const { hostname, port, signal } = options;
+  const { hostname, port, signal, tls } = options;
+  if (tls !== undefined) trustedCas(tls); // a TypeError before any connection
   if (signal?.aborted) throw connectFailed(hostname, port, signal.reason);
   const attempt = Deno.connect({ hostname, port, transport: "tcp" });
-  let conn: Deno.TcpConn;
+  let tcp: Deno.TcpConn;
   try {
-    if (signal === undefined) {
-      conn = await attempt;
-    } else {
-      const aborted = deferred<never>();
-      const onAbort = (): void => aborted.reject(signal.reason);
-      signal.addEventListener("abort", onAbort, { once: true });
-      try {
-        conn = await Promise.race([attempt, aborted.promise]);
-      } finally {
-        signal.removeEventListener("abort", onAbort);
-      }
-    }
+    tcp = await abortable(attempt, signal);
   } catch (error) {
     // A connection that completes after an abort is closed, not leaked.
     attempt.then((late) => late.close(), () => {});
@@ -176,7 +247,8 @@ async function connect(options: ConnectOptions): Promise<Conn> {
     }
     throw connectFailed(hostname, port, error);
   }
-  return new DenoConn(conn);
+  tune(tcp);
+  return new DenoConn(tls === undefined ? tcp : await upgrade(tcp, { ...options, tls }));
 }
 
 /**

@@ -2,7 +2,8 @@
  * An in-process transport: connections are pairs of bounded byte pipes, so
  * a server and its clients can run in one process without a socket (tests,
  * embedding). Writes wait while the peer has not read 64 KiB, like a socket
- * buffer, so backpressure behaves as it does over TCP.
+ * buffer, so backpressure behaves as it does over TCP. There is no TLS:
+ * `listen` and `connect` reject a `tls` option with a `TypeError`.
  *
  * @module
  */
@@ -14,6 +15,10 @@ import { PushQueue } from "./_push_queue.ts";
 import type { Addr, Conn, ConnectOptions, Listener, ListenOptions, Transport } from "./types.ts";
 
 const PIPE_BYTES = 64 * 1024;
+
+function noTls(): Promise<never> {
+  return Promise.reject(new TypeError("The memory transport does not support TLS"));
+}
 
 /** One direction of a memory connection. */
 class Pipe {
@@ -134,7 +139,8 @@ class MemoryListener implements Listener {
 /**
  * Creates an in-process transport. Each call makes a separate network:
  * a client connects only to servers listening on the same transport object.
- * Ports are numbers in that network; `0` picks the next free one.
+ * Ports are numbers in that network; `0` picks the next free one. It has
+ * no TLS: a `tls` option is rejected with a `TypeError`.
  *
  * @example A server and a client in one process
  * ```ts
@@ -158,6 +164,7 @@ export function createMemoryTransport(): Transport {
   let nextClientPort = 49152;
 
   function listen(options: ListenOptions): Promise<Listener> {
+    if (options.tls !== undefined) return noTls();
     let port = options.port;
     if (port === 0) {
       while (listeners.has(nextPort)) nextPort++;
@@ -176,6 +183,7 @@ export function createMemoryTransport(): Transport {
 
   function connect(options: ConnectOptions): Promise<Conn> {
     const { hostname, port, signal } = options;
+    if (options.tls !== undefined) return noTls();
     if (signal?.aborted) return Promise.reject(connectFailed(hostname, port, signal.reason));
     const listener = listeners.get(port);
     if (listener === undefined) return Promise.reject(connectionRefused(hostname, port));

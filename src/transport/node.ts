@@ -1,7 +1,7 @@
 /**
- * The `node:net` transport. It also runs on Deno and Bun, through their
- * Node compatibility layers, but those runtimes pick their own adapter by
- * default.
+ * The `node:net` transport, with `node:tls` for TLS. It also runs on Deno
+ * and Bun, through their Node compatibility layers, but those runtimes pick
+ * their own adapter by default.
  *
  * @example Choosing the node:net transport explicitly
  * ```ts ignore
@@ -16,10 +16,17 @@
  */
 
 import * as net from "node:net";
+import * as tls from "node:tls";
 import { ConnectionClosedError } from "../errors.ts";
 import { connectFailed, connectionRefused } from "./_connect_errors.ts";
 import { deferred, RESOLVED } from "../_deferred.ts";
 import { chunkQueue, plainBytes, PushQueue } from "./_push_queue.ts";
+import {
+  checkTlsListenOptions,
+  invalidTlsCredentials,
+  KEEPALIVE_DELAY_MS,
+  trustedCas,
+} from "./_socket_options.ts";
 import type { Addr, Conn, ConnectOptions, Listener, ListenOptions, Transport } from "./types.ts";
 
 class NodeConn implements Conn {
@@ -31,11 +38,15 @@ class NodeConn implements Conn {
   #error: unknown = undefined;
   #writeDone: ((error?: unknown) => void) | null = null;
 
-  constructor(socket: net.Socket) {
+  /** `tcp` is the socket under a server-side TLS socket, whose addresses Bun does not copy. */
+  constructor(socket: net.Socket, tcp: net.Socket = socket) {
     this.#socket = socket;
-    socket.setNoDelay(true); // node:net ignores a socket the peer already reset
-    this.localAddr = { hostname: socket.localAddress ?? "", port: socket.localPort ?? 0 };
-    this.remoteAddr = { hostname: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 };
+    // node:net ignores a socket the peer already reset; a TLSSocket passes
+    // both calls to its TCP handle.
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, KEEPALIVE_DELAY_MS);
+    this.localAddr = { hostname: tcp.localAddress ?? "", port: tcp.localPort ?? 0 };
+    this.remoteAddr = { hostname: tcp.remoteAddress ?? "", port: tcp.remotePort ?? 0 };
     this.#chunks = chunkQueue(socket);
     const closed = deferred<void>();
     this.closed = closed.promise;
@@ -98,7 +109,7 @@ class NodeListener implements Listener {
   #server: net.Server;
   #conns = new PushQueue<Conn>();
 
-  constructor(server: net.Server) {
+  constructor(server: net.Server, secureContext: tls.SecureContext | undefined) {
     this.#server = server;
     const address = server.address() as net.AddressInfo;
     this.addr = { hostname: address.address, port: address.port };
@@ -107,7 +118,15 @@ class NodeListener implements Listener {
         socket.destroy();
         return;
       }
-      this.#conns.push(new NodeConn(socket));
+      // TLS wraps the accepted socket rather than using tls.Server, so that
+      // a connection is ours (and closed with the server) from accept on, as
+      // in the other adapters; the handshake runs on the first read, and a
+      // failed one is an 'error' that ends the connection.
+      this.#conns.push(
+        secureContext === undefined
+          ? new NodeConn(socket)
+          : new NodeConn(new tls.TLSSocket(socket, { isServer: true, secureContext }), socket),
+      );
     });
     // Errors after listening (for example EMFILE on accept) must not crash
     // the process; the listener keeps accepting.
@@ -128,15 +147,50 @@ class NodeListener implements Listener {
   }
 }
 
+function secureContextOf(options: ListenOptions): tls.SecureContext | undefined {
+  if (options.tls === undefined) return undefined;
+  checkTlsListenOptions(options.tls);
+  try {
+    return tls.createSecureContext({ cert: options.tls.cert, key: options.tls.key });
+  } catch (error) {
+    throw invalidTlsCredentials(error);
+  }
+}
+
 function listen(options: ListenOptions): Promise<Listener> {
   return new Promise((resolve, reject) => {
+    const secureContext = secureContextOf(options);
     const server = net.createServer({ allowHalfOpen: true, noDelay: true });
     server.once("error", reject);
     server.listen({ host: options.hostname, port: options.port }, () => {
       server.off("error", reject);
-      resolve(new NodeListener(server));
+      resolve(new NodeListener(server, secureContext));
     });
   });
+}
+
+/**
+ * Opens the socket: plain, or TLS verified against `ca` (or the default
+ * roots). `rejectUnauthorized` is set so that `NODE_TLS_REJECT_UNAUTHORIZED`
+ * cannot turn verification off.
+ */
+function open(options: ConnectOptions): { socket: net.Socket; ready: string } {
+  const { hostname: host, port } = options;
+  if (options.tls === undefined) {
+    return {
+      socket: net.connect({ host, port, allowHalfOpen: true, noDelay: true }),
+      ready: "connect",
+    };
+  }
+  const socket = tls.connect({
+    host,
+    port,
+    allowHalfOpen: true,
+    ca: trustedCas(options.tls),
+    servername: options.tls.serverName,
+    rejectUnauthorized: true,
+  });
+  return { socket, ready: "secureConnect" };
 }
 
 function connect(options: ConnectOptions): Promise<Conn> {
@@ -146,7 +200,7 @@ function connect(options: ConnectOptions): Promise<Conn> {
       reject(connectFailed(hostname, port, signal.reason));
       return;
     }
-    const socket = net.connect({ host: hostname, port, allowHalfOpen: true, noDelay: true });
+    const { socket, ready } = open(options);
     const onAbort = (): void => {
       socket.destroy();
       reject(connectFailed(hostname, port, signal?.reason));
@@ -160,7 +214,7 @@ function connect(options: ConnectOptions): Promise<Conn> {
           : connectFailed(hostname, port, error),
       );
     });
-    socket.once("connect", () => {
+    socket.once(ready, () => {
       signal?.removeEventListener("abort", onAbort);
       socket.removeAllListeners("error");
       resolve(new NodeConn(socket));

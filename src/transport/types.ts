@@ -14,12 +14,79 @@ export interface Addr {
   readonly port: number;
 }
 
+/**
+ * TLS for a listener: the server's certificate chain and private key, as
+ * PEM text (read the files yourself; the library never touches the file
+ * system). Clients do not send certificates: there is no mutual TLS.
+ *
+ * @example Listening with TLS
+ * ```ts ignore
+ * import { readFile } from "node:fs/promises";
+ * import { startPubSubServer } from "@kn-sock/pubsub";
+ *
+ * const server = await startPubSubServer({
+ *   port: 8443,
+ *   tls: { cert: await readFile("server.pem", "utf8"), key: await readFile("server.key", "utf8") },
+ * });
+ * await server.close();
+ * ```
+ */
+export interface TlsListenOptions {
+  /**
+   * The certificate chain in PEM: the server's certificate first, then any
+   * intermediates, without the root.
+   */
+  cert: string;
+  /** The private key of `cert` in PEM (PKCS #8, SEC1 EC or PKCS #1 RSA), unencrypted. */
+  key: string;
+}
+
+/**
+ * TLS for a connection. The server's certificate is always verified: its
+ * chain must lead to a trusted root and it must name `serverName` (or the
+ * host connected to, which may be an IP address). A failed verification
+ * rejects the connect with a `connect_failed` `ConnectError` whose `cause`
+ * is the runtime's error.
+ *
+ * @example Connecting to a server whose certificate a private CA signed
+ * ```ts ignore
+ * import { readFile } from "node:fs/promises";
+ * import { PubSubClient } from "@kn-sock/pubsub";
+ *
+ * const client = await PubSubClient.connect("10.0.0.5", 8443, {
+ *   tls: { ca: await readFile("ca.pem", "utf8"), serverName: "pubsub.internal" },
+ * });
+ * await client.close();
+ * ```
+ */
+export interface TlsConnectOptions {
+  /**
+   * The CA certificate(s) to trust, in PEM (a string may hold several).
+   * Without it (or with an empty list) the runtime's default roots are
+   * used. On Node and Bun these certificates replace the default roots;
+   * Deno trusts them in addition to its own.
+   */
+  ca?: string | string[];
+  /**
+   * The name the server's certificate must carry, also sent as SNI when it
+   * is a DNS name. Default: the host connected to.
+   */
+  serverName?: string;
+}
+
 /** What {@linkcode Transport.listen} takes. */
 export interface ListenOptions {
   /** The address to bind, for example `"127.0.0.1"`. */
   hostname: string;
   /** The port to bind; `0` picks a free one. */
   port: number;
+  /**
+   * Accept TLS connections only, with this certificate. A listener yields
+   * each connection as soon as TCP accepts it; the handshake runs on its
+   * first read, and a failed one (a plain-TCP peer, a client that does not
+   * trust the certificate) just ends that connection's stream.
+   */
+  tls?: TlsListenOptions;
 }
 
 /** What {@linkcode Transport.connect} takes. */
@@ -30,6 +97,11 @@ export interface ConnectOptions {
   port: number;
   /** Aborts the attempt; the connect then rejects with a `connect_failed` `ConnectError`. */
   signal?: AbortSignal;
+  /**
+   * Connect with TLS: the connect resolves once the handshake succeeded and
+   * the server's certificate was verified. Absent: plain TCP.
+   */
+  tls?: TlsConnectOptions;
 }
 
 /**
@@ -78,6 +150,16 @@ export interface Listener extends AsyncIterable<Conn> {
 /**
  * A way to make byte streams: `listen` and `connect`.
  *
+ * The TCP adapters (Deno, Bun, `node:net`) set TCP_NODELAY and TCP
+ * keepalive on every connection they accept or open, with a 60 s idle
+ * time where the runtime lets us set it (Bun, Node; Deno's `setKeepAlive()`
+ * takes no time, so the system default applies, two hours on Linux), so a
+ * peer that vanished without a FIN or RST is found by the operating system
+ * and its connection ends. Deno cannot set either option on connections
+ * accepted by its TLS listener. All three speak TLS when
+ * `tls` is given; the memory transport rejects a `tls` option with a
+ * `TypeError`.
+ *
  * @example Passing a transport explicitly
  * ```ts
  * import { createMemoryTransport, startPubSubServer } from "@kn-sock/pubsub";
@@ -90,7 +172,10 @@ export interface Listener extends AsyncIterable<Conn> {
 export interface Transport {
   /** A short name for logs, for example `"deno"`. */
   readonly name: string;
-  /** Starts listening. Rejects if the address cannot be bound. */
+  /**
+   * Starts listening. Rejects if the address cannot be bound, and with a
+   * `TypeError` if `tls` holds an unusable certificate or key.
+   */
   listen(options: ListenOptions): Promise<Listener>;
   /**
    * Opens a connection with TCP_NODELAY set. Rejects with a `ConnectError`:

@@ -44,6 +44,8 @@ function ignore(): void {
 export class WriteQueue {
   /** Called once when a write fails; the queue then refuses everything. */
   onError: ((error: unknown) => void) | null = null;
+  /** Called after each write completes (room was made). */
+  onWritten: (() => void) | null = null;
   readonly #conn: Conn;
   readonly #maxBytes: number;
   #buffer: Uint8Array = EMPTY;
@@ -55,6 +57,11 @@ export class WriteQueue {
   #error: unknown = null;
   #queuedBatch: Deferred<void> | null = null;
   #inFlightBatch: Deferred<void> | null = null;
+  #writesDone = 0;
+  // The frames queued (not in flight), for dropOldest(): sizes and tags, or
+  // null until trackFrames() is called.
+  #sizes: number[] | null = null;
+  #tags: (string | null)[] = [];
   readonly #run = (): void => {
     this.#scheduled = false;
     void this.#flush();
@@ -79,6 +86,68 @@ export class WriteQueue {
     return this.#error !== null;
   }
 
+  /** Whether a write is in flight. */
+  get writing(): boolean {
+    return this.#writing;
+  }
+
+  /** How many writes completed so far: a watchdog sees progress by it. */
+  get writesDone(): number {
+    return this.#writesDone;
+  }
+
+  /**
+   * From now on, remember where each queued frame starts and its tag, so
+   * that {@linkcode WriteQueue.dropOldest} can remove whole frames. Bytes
+   * already queued count as one untagged frame.
+   */
+  trackFrames(): void {
+    if (this.#sizes !== null) return;
+    this.#sizes = this.#length > 0 ? [this.#length] : [];
+    this.#tags = this.#length > 0 ? [null] : [];
+  }
+
+  /**
+   * Removes the oldest queued (not in flight) frames that carry a tag until
+   * at least `bytes` are freed; untagged frames are kept. Calls `onDrop` with
+   * each dropped frame's tag. Needs {@linkcode WriteQueue.trackFrames}.
+   *
+   * @returns The bytes freed.
+   */
+  dropOldest(bytes: number, onDrop: (tag: string) => void): number {
+    const sizes = this.#sizes;
+    if (sizes === null) return 0;
+    const tags = this.#tags;
+    const buffer = this.#buffer;
+    let freed = 0;
+    let read = 0;
+    let write = 0;
+    let kept = 0;
+    let at = 0;
+    for (; at < sizes.length && freed < bytes; at++) {
+      const size = sizes[at];
+      const tag = tags[at];
+      if (tag !== null) {
+        freed += size;
+        onDrop(tag);
+      } else {
+        if (write !== read) buffer.copyWithin(write, read, read + size);
+        sizes[kept] = size;
+        tags[kept] = null;
+        kept++;
+        write += size;
+      }
+      read += size;
+    }
+    if (freed === 0) return 0;
+    // The rest moves down in one copy.
+    buffer.copyWithin(write, read, this.#length);
+    sizes.splice(kept, at - kept);
+    tags.splice(kept, at - kept);
+    this.#length -= freed;
+    return freed;
+  }
+
   /**
    * Copies `bytes` into the queue unless that would hold more than the limit
    * (or the queue failed). With `force`, queues past the limit: for a final
@@ -86,12 +155,13 @@ export class WriteQueue {
    *
    * @returns Whether the bytes were queued.
    */
-  enqueue(bytes: Uint8Array, force = false): boolean {
+  enqueue(bytes: Uint8Array, force = false, tag: string | null = null): boolean {
     const size = bytes.byteLength;
     if (!this.#admit(size, force)) return false;
     this.#reserve(size);
     this.#buffer.set(bytes, this.#length);
     this.#length += size;
+    if (this.#sizes !== null) this.#log(size, tag);
     this.#schedule();
     return true;
   }
@@ -105,6 +175,7 @@ export class WriteQueue {
     this.#reserve(worst);
     const { written } = encoder.encodeInto(text, this.#buffer.subarray(this.#length));
     this.#length += written;
+    if (this.#sizes !== null) this.#log(written, null);
     this.#schedule();
     return true;
   }
@@ -116,6 +187,7 @@ export class WriteQueue {
   discardQueued(reason: unknown): number {
     const dropped = this.#length;
     this.#length = 0;
+    this.#clearLog();
     this.#queuedBatch?.reject(reason);
     this.#queuedBatch = null;
     return dropped;
@@ -130,6 +202,17 @@ export class WriteQueue {
     if (this.#length > 0) return (this.#queuedBatch ??= handled()).promise;
     if (this.#writing) return (this.#inFlightBatch ??= handled()).promise;
     return RESOLVED;
+  }
+
+  #log(size: number, tag: string | null): void {
+    this.#sizes!.push(size);
+    this.#tags.push(tag);
+  }
+
+  #clearLog(): void {
+    if (this.#sizes === null) return;
+    this.#sizes.length = 0;
+    this.#tags.length = 0;
   }
 
   #admit(size: number, force: boolean): boolean {
@@ -169,6 +252,7 @@ export class WriteQueue {
         this.#buffer = this.#spare ?? EMPTY;
         this.#spare = null;
         this.#length = 0;
+        this.#clearLog();
         this.#inFlight = size;
         this.#inFlightBatch = this.#queuedBatch;
         this.#queuedBatch = null;
@@ -180,7 +264,9 @@ export class WriteQueue {
         if (out.byteLength <= KEEP_ACTIVE_BYTES && this.#spare === null) this.#spare = out;
         const done = this.#inFlightBatch;
         this.#inFlightBatch = null;
+        this.#writesDone++;
         done?.resolve();
+        this.onWritten?.();
       }
       // Idle: keep one buffer of at most KEEP_IDLE_BYTES.
       const spare = this.#spare;
