@@ -38,9 +38,10 @@ const LAYERS: Record<string, number> = {
   transport: 0,
   topic: 1,
   protocol: 2,
-  server: 3,
-  client: 3,
-  cli: 4,
+  auth: 3,
+  server: 4,
+  client: 4,
+  cli: 5,
 };
 
 function layerOf(path: string): string | null {
