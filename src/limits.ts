@@ -6,6 +6,8 @@
  * @module
  */
 
+import type { SlowConsumerPolicy } from "./protocol/frames.ts";
+
 /** One mebibyte, in bytes. */
 const MiB = 1024 * 1024;
 
@@ -32,11 +34,46 @@ export interface ServerLimits {
    */
   maxConnections: number;
   /**
+   * The largest `message` a publish may carry, in bytes of its JSON text
+   * (`payload_too_large` past it). The line limit bounds it too. Default 1 MiB.
+   */
+  maxPayloadBytes: number;
+  /**
+   * The deepest nesting of arrays and objects in a publish's `message`
+   * (`invalid_frame` past it): deeper values would cost a runtime's JSON
+   * encoder its stack. Default 64.
+   */
+  maxNestingDepth: number;
+  /**
    * Bytes waiting to be written to one connection (queued plus in flight).
-   * A subscriber that falls further behind is a slow consumer: it is sent a
-   * `slow_consumer` error frame when possible and disconnected. Default 8 MiB.
+   * A subscriber that falls further behind is a slow consumer and meets the
+   * server's `slowConsumerPolicy` (or its subscription's): disconnected with
+   * a `slow_consumer` error frame (the default), or messages dropped and
+   * counted in a `slow_consumer` notice. Default 8 MiB.
    */
   maxOutboundBytes: number;
+  /**
+   * How long one write to a connection may make no progress, in ms, before
+   * the connection is closed as a slow consumer (whatever the policy).
+   * Default 30000.
+   */
+  writeDeadlineMs: number;
+  /**
+   * A connection that said `hello` and has been silent this long, in ms, is
+   * sent a `ping`. Default 30000.
+   */
+  pingIntervalMs: number;
+  /**
+   * Pings a connection may leave unanswered; at the next interval it is
+   * closed with `ping_timeout`. A dead peer is thus found after at most
+   * `(maxPingsOutstanding + 1) * pingIntervalMs` (plus a quarter interval). Default 2.
+   */
+  maxPingsOutstanding: number;
+  /**
+   * With auth on, how long a connection may take to authenticate with
+   * `hello`, in ms, before it is closed with `auth_timeout`. Default 10000.
+   */
+  authTimeoutMs: number;
   /** Retained messages kept at most (`retained_limit` past it). Default 10000. */
   maxRetainedMessages: number;
   /** Bytes of retained messages kept at most (`retained_limit` past it). Default 16 MiB. */
@@ -47,6 +84,19 @@ export interface ServerLimits {
    */
   shutdownGraceMs: number;
 }
+
+/**
+ * The server's slow-consumer policy unless `startPubSubServer()` is given
+ * another: a subscriber past `maxOutboundBytes` is disconnected.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_SLOW_CONSUMER_POLICY } from "@kn-sock/pubsub";
+ *
+ * console.log(DEFAULT_SLOW_CONSUMER_POLICY); // "disconnect"
+ * ```
+ */
+export const DEFAULT_SLOW_CONSUMER_POLICY: SlowConsumerPolicy = "disconnect";
 
 /** Limits of a {@linkcode PubSubClient}. */
 export interface ClientLimits {
@@ -77,6 +127,31 @@ export interface ClientLimits {
   connectTimeoutMs: number;
   /** On `close()`, how long the client waits for queued bytes to be written, in ms. Default 2000. */
   closeGraceMs: number;
+  /**
+   * Bytes of publishes held while the client is disconnected and
+   * reconnecting; they are sent, in order, once it is connected again. A
+   * publish that would pass it is refused (`offlineOverflow: "error"`, the
+   * default: it rejects with `buffer_full`) or dropped and counted
+   * (`"count"`). Default 8 MiB.
+   */
+  maxOfflineBytes: number;
+  /**
+   * After `hello`, the client pings a server it has heard nothing from for
+   * this long, in ms (or for the server's `ping_interval`, when shorter).
+   * Default 30000.
+   */
+  pingIntervalMs: number;
+  /**
+   * Pings the server may leave unanswered (any line from it counts as an
+   * answer); at the next interval the connection is dropped with
+   * `ping_timeout` and the client reconnects. Default 2.
+   */
+  maxPingsOutstanding: number;
+  /**
+   * Events each `client.status()` iterator holds until read; past it the
+   * oldest is dropped and counted in the next event's `missed`. Default 256.
+   */
+  maxStatusEvents: number;
 }
 
 /**
@@ -95,7 +170,13 @@ export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = Object.freeze({
   maxTopicLevels: 32,
   maxSubscriptionsPerConnection: 10_000,
   maxConnections: 10_000,
+  maxPayloadBytes: MiB,
+  maxNestingDepth: 64,
   maxOutboundBytes: 8 * MiB,
+  writeDeadlineMs: 30_000,
+  pingIntervalMs: 30_000,
+  maxPingsOutstanding: 2,
+  authTimeoutMs: 10_000,
   maxRetainedMessages: 10_000,
   maxRetainedBytes: 16 * MiB,
   shutdownGraceMs: 2000,
@@ -119,6 +200,10 @@ export const DEFAULT_CLIENT_LIMITS: Readonly<ClientLimits> = Object.freeze({
   maxInboundBytes: 8 * MiB,
   connectTimeoutMs: 10_000,
   closeGraceMs: 2000,
+  maxOfflineBytes: 8 * MiB,
+  pingIntervalMs: 30_000,
+  maxPingsOutstanding: 2,
+  maxStatusEvents: 256,
 });
 
 /**

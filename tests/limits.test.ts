@@ -3,7 +3,12 @@
  * exceeded in the test named beside them).
  *
  * - server maxLineBytes: docs/PROTOCOL.md (64) and tests/bad_input.test.ts (1 MiB)
- * - server maxOutboundBytes: tests/server.test.ts, "does not let a stalled subscriber delay others"
+ * - server maxOutboundBytes: tests/server.test.ts, "does not let a stalled subscriber delay others",
+ *   and tests/slow_consumer.test.ts (drop-oldest, drop-newest, per subscription)
+ * - server writeDeadlineMs: tests/slow_consumer.test.ts, "a write that makes no progress"
+ * - server maxPayloadBytes, maxNestingDepth: docs/PROTOCOL.md, "Payload limits"
+ * - server pingIntervalMs, maxPingsOutstanding: tests/keepalive.test.ts
+ * - server authTimeoutMs: tests/server_auth.test.ts, "does not authenticate in time"
  * - server maxSubscriptionsPerConnection: tests/server.test.ts, "refuses subscriptions past"
  * - client maxTopicBytes: tests/client.test.ts, "refuses bad topics and messages"
  * - client maxOutboundBytes: tests/client.test.ts, "refuses a publish past maxOutboundBytes"
@@ -31,7 +36,13 @@ test("limits: the defaults are the documented ones", () => {
     maxTopicLevels: 32,
     maxSubscriptionsPerConnection: 10000,
     maxConnections: 10000,
+    maxPayloadBytes: 1048576,
+    maxNestingDepth: 64,
     maxOutboundBytes: 8388608,
+    writeDeadlineMs: 30000,
+    pingIntervalMs: 30000,
+    maxPingsOutstanding: 2,
+    authTimeoutMs: 10000,
     maxRetainedMessages: 10000,
     maxRetainedBytes: 16777216,
     shutdownGraceMs: 2000,
@@ -42,6 +53,10 @@ test("limits: the defaults are the documented ones", () => {
     maxTopicLevels: 32,
     maxOutboundBytes: 8388608,
     maxInboundBytes: 8388608,
+    maxOfflineBytes: 8388608,
+    pingIntervalMs: 30000,
+    maxPingsOutstanding: 2,
+    maxStatusEvents: 256,
     connectTimeoutMs: 10000,
     closeGraceMs: 2000,
   });

@@ -105,9 +105,18 @@ test("docs/PROTOCOL.md has exchange examples for every error code it lists", () 
   const exemplified = new Set(
     all.flatMap((e) => e.steps).map((s) => (s.json as { code?: string } | undefined)?.code),
   );
-  // Codes that need a misbehaving handler, a stalled reader or a shutdown are
+  // Codes that need a misbehaving handler, a stalled reader, a shutdown, auth or a clock are
   // shown in plain blocks and tested in tests/server.test.ts.
-  const elsewhere = ["handler_error", "slow_consumer", "server_shutdown"];
+  const elsewhere = [
+    "handler_error",
+    "slow_consumer", // tests/server.test.ts, tests/slow_consumer.test.ts
+    "server_shutdown",
+    "auth_required", // tests/server_auth.test.ts
+    "auth_failed",
+    "auth_timeout",
+    "forbidden",
+    "ping_timeout", // tests/keepalive.test.ts
+  ];
   for (const code of sentCodes) {
     if (elsewhere.includes(code)) continue;
     assert.ok(exemplified.has(code), `no exchange example for ${code}`);

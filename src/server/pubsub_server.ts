@@ -6,77 +6,37 @@
  */
 
 import { ErrorCode } from "../errors.ts";
-import { DEFAULT_SERVER_LIMITS, resolveLimits, type ServerLimits } from "../limits.ts";
+import {
+  DEFAULT_SERVER_LIMITS,
+  DEFAULT_SLOW_CONSUMER_POLICY,
+  resolveLimits,
+  type ServerLimits,
+} from "../limits.ts";
 import { type Logger, silentLogger } from "../logger.ts";
-import type { ClientFrame, Headers, HelloFrame, JsonValue } from "../protocol/frames.ts";
+import type { ClientFrame, JsonValue } from "../protocol/frames.ts";
+import { jsonValueProblem } from "../protocol/json_value.ts";
 import { hasWildcard } from "../topic/pattern.ts";
 import { topicProblem } from "../topic/validate_topic.ts";
 import { Router } from "./router.ts";
 import { defaultTransport } from "../transport/auto.ts";
-import type { Addr, Conn, Listener, Transport } from "../transport/types.ts";
-import { type ServerClient, Session, type SessionHost } from "./session.ts";
+import type { Addr, Conn, Listener } from "../transport/types.ts";
+import { Session, type SessionHost } from "./session.ts";
 import { createCounters, type ServerCounters, type ServerStats } from "./stats.ts";
-
-/** The protocol version this server speaks in `hello`. */
-const PROTOCOL_VERSION = 1;
-
-/** Options of {@linkcode PubSubServer.publish}. */
-export interface ServerPublishOptions {
-  /** Headers, delivered unchanged to clients that said `hello`. */
-  headers?: Headers;
-  /** Keep it as the topic's retained message (an empty message clears it). */
-  retain?: boolean;
-}
-
-/**
- * The kn-sock-style handler, called as `handler(data, client, server)` with
- * every valid frame a client sends, before routing. Return `false` (or a
- * promise of it) to stop the built-in routing of that frame; anything else
- * lets it go on. An async handler delays the next frame of the same
- * connection, so each connection's frames are handled in order. A handler
- * that throws or rejects gets the client a `handler_error` error frame and
- * the frame is not routed.
- */
-export type PubSubHandler = (
-  data: ClientFrame,
-  client: ServerClient,
-  server: PubSubServer,
-) => boolean | void | Promise<boolean | void>;
-
-/** Options of {@linkcode startPubSubServer}. */
-export interface PubSubServerOptions {
-  /** The port to listen on; `0` picks a free one. Default 8080. */
-  port?: number;
-  /**
-   * The address to bind. Default `"127.0.0.1"` (kn-sock binds `0.0.0.0`;
-   * pass that explicitly to accept connections from other machines).
-   */
-  host?: string;
-  /** Called with every valid frame before routing; see {@linkcode PubSubHandler}. */
-  handler?: PubSubHandler;
-  /** The transport; the current runtime's when omitted. */
-  transport?: Transport;
-  /** Limits to change from {@linkcode DEFAULT_SERVER_LIMITS}. */
-  limits?: Partial<ServerLimits>;
-  /** Where to log; nothing is logged when omitted. */
-  logger?: Logger;
-  /** Closes the server when aborted (kn-sock's `shutdown_event`). */
-  signal?: AbortSignal;
-}
-
-function checkPort(port: unknown): number {
-  if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new RangeError(`Port must be an integer from 0 to 65535, got ${String(port)}`);
-  }
-  return port;
-}
-
-function checkHost(host: unknown): string {
-  if (typeof host !== "string" || host.length === 0) {
-    throw new TypeError(`Host must be a non-empty string, got ${String(host)}`);
-  }
-  return host;
-}
+import {
+  answerHello,
+  authenticate,
+  type HandshakeContext,
+  type ServerAuthenticator,
+} from "./handshake.ts";
+import {
+  checkHost,
+  checkPolicy,
+  checkPort,
+  type PubSubHandler,
+  type PubSubServerOptions,
+  type ServerPublishOptions,
+} from "./server_options.ts";
+import { Watchdog } from "./watchdog.ts";
 
 function isPromise<T>(value: unknown): value is Promise<T> {
   return typeof (value as Promise<T> | null)?.then === "function";
@@ -109,6 +69,9 @@ export class PubSubServer {
   readonly #counters: ServerCounters = createCounters();
   readonly #limits: ServerLimits;
   readonly #logger: Logger;
+  readonly #auth: ServerAuthenticator | undefined;
+  readonly #context: HandshakeContext;
+  readonly #watchdog: Watchdog;
   #nextId = 1;
   #signal: AbortSignal | undefined = undefined;
   readonly #onAbort = (): void => void this.close();
@@ -130,13 +93,29 @@ export class PubSubServer {
     this.#limits = resolveLimits(DEFAULT_SERVER_LIMITS, options.limits);
     this.#router = new Router(this.#limits, this.#counters);
     this.#logger = options.logger ?? silentLogger;
+    this.#auth = options.auth;
+    const policy = checkPolicy(options.slowConsumerPolicy ?? DEFAULT_SLOW_CONSUMER_POLICY);
+    this.#context = {
+      limits: this.#limits,
+      logger: this.#logger,
+      counters: this.#counters,
+      serverId: this.serverId,
+    };
     this.#host = {
       limits: this.#limits,
+      policy,
       logger: this.#logger,
       counters: this.#counters,
       dispatch: (session, frame, line) => this.#dispatch(session, frame, line),
       detach: (session) => this.#detach(session),
     };
+    this.#watchdog = new Watchdog({
+      limits: this.#limits,
+      counters: this.#counters,
+      sessions: this.#sessions,
+      authRequired: this.#auth !== undefined,
+    });
+    this.#watchdog.start();
     this.#accepting = this.#accept().catch((error) => {
       // An adapter that fails mid-accept stops new connections; the server stays up.
       this.#logger.error("Accepting connections failed", { error });
@@ -198,6 +177,8 @@ export class PubSubServer {
     const problem = topicProblem(topic, this.#limits.maxTopicBytes, this.#limits.maxTopicLevels);
     if (problem !== null) throw new TypeError(problem);
     if (hasWildcard(topic)) throw new TypeError("A publish topic must not contain '+' or '#'");
+    const problem2 = jsonValueProblem(message, this.#limits.maxNestingDepth);
+    if (problem2 !== null) throw new TypeError(problem2);
     const delivered = this.#router.publish(topic, message, null, null, options);
     const refusal = this.#router.retainRefusal;
     if (refusal !== null) throw new RangeError(refusal[1]);
@@ -221,6 +202,7 @@ export class PubSubServer {
 
   async #shutdown(): Promise<void> {
     this.#signal?.removeEventListener("abort", this.#onAbort);
+    this.#watchdog.stop();
     const sessions = [...this.#sessions];
     await this.#listener.close();
     await Promise.all(
@@ -271,6 +253,9 @@ export class PubSubServer {
     frame: ClientFrame,
     line: Uint8Array | null,
   ): void | Promise<void> {
+    if (this.#auth !== undefined && session.user === null) {
+      return this.#unauthenticated(session, frame);
+    }
     const handler = this.#handler;
     // Without a handler the delivery is built from the line's own bytes; a
     // handler may have changed `data`, so then the frame is re-encoded.
@@ -288,6 +273,22 @@ export class PubSubServer {
       );
     }
     this.#afterHandler(session, frame, verdict);
+  }
+
+  /** A frame from a client that has not authenticated: only an authenticating hello goes on. */
+  #unauthenticated(session: Session, frame: ClientFrame): void | Promise<void> {
+    if (frame.action !== "hello") {
+      session.sendError(
+        ErrorCode.AuthRequired,
+        "Authenticate first: hello with user and pass, or token",
+        false,
+        frame.id,
+      );
+      return;
+    }
+    return authenticate(this.#auth!, session, frame, this.#context).then((ok) => {
+      if (ok) return this.#dispatch(session, frame, null);
+    });
   }
 
   /** Routes the frame unless the handler said `false`; an `id` is answered either way. */
@@ -313,7 +314,7 @@ export class PubSubServer {
     let refusal: [string, string] | null = null;
     switch (frame.action) {
       case "hello":
-        return this.#hello(session, frame);
+        return answerHello(session, frame, this.#context);
       case "ping":
         session.send(id === undefined ? { action: "pong" } : { action: "pong", id });
         return;
@@ -321,6 +322,10 @@ export class PubSubServer {
         // Any inbound line shows the peer is alive; a pong needs nothing more.
         return;
       case "publish": {
+        if (session.permissions !== null && !session.permissions.canPublish(frame.topic)) {
+          refusal = [ErrorCode.Forbidden, `Publishing to "${frame.topic}" is not allowed`];
+          break;
+        }
         try {
           this.#router.publish(frame.topic, frame.message, line, session, frame);
         } catch (error) {
@@ -334,7 +339,11 @@ export class PubSubServer {
         break;
       }
       case "subscribe":
-        refusal = this.#router.subscribe(session, frame.topic, frame.group);
+        if (session.permissions !== null && !session.permissions.canSubscribe(frame.topic)) {
+          refusal = [ErrorCode.Forbidden, `Subscribing to "${frame.topic}" is not allowed`];
+          break;
+        }
+        refusal = this.#router.subscribe(session, frame.topic, frame.group, frame.policy);
         break;
       case "unsubscribe":
         this.#router.unsubscribe(session, frame.topic, frame.group);
@@ -342,21 +351,6 @@ export class PubSubServer {
     }
     if (refusal !== null) session.sendError(refusal[0], refusal[1], false, id);
     else if (id !== undefined) session.sendOk(id);
-  }
-
-  #hello(session: Session, frame: HelloFrame): void {
-    session.hello = true;
-    session.echo = frame.echo !== false;
-    session.name = frame.name ?? "";
-    const answer: Record<string, unknown> = {
-      action: "hello",
-      version: PROTOCOL_VERSION,
-      server_id: this.serverId,
-      max_line: this.#limits.maxLineBytes,
-      max_payload: this.#limits.maxLineBytes,
-    };
-    if (frame.id !== undefined) answer.id = frame.id;
-    session.send(answer);
   }
 }
 
@@ -388,8 +382,9 @@ export async function startPubSubServer(
   const port = checkPort(options.port ?? 8080);
   const host = checkHost(options.host ?? "127.0.0.1");
   resolveLimits(DEFAULT_SERVER_LIMITS, options.limits);
+  checkPolicy(options.slowConsumerPolicy ?? DEFAULT_SLOW_CONSUMER_POLICY);
   const transport = options.transport ?? await defaultTransport();
-  const listener = await transport.listen({ hostname: host, port });
+  const listener = await transport.listen({ hostname: host, port, tls: options.tls });
   const server = new PubSubServer(listener, transport.name, options);
   options.logger?.info("Server listening", {
     hostname: server.addr.hostname,

@@ -14,7 +14,7 @@ import { ErrorCode } from "../errors.ts";
 import type { ServerLimits } from "../limits.ts";
 import { toAsciiJson } from "../protocol/codec.ts";
 import { DeliveryEncoder } from "../protocol/delivery_encoder.ts";
-import type { Headers, JsonValue } from "../protocol/frames.ts";
+import type { Headers, JsonValue, SlowConsumerPolicy } from "../protocol/frames.ts";
 import { SubscriptionIndex } from "../topic/subscription_index.ts";
 import { RetainedStore } from "./retained_store.ts";
 import type { Session } from "./session.ts";
@@ -110,15 +110,24 @@ export class Router {
   }
 
   /**
-   * Subscribes `session` to `pattern` (in `group` when given) and sends it
-   * the matching retained messages (plain subscriptions only, as in MQTT).
+   * Subscribes `session` to `pattern` (in `group` when given, with its own
+   * slow-consumer `policy` when given) and sends it the matching retained
+   * messages (plain subscriptions only, as in MQTT).
    * Returns a refusal, or `null`.
    */
-  subscribe(session: Session, pattern: string, group: string | undefined): Refusal | null {
+  subscribe(
+    session: Session,
+    pattern: string,
+    group: string | undefined,
+    policy?: SlowConsumerPolicy,
+  ): Refusal | null {
     const count = session.subscriptions.size + session.groups.size;
     const key = group === undefined ? pattern : groupKey(group, pattern);
     const has = group === undefined ? session.subscriptions.has(key) : session.groups.has(key);
-    if (has) return null;
+    if (has) {
+      session.setPolicy(key, pattern, policy);
+      return null;
+    }
     if (count >= this.#limits.maxSubscriptionsPerConnection) {
       return [
         ErrorCode.TooManySubscriptions,
@@ -134,10 +143,12 @@ export class Router {
       }
       queue.members.push(session);
       session.groups.add(key);
+      session.setPolicy(key, pattern, policy);
       return null;
     }
     this.#index.add(pattern, session);
     session.subscriptions.add(pattern);
+    session.setPolicy(key, pattern, policy);
     this.#sendRetained(session, pattern);
     return null;
   }
@@ -163,17 +174,18 @@ export class Router {
         );
         return;
       }
-      session.deliver(bytes);
+      session.deliver(bytes, retained.topic);
     }
   }
 
   /** Unsubscribes `session` from `pattern` (in `group` when given). */
   unsubscribe(session: Session, pattern: string, group: string | undefined): void {
+    const key = group === undefined ? pattern : groupKey(group, pattern);
+    session.setPolicy(key, pattern, undefined);
     if (group === undefined) {
       if (this.#index.remove(pattern, session)) session.subscriptions.delete(pattern);
       return;
     }
-    const key = groupKey(group, pattern);
     if (session.groups.delete(key)) this.#leave(key, session);
   }
 
@@ -282,7 +294,7 @@ export class Router {
     if (session.stamp === this.#stamp) return;
     if (session === this.#from && !session.echo) return;
     session.stamp = this.#stamp;
-    if (session.deliver(this.#bytesFor(session))) this.#delivered++;
+    if (session.deliver(this.#bytesFor(session), this.#topic)) this.#delivered++;
   }
 
   #toGroup(group: QueueGroup): void {
@@ -308,7 +320,7 @@ export class Router {
     const member = group.members[at];
     group.next = at + 1;
     member.stamp = this.#stamp;
-    if (member.deliver(this.#bytesFor(member))) this.#delivered++;
+    if (member.deliver(this.#bytesFor(member), this.#topic)) this.#delivered++;
   }
 
   #leave(key: string, session: Session): void {

@@ -16,10 +16,13 @@ import {
   encodeLine,
   encodeOkFrame,
 } from "../protocol/codec.ts";
-import type { ClientFrame, FrameId } from "../protocol/frames.ts";
+import type { ClientFrame, FrameId, JsonValue, SlowConsumerPolicy } from "../protocol/frames.ts";
+import { jsonValueProblem } from "../protocol/json_value.ts";
 import { LineDecoder } from "../protocol/line_decoder.ts";
 import type { Addr, Conn } from "../transport/types.ts";
 import { WriteQueue } from "../transport/write_queue.ts";
+import { utf8Length } from "../_utf8.ts";
+import { DropLedger } from "./slow_consumer.ts";
 import type { ServerCounters } from "./stats.ts";
 
 /**
@@ -33,6 +36,10 @@ export interface ServerClient {
   readonly remoteAddr: Addr;
   /** The topics it is subscribed to. */
   readonly subscriptions: ReadonlySet<string>;
+  /** Bytes queued or in flight to it: at most `limits.maxOutboundBytes`. */
+  readonly pendingBytes: number;
+  /** The authenticated user, when the server requires auth. */
+  readonly user: string | null;
   /**
    * Sends one JSON object as a line, subject to the outbound limit.
    * Returns `false` when the client is closing or the limit was hit (the
@@ -46,6 +53,8 @@ export interface ServerClient {
 /** What a session needs from its server. */
 export interface SessionHost {
   readonly limits: ServerLimits;
+  /** The server's slow-consumer policy. */
+  readonly policy: SlowConsumerPolicy;
   readonly logger: Logger;
   readonly counters: ServerCounters;
   /**
@@ -82,6 +91,30 @@ export interface Notice {
   text: string;
 }
 
+/** What a user may do, once authenticated (a `PermissionSet` is one). */
+export interface PermissionChecker {
+  /** Whether the user may publish to `topic`. */
+  canPublish(topic: string): boolean;
+  /** Whether the user may subscribe to `pattern`. */
+  canSubscribe(pattern: string): boolean;
+}
+
+/** What the watchdog keeps of a session between its rounds. */
+export interface Liveness {
+  /** When the session was opened, in ms since the epoch. */
+  readonly openedAt: number;
+  /** When the watchdog last saw input from the client. */
+  heardAt: number;
+  /** The session's `chunksIn` at the watchdog's last round. */
+  seenChunks: number;
+  /** Pings sent since the client was last heard. */
+  pingsOut: number;
+  /** The queue's `writesDone` at the watchdog's last round. */
+  seenWrites: number;
+  /** When the current write was first seen in flight without progress; 0 when none. */
+  stalledAt: number;
+}
+
 /** One client connection. Internal: the handler sees it as a {@linkcode ServerClient}. */
 export class Session implements ServerClient {
   readonly id: number;
@@ -97,9 +130,20 @@ export class Session implements ServerClient {
   name = "";
   /** The last publish delivered to it: a connection gets each publish once. */
   stamp = 0;
+  /** The authenticated user, when the server requires auth; `null` before. */
+  user: string | null = null;
+  /** What the authenticated user may do; `null` when auth is off or not done yet. */
+  permissions: PermissionChecker | null = null;
+  /** Chunks read so far: the watchdog sees the client is alive by it. */
+  chunksIn = 0;
+  /** The watchdog's notes. */
+  readonly liveness: Liveness;
   readonly #conn: Conn;
   readonly #host: SessionHost;
   readonly #queue: WriteQueue;
+  readonly #ledger: DropLedger;
+  readonly #onDrop = (topic: string): void => this.#recordDrop(topic, "drop-oldest");
+  readonly #onWritten = (): void => this.#sendNotice();
   #state = OPEN;
   #closing: Promise<void> | null = null;
   #readDone: Promise<void> = Promise.resolve();
@@ -111,6 +155,17 @@ export class Session implements ServerClient {
     this.remoteAddr = conn.remoteAddr;
     this.#queue = new WriteQueue(conn, host.limits.maxOutboundBytes);
     this.#queue.onError = () => void this.close();
+    this.#ledger = new DropLedger(host.policy);
+    if (this.#ledger.dropsOldest) this.#queue.trackFrames();
+    const now = Date.now();
+    this.liveness = {
+      openedAt: now,
+      heardAt: now,
+      seenChunks: 0,
+      pingsOut: 0,
+      seenWrites: 0,
+      stalledAt: 0,
+    };
   }
 
   /** Whether deliveries are still accepted. */
@@ -123,19 +178,51 @@ export class Session implements ServerClient {
     return this.#queue.pendingBytes;
   }
 
+  /** Whether a write is in flight. */
+  get writing(): boolean {
+    return this.#queue.writing;
+  }
+
+  /** Writes completed so far. */
+  get writesDone(): number {
+    return this.#queue.writesDone;
+  }
+
+  /** Sets (or clears) the slow-consumer policy of the subscription `key`. */
+  setPolicy(key: string, pattern: string, policy: SlowConsumerPolicy | undefined): void {
+    this.#ledger.set(key, pattern, policy);
+    if (policy === "drop-oldest") this.#queue.trackFrames();
+  }
+
   /** Starts reading; returns at once. */
   start(): void {
     this.#readDone = this.#read();
   }
 
   /**
-   * Queues encoded bytes (a delivery shared between subscribers). Over the
-   * outbound limit the session is closed as a slow consumer.
+   * Queues encoded bytes (a delivery shared between subscribers; `topic`
+   * tells the slow-consumer policy what it is). Over the outbound limit the
+   * policy decides: disconnect, drop the oldest queued deliveries, or drop
+   * this one.
    */
-  deliver(bytes: Uint8Array): boolean {
+  deliver(bytes: Uint8Array, topic: string | null = null): boolean {
     if (this.#state !== OPEN) return false;
-    if (this.#queue.enqueue(bytes)) return true;
-    this.#slowConsumer();
+    if (this.#queue.enqueue(bytes, false, topic)) return true;
+    const policy = topic === null ? "disconnect" : this.#ledger.policyFor(topic);
+    if (policy === "disconnect") {
+      this.disconnectSlow();
+      return false;
+    }
+    if (policy === "drop-oldest") {
+      // Free an eighth of the queue at least, so that a flood does not move the queue per message.
+      const wanted = Math.max(bytes.byteLength, this.#host.limits.maxOutboundBytes >> 3);
+      this.#queue.dropOldest(wanted, this.#onDrop);
+      if (this.#queue.enqueue(bytes, false, topic)) {
+        this.#sendNotice();
+        return true;
+      }
+    }
+    this.#recordDrop(topic!, policy);
     return false;
   }
 
@@ -151,7 +238,7 @@ export class Session implements ServerClient {
 
   /** Answers a frame's `id` with `ok`. */
   sendOk(id: FrameId): void {
-    if (this.#state === OPEN && !this.#queue.enqueue(encodeOkFrame(id))) this.#slowConsumer();
+    if (this.#state === OPEN && !this.#queue.enqueue(encodeOkFrame(id))) this.disconnectSlow();
   }
 
   /**
@@ -164,7 +251,7 @@ export class Session implements ServerClient {
     if (this.#queue.enqueue(encodeErrorFrame(code, text, id), closing)) {
       this.#host.counters.errorsSent++;
     } else if (!closing) {
-      this.#slowConsumer();
+      this.disconnectSlow();
     }
   }
 
@@ -177,8 +264,44 @@ export class Session implements ServerClient {
     return this.#closing;
   }
 
-  #slowConsumer(): void {
-    const limit = this.#host.limits.maxOutboundBytes;
+  /** Why a publish's message is refused, or `null`. */
+  #payloadRefusal(message: JsonValue, lineBytes: number): [ErrorCode, string] | null {
+    const limits = this.#host.limits;
+    const problem = jsonValueProblem(message, limits.maxNestingDepth);
+    if (problem !== null) return [ErrorCode.InvalidFrame, problem];
+    if (
+      lineBytes > limits.maxPayloadBytes &&
+      utf8Length(JSON.stringify(message)) > limits.maxPayloadBytes
+    ) {
+      return [ErrorCode.PayloadTooLarge, `Message is larger than ${limits.maxPayloadBytes} bytes`];
+    }
+    return null;
+  }
+
+  #recordDrop(topic: string, policy: SlowConsumerPolicy): void {
+    this.#ledger.record(topic, policy);
+    this.#host.counters.droppedMessages++;
+    if (this.#queue.onWritten === null) {
+      this.#host.logger.warn("Dropping messages for a slow consumer", { id: this.id, policy });
+      this.#queue.onWritten = this.#onWritten;
+    }
+  }
+
+  /** Queues the `slow_consumer` notice, or waits for the next write to make room for it. */
+  #sendNotice(): void {
+    if (this.#ledger.pending === 0 || this.#state !== OPEN) return;
+    if (!this.#queue.enqueue(this.#ledger.notice())) return;
+    this.#ledger.reset();
+    this.#host.counters.slowConsumerNotices++;
+    this.#queue.onWritten = null;
+  }
+
+  /**
+   * Disconnects the client as a slow consumer: what is queued is dropped and
+   * a `slow_consumer` error frame goes out if the socket takes it.
+   */
+  disconnectSlow(text?: string): void {
+    if (this.#state !== OPEN) return;
     this.#host.counters.slowConsumers++;
     this.#host.logger.warn("Slow consumer disconnected", {
       id: this.id,
@@ -187,7 +310,7 @@ export class Session implements ServerClient {
     this.#queue.discardQueued(null);
     void this.close({
       code: ErrorCode.SlowConsumer,
-      text: `Outbound queue exceeded ${limit} bytes`,
+      text: text ?? `Outbound queue exceeded ${this.#host.limits.maxOutboundBytes} bytes`,
     });
   }
 
@@ -217,6 +340,7 @@ export class Session implements ServerClient {
       for await (const chunk of this.#conn) {
         // While closing, input is read and dropped so that the close is clean.
         if (this.#state !== OPEN) continue;
+        this.chunksIn++;
         decoder.push(chunk);
         const chunkText = asciiText(chunk);
         try {
@@ -260,14 +384,24 @@ export class Session implements ServerClient {
       } else {
         ascii = true;
       }
-      const limits = this.#host.limits;
-      frame = decodeClientText(text, limits.maxTopicBytes, limits.maxTopicLevels);
+      frame = decodeClientText(
+        text,
+        this.#host.limits.maxTopicBytes,
+        this.#host.limits.maxTopicLevels,
+      );
     } catch (error) {
       if (!(error instanceof FrameError)) throw error;
       this.sendError(error.code, error.message, false, error.id);
       return;
     }
     this.#host.counters.framesIn++;
+    if (frame.action === "publish") {
+      const refusal = this.#payloadRefusal(frame.message, line.byteLength);
+      if (refusal !== null) {
+        this.sendError(refusal[0], refusal[1], false, frame.id);
+        return;
+      }
+    }
     return this.#host.dispatch(this, frame, ascii ? line : null);
   }
 }

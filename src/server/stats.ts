@@ -28,8 +28,16 @@ export interface ServerStats {
   messagesOut: number;
   /** Error frames sent. */
   errorsSent: number;
-  /** Subscribers disconnected for falling behind. */
+  /** Subscribers disconnected for falling behind (policy `disconnect`, or the write deadline). */
   slowConsumers: number;
+  /** Deliveries dropped by the `drop-oldest` and `drop-newest` policies. */
+  droppedMessages: number;
+  /** `slow_consumer` notices sent (each tells a client what was dropped). */
+  slowConsumerNotices: number;
+  /** Connections closed because they answered no ping. */
+  pingTimeouts: number;
+  /** Connections refused for bad credentials or no `hello` in time. */
+  authFailures: number;
   /** Times the handler threw or rejected. */
   handlerErrors: number;
   /** Connections that ended in the middle of a line (the partial line is dropped). */
@@ -55,6 +63,10 @@ export function createCounters(): ServerCounters {
     messagesOut: 0,
     errorsSent: 0,
     slowConsumers: 0,
+    droppedMessages: 0,
+    slowConsumerNotices: 0,
+    pingTimeouts: 0,
+    authFailures: 0,
     handlerErrors: 0,
     partialLines: 0,
   };

@@ -1,0 +1,117 @@
+/**
+ * The options of {@linkcode startPubSubServer} and the handler's type.
+ *
+ * @module
+ */
+
+import type { ServerLimits } from "../limits.ts";
+import type { Logger } from "../logger.ts";
+import type { ClientFrame, Headers, SlowConsumerPolicy } from "../protocol/frames.ts";
+import type { TlsListenOptions, Transport } from "../transport/types.ts";
+import type { ServerAuthenticator } from "./handshake.ts";
+import type { PubSubServer } from "./pubsub_server.ts";
+import type { ServerClient } from "./session.ts";
+
+/** Options of {@linkcode PubSubServer.publish}. */
+export interface ServerPublishOptions {
+  /** Headers, delivered unchanged to clients that said `hello`. */
+  headers?: Headers;
+  /** Keep it as the topic's retained message (an empty message clears it). */
+  retain?: boolean;
+}
+
+/**
+ * The kn-sock-style handler, called as `handler(data, client, server)` with
+ * every valid frame a client sends, before routing. Return `false` (or a
+ * promise of it) to stop the built-in routing of that frame; anything else
+ * lets it go on. An async handler delays the next frame of the same
+ * connection, so each connection's frames are handled in order. A handler
+ * that throws or rejects gets the client a `handler_error` error frame and
+ * the frame is not routed.
+ */
+export type PubSubHandler = (
+  data: ClientFrame,
+  client: ServerClient,
+  server: PubSubServer,
+) => boolean | void | Promise<boolean | void>;
+
+/** Options of {@linkcode startPubSubServer}. */
+export interface PubSubServerOptions {
+  /** The port to listen on; `0` picks a free one. Default 8080. */
+  port?: number;
+  /**
+   * The address to bind. Default `"127.0.0.1"` (kn-sock binds `0.0.0.0`;
+   * pass that explicitly to accept connections from other machines).
+   */
+  host?: string;
+  /** Called with every valid frame before routing; see {@linkcode PubSubHandler}. */
+  handler?: PubSubHandler;
+  /** The transport; the current runtime's when omitted. */
+  transport?: Transport;
+  /** Limits to change from {@linkcode DEFAULT_SERVER_LIMITS}. */
+  limits?: Partial<ServerLimits>;
+  /** Where to log; nothing is logged when omitted. */
+  logger?: Logger;
+  /** Closes the server when aborted (kn-sock's `shutdown_event`). */
+  signal?: AbortSignal;
+  /**
+   * Accept only TLS connections, with this certificate chain and key (PEM
+   * text). Clients then connect with `tls` too. Not supported by the memory
+   * transport.
+   *
+   * @example A TLS server
+   * ```ts ignore
+   * import { readFile } from "node:fs/promises";
+   * import { startPubSubServer } from "@kn-sock/pubsub";
+   *
+   * const server = await startPubSubServer({
+   *   port: 8443,
+   *   tls: { cert: await readFile("server.pem", "utf8"), key: await readFile("server.key", "utf8") },
+   * });
+   * await server.close();
+   * ```
+   */
+  tls?: TlsListenOptions;
+  /**
+   * What happens to a subscriber past `limits.maxOutboundBytes`, unless its
+   * subscription says otherwise. Default `"disconnect"`.
+   */
+  slowConsumerPolicy?: SlowConsumerPolicy;
+  /**
+   * Requires every client to authenticate in `hello` (`user` and `pass`, or
+   * `token`) and checks each publish and subscribe against its permissions.
+   * An `Authenticator` built from a users file fits. Default: no auth, as
+   * in kn-sock.
+   */
+  auth?: ServerAuthenticator;
+}
+
+/** Checks a port number. */
+export function checkPort(port: unknown): number {
+  if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new RangeError(`Port must be an integer from 0 to 65535, got ${String(port)}`);
+  }
+  return port;
+}
+
+/** Checks a host name. */
+export function checkHost(host: unknown): string {
+  if (typeof host !== "string" || host.length === 0) {
+    throw new TypeError(`Host must be a non-empty string, got ${String(host)}`);
+  }
+  return host;
+}
+
+const POLICIES: readonly string[] = ["disconnect", "drop-oldest", "drop-newest"];
+
+/** Checks a slow-consumer policy. */
+export function checkPolicy(policy: unknown): SlowConsumerPolicy {
+  if (!POLICIES.includes(policy as string)) {
+    throw new TypeError(
+      `Slow-consumer policy must be "disconnect", "drop-oldest" or "drop-newest", got ${
+        String(policy)
+      }`,
+    );
+  }
+  return policy as SlowConsumerPolicy;
+}

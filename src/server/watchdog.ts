@@ -1,0 +1,107 @@
+/**
+ * The server's watchdog: one timer for every connection, which pings quiet
+ * clients, closes dead ones, closes connections whose writes make no
+ * progress, and closes connections that do not authenticate in time.
+ *
+ * @module
+ */
+
+import { ErrorCode } from "../errors.ts";
+import type { ServerLimits } from "../limits.ts";
+import { encodeLine } from "../protocol/codec.ts";
+import type { Session } from "./session.ts";
+import type { ServerCounters } from "./stats.ts";
+
+const PING = encodeLine({ action: "ping" });
+
+/** The shortest time between two rounds, in ms. */
+const MIN_ROUND_MS = 10;
+
+/** What the watchdog needs from its server. */
+export interface WatchdogHost {
+  readonly limits: ServerLimits;
+  readonly counters: ServerCounters;
+  /** The open sessions. */
+  readonly sessions: ReadonlySet<Session>;
+  /** Whether clients must authenticate. */
+  readonly authRequired: boolean;
+}
+
+/**
+ * Checks every session a few times per interval. Per session a round costs
+ * a few comparisons: input and write progress are seen through counters the
+ * session keeps anyway, with no timer or clock read per message.
+ */
+export class Watchdog {
+  readonly #host: WatchdogHost;
+  #timer: ReturnType<typeof setInterval> | undefined = undefined;
+
+  constructor(host: WatchdogHost) {
+    this.#host = host;
+  }
+
+  /** How often a round runs: a quarter of the shortest interval watched. */
+  get roundMs(): number {
+    const { pingIntervalMs, writeDeadlineMs, authTimeoutMs } = this.#host.limits;
+    let shortest = Math.min(pingIntervalMs, writeDeadlineMs);
+    if (this.#host.authRequired) shortest = Math.min(shortest, authTimeoutMs);
+    return Math.max(MIN_ROUND_MS, Math.floor(shortest / 4));
+  }
+
+  /** Starts the rounds. */
+  start(): void {
+    this.#timer ??= setInterval(() => this.round(Date.now()), this.roundMs);
+  }
+
+  /** Stops the rounds. Idempotent. */
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** One round over every session, at time `now` (ms since the epoch). */
+  round(now: number): void {
+    for (const session of this.#host.sessions) {
+      if (session.open) this.#check(session, now);
+    }
+  }
+
+  #check(session: Session, now: number): void {
+    const { limits, counters } = this.#host;
+    const live = session.liveness;
+    if (session.chunksIn !== live.seenChunks) {
+      live.seenChunks = session.chunksIn;
+      live.heardAt = now;
+      live.pingsOut = 0;
+    }
+    if (!session.writing || session.writesDone !== live.seenWrites) {
+      live.seenWrites = session.writesDone;
+      live.stalledAt = session.writing ? now : 0;
+    } else if (now - live.stalledAt >= limits.writeDeadlineMs) {
+      session.disconnectSlow(`A write made no progress for ${limits.writeDeadlineMs} ms`);
+      return;
+    }
+    if (this.#host.authRequired && session.user === null) {
+      if (now - live.openedAt >= limits.authTimeoutMs) {
+        counters.authFailures++;
+        void session.close({
+          code: ErrorCode.AuthTimeout,
+          text: `No authenticated hello within ${limits.authTimeoutMs} ms`,
+        });
+      }
+      return;
+    }
+    // kn-sock clients cannot answer pings: only clients that said hello are pinged.
+    if (!session.hello || now - live.heardAt < limits.pingIntervalMs * (live.pingsOut + 1)) return;
+    if (live.pingsOut >= limits.maxPingsOutstanding) {
+      counters.pingTimeouts++;
+      void session.close({
+        code: ErrorCode.PingTimeout,
+        text: `No answer to ${live.pingsOut} pings`,
+      });
+      return;
+    }
+    live.pingsOut++;
+    session.deliver(PING);
+  }
+}
