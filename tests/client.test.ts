@@ -71,7 +71,10 @@ for (const { name, make } of serverCases()) {
 
   test(`client (${name}) returns held messages, then throws with the server's reason`, async () => {
     const f = await startFixture(make());
-    const client = await f.client();
+    const client = await PubSubClient.connect("127.0.0.1", f.server.addr.port, {
+      transport: f.transport,
+      reconnect: false,
+    });
     await subscribed(client, "held");
     f.server.publish("held", "one");
     f.server.publish("held", "two");
@@ -102,7 +105,10 @@ for (const { name, make } of serverCases()) {
 
   test(`client (${name}) iteration throws when the connection is lost`, async () => {
     const f = await startFixture(make());
-    const client = await f.client();
+    const client = await PubSubClient.connect("127.0.0.1", f.server.addr.port, {
+      transport: f.transport,
+      reconnect: false,
+    });
     const iterate = assert.rejects(async () => {
       for await (const _ of client) {
         // nothing arrives

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type Deferred, deferred } from "../_deferred.ts";
+import { type Deferred, deferred, RESOLVED } from "../_deferred.ts";
 import type { ConnectionClosedError, ServerError } from "../errors.ts";
 import type { FrameId, ServerInfo } from "../protocol/frames.ts";
 
@@ -18,6 +18,8 @@ export class Answers {
   readonly #acks = new Map<FrameId, Deferred<void>>();
   #nextId = 1;
   #hello: Deferred<ServerInfo> | null = null;
+  #helloId: FrameId | undefined = undefined;
+  #idle: Deferred<void> | null = null;
 
   /** A fresh frame id. */
   nextId(): number {
@@ -37,6 +39,7 @@ export class Answers {
     const answer = this.#acks.get(id);
     this.#acks.delete(id);
     answer?.reject(error);
+    this.#checkIdle();
   }
 
   /** An `ok` arrived. */
@@ -44,26 +47,53 @@ export class Answers {
     const answer = this.#acks.get(id);
     this.#acks.delete(id);
     answer?.resolve();
+    this.#checkIdle();
+  }
+
+  /** Resolves once no frame waits for its answer (`drain()` waits for it). */
+  idle(): Promise<void> {
+    if (this.#acks.size === 0) return RESOLVED;
+    this.#idle ??= deferred<void>();
+    return this.#idle.promise;
+  }
+
+  #checkIdle(): void {
+    if (this.#acks.size > 0 || this.#idle === null) return;
+    const idle = this.#idle;
+    this.#idle = null;
+    idle.resolve();
   }
 
   /** An `error` arrived; `false` when no frame waited for it. */
   error(id: FrameId | undefined, error: ServerError): boolean {
-    if (id === undefined || !this.#acks.has(id)) return false;
+    if (id === undefined) return false;
+    if (id === this.#helloId && this.#hello !== null) {
+      this.#hello.reject(error);
+      return true;
+    }
+    if (!this.#acks.has(id)) return false;
     this.fail(id, error);
     return true;
   }
 
-  /** Waits for the answer to `hello`. */
-  expectHello(): Promise<ServerInfo> {
+  /** Waits for the answer to the `hello` sent with `id` (an `error` with it rejects). */
+  expectHello(id: FrameId): Promise<ServerInfo> {
     this.#hello = deferred<ServerInfo>();
+    this.#helloId = id;
     this.#hello.promise.catch(ignore);
     return this.#hello.promise;
   }
 
-  /** Ends the wait for `hello` with `reason` (an abort), or forgets it (`undefined`). */
-  endHello(reason?: unknown): void {
+  /**
+   * Ends the wait for the `hello` sent with `id`, if it is still the one
+   * waited for: rejects it with `reason` (an abort, a lost connection), or
+   * just forgets it when `reason` is `undefined`.
+   */
+  endHello(id: FrameId, reason?: unknown): void {
+    if (id !== this.#helloId) return;
     if (reason !== undefined) this.#hello?.reject(reason);
     this.#hello = null;
+    this.#helloId = undefined;
   }
 
   /** The answer to `hello` arrived. */
@@ -75,6 +105,7 @@ export class Answers {
   rejectAll(error: ConnectionClosedError): void {
     for (const answer of this.#acks.values()) answer.reject(error);
     this.#acks.clear();
+    this.#checkIdle();
     this.#hello?.reject(error);
   }
 }

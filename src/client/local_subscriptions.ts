@@ -1,12 +1,14 @@
 /**
  * A client's own record of its subscriptions: which `Subscription` object
- * (and inbox queue) a received message belongs to.
+ * (and inbox queue) a received message belongs to, and what a new
+ * connection subscribes to again.
  *
  * @module
  */
 
+import type { ClientFrame, Message, SlowConsumerPolicy } from "../protocol/frames.ts";
 import { SubscriptionIndex } from "../topic/subscription_index.ts";
-import type { Inbox, InboxQueue } from "./inbox.ts";
+import type { Inbox, InboxQueue, RecvOptions } from "./inbox.ts";
 import { Subscription, type SubscriptionHost } from "./subscription.ts";
 
 function keyOf(pattern: string, group: string | undefined): string {
@@ -14,9 +16,36 @@ function keyOf(pattern: string, group: string | undefined): string {
   return group === undefined ? `p:${pattern}` : `g${group.length}:${group}:${pattern}`;
 }
 
-/** The client's subscriptions, their queues, and message routing among them. */
-export class LocalSubscriptions {
+/** What the subscriptions need from their client. */
+export interface SubscriptionsClient {
+  /** Tells the server `subscription` ended (it is forgotten already). */
+  unsubscribe(subscription: Subscription): Promise<void>;
+  /** Whether the owner closed the client. */
+  readonly closedLocally: boolean;
+}
+
+/** The frame that subscribes `subscription` on the server. */
+export function subscribeFrame(subscription: Subscription): ClientFrame {
+  const frame: ClientFrame = { action: "subscribe", topic: subscription.pattern };
+  if (subscription.group !== undefined) frame.group = subscription.group;
+  if (subscription.policy !== undefined) frame.policy = subscription.policy;
+  return frame;
+}
+
+/** The frame that ends `subscription` on the server. */
+export function unsubscribeFrame(subscription: Subscription): ClientFrame {
+  const frame: ClientFrame = { action: "unsubscribe", topic: subscription.pattern };
+  if (subscription.group !== undefined) frame.group = subscription.group;
+  return frame;
+}
+
+/**
+ * The client's subscriptions, their queues, and message routing among
+ * them; the host of every `Subscription`.
+ */
+export class LocalSubscriptions implements SubscriptionHost {
   readonly #inbox: Inbox;
+  readonly #client: SubscriptionsClient;
   readonly #index = new SubscriptionIndex<Subscription>();
   readonly #byKey = new Map<string, Subscription>();
   readonly #queues = new Map<Subscription, InboxQueue>();
@@ -30,9 +59,29 @@ export class LocalSubscriptions {
     }
   };
 
-  /** @param inbox The client's inbox, which holds each subscription's queue. */
-  constructor(inbox: Inbox) {
+  /**
+   * @param inbox The client's inbox, which holds each subscription's queue.
+   * @param client The client.
+   */
+  constructor(inbox: Inbox, client: SubscriptionsClient) {
     this.#inbox = inbox;
+    this.#client = client;
+  }
+
+  /** Whether the owner closed the client (a subscription's iteration then just ends). */
+  get closedLocally(): boolean {
+    return this.#client.closedLocally;
+  }
+
+  /** The next message of `subscription`; `null` once it ended (its messages go to `recv()`). */
+  next(subscription: Subscription, options?: RecvOptions): Promise<Message | null> {
+    const queue = this.#queues.get(subscription);
+    return queue === undefined ? Promise.resolve(null) : this.#inbox.next(queue, options);
+  }
+
+  /** Ends `subscription` here and on the server. */
+  unsubscribe(subscription: Subscription): Promise<void> {
+    return this.#client.unsubscribe(subscription);
   }
 
   /** The patterns of the plain (not queue-group) subscriptions. */
@@ -46,19 +95,19 @@ export class LocalSubscriptions {
     return found?.active ? found : undefined;
   }
 
+  /** The active subscriptions, oldest first: what a new connection subscribes again. */
+  live(): IterableIterator<Subscription> {
+    return this.#byKey.values();
+  }
+
   /** Records a new subscription with its own queue. */
-  create(pattern: string, group: string | undefined, host: SubscriptionHost): Subscription {
-    const subscription = new Subscription(pattern, group, this.#serial++, host);
+  create(pattern: string, group: string | undefined, policy?: SlowConsumerPolicy): Subscription {
+    const subscription = new Subscription(pattern, group, this.#serial++, this, policy);
     this.#queues.set(subscription, this.#inbox.open());
     this.#byKey.set(keyOf(pattern, group), subscription);
     this.#index.add(pattern, subscription);
     if (group === undefined) this.#patterns.add(pattern);
     return subscription;
-  }
-
-  /** The queue of `subscription`, or `undefined` once it ended. */
-  queueOf(subscription: Subscription): InboxQueue | undefined {
-    return this.#queues.get(subscription);
   }
 
   /** The queue of the oldest active subscription matching `topic`, if any. */

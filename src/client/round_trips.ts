@@ -20,6 +20,8 @@ export interface RoundTripHost {
   publish(topic: string, message: JsonValue, reply: string, headers?: Headers): Promise<void>;
   /** The error for a closed client, or `null` while it is open. */
   closedError(): ConnectionClosedError | null;
+  /** Whether the server answered `hello` (it then answers a `ping` with an `id`). */
+  helloed(): boolean;
 }
 
 function ignore(): void {
@@ -55,15 +57,23 @@ export class RoundTrips {
     return message.topic.startsWith(`_inbox/${this.#prefix}/`);
   }
 
-  /** Rejects every pending flush and request with `error`. */
+  /**
+   * Rejects every pending flush and request with `error`: the connection
+   * they went out on is gone, and with it the private inbox subscription
+   * (the next request subscribes it again).
+   */
   rejectAll(error: ConnectionClosedError): void {
     for (const pending of this.#pending) pending.reject(error);
     this.#pending.clear();
+    this.#inboxReady = null;
   }
 
   /** See `PubSubClient.flush()`. */
   async flush(): Promise<void> {
     const host = this.#host;
+    // Our server handles a connection's frames in order, so its pong comes
+    // after everything sent before: no topic, so no permission, is needed.
+    if (host.helloed()) return await host.sendMaybeAck({ action: "ping" });
     const topic = `_flush/${this.#prefix}/${this.#flushes++}`;
     const arrived = deferred<void>();
     arrived.promise.catch(ignore); // awaited below unless a send fails first

@@ -6,7 +6,7 @@
  */
 
 import { ConnectionClosedError } from "../errors.ts";
-import type { Message } from "../protocol/frames.ts";
+import type { Message, SlowConsumerPolicy } from "../protocol/frames.ts";
 import type { RecvOptions } from "./inbox.ts";
 
 /** What a subscription needs from its client. */
@@ -42,6 +42,8 @@ export class Subscription implements AsyncIterable<Message> {
   readonly group: string | undefined;
   /** Creation order within its client: the lower one wins a shared message. */
   readonly serial: number;
+  /** The slow-consumer policy asked of the server, if any. */
+  readonly policy: SlowConsumerPolicy | undefined;
   readonly #host: SubscriptionHost;
   #active = true;
 
@@ -52,12 +54,20 @@ export class Subscription implements AsyncIterable<Message> {
    * @param group The queue group.
    * @param serial Creation order.
    * @param host Its client.
+   * @param policy The slow-consumer policy asked of the server.
    */
-  constructor(pattern: string, group: string | undefined, serial: number, host: SubscriptionHost) {
+  constructor(
+    pattern: string,
+    group: string | undefined,
+    serial: number,
+    host: SubscriptionHost,
+    policy?: SlowConsumerPolicy,
+  ) {
     this.pattern = pattern;
     this.group = group;
     this.serial = serial;
     this.#host = host;
+    this.policy = policy;
   }
 
   /** Whether it still receives messages. */
@@ -89,7 +99,9 @@ export class Subscription implements AsyncIterable<Message> {
 
   /**
    * Iterates its messages until it is unsubscribed or the client is closed;
-   * throws `ConnectionClosedError` when the connection is lost.
+   * it goes on across reconnects, and throws `ConnectionClosedError` when
+   * the client gives up (the connection is lost and reconnecting is off or
+   * failed for good).
    */
   async *[Symbol.asyncIterator](): AsyncIterator<Message> {
     while (this.#active) {

@@ -1,0 +1,251 @@
+/**
+ * The client's status events: what happened to its connection, as a
+ * discriminated union, handed to every open `client.status()` iterator.
+ *
+ * @module
+ */
+
+import type { ConnectionClosedError, PubSubError } from "../errors.ts";
+import type { SlowConsumerPolicy } from "../protocol/frames.ts";
+import type { Addr } from "../transport/types.ts";
+
+/**
+ * The client is connected again (after a `disconnect`): it said `hello`
+ * again if it had, resubscribed every subscription (after `hello`, the
+ * server acknowledged them all) and sent the publishes buffered meanwhile.
+ */
+export interface ConnectStatus {
+  /** The kind of event. */
+  type: "connect";
+  /** The server's address. */
+  addr: Addr;
+  /** How many attempts it took. */
+  attempt: number;
+  /** Events this iterator dropped just before this one, because it fell behind. */
+  missed?: number;
+}
+
+/**
+ * The connection was lost. A `reconnect` follows, or a `close` when the
+ * client does not reconnect (reconnecting is off, the server refused the
+ * credentials, or it sent something that is not the protocol).
+ */
+export interface DisconnectStatus {
+  /** The kind of event. */
+  type: "disconnect";
+  /**
+   * Why: the server's last error frame (a `ServerError` such as
+   * `server_shutdown` or `slow_consumer`), a `ping_timeout`
+   * {@linkcode PubSubError}, or a `ConnectionClosedError` whose `cause` is
+   * the transport's error, if any.
+   */
+  error: PubSubError;
+  /** Events this iterator dropped just before this one, because it fell behind. */
+  missed?: number;
+}
+
+/** A reconnect attempt is scheduled. */
+export interface ReconnectStatus {
+  /** The kind of event. */
+  type: "reconnect";
+  /** The attempt number, from 1. */
+  attempt: number;
+  /** How long the client waits before it, in ms. */
+  delayMs: number;
+  /** Why the previous attempt failed (for attempt 1: why the connection was lost). */
+  error: unknown;
+  /** Events this iterator dropped just before this one, because it fell behind. */
+  missed?: number;
+}
+
+/**
+ * The server dropped messages meant for this client because it read too
+ * slowly (subscriptions with the `drop-oldest` or `drop-newest` policy).
+ */
+export interface SlowConsumerStatus {
+  /** The kind of event. */
+  type: "slowConsumer";
+  /** The policy that dropped them. */
+  policy: SlowConsumerPolicy;
+  /** How many messages were dropped since the server's previous notice. */
+  dropped: number;
+  /** How many of them per topic. */
+  topics: Record<string, number>;
+  /** Events this iterator dropped just before this one, because it fell behind. */
+  missed?: number;
+}
+
+/**
+ * Something went wrong that no call is waiting to hear about: an `error`
+ * frame the server sent about no frame with an `id` (a `ServerError`), a
+ * resubscribe the server refused, or a publish dropped because the offline
+ * buffer was full (`buffer_full`, with `offlineOverflow: "count"`).
+ */
+export interface ErrorStatus {
+  /** The kind of event. */
+  type: "error";
+  /** What went wrong. */
+  error: PubSubError;
+  /** Events this iterator dropped just before this one, because it fell behind. */
+  missed?: number;
+}
+
+/** The client is closed; iterators end after this event. */
+export interface CloseStatus {
+  /** The kind of event. */
+  type: "close";
+  /**
+   * `null` when `close()` or `drain()` closed it; otherwise why it gave up,
+   * as `recv()` and waiting calls see it.
+   */
+  error: ConnectionClosedError | null;
+  /** Events this iterator dropped just before this one, because it fell behind. */
+  missed?: number;
+}
+
+/**
+ * A status event of a client, told apart by `type`.
+ *
+ * @example Logging a client's connection status
+ * ```ts ignore
+ * for await (const event of client.status()) {
+ *   switch (event.type) {
+ *     case "disconnect":
+ *       console.log("lost:", event.error.code);
+ *       break;
+ *     case "reconnect":
+ *       console.log(`attempt ${event.attempt} in ${event.delayMs} ms`);
+ *       break;
+ *     case "connect":
+ *       console.log("back after", event.attempt, "attempts");
+ *       break;
+ *   }
+ * }
+ * ```
+ */
+export type StatusEvent =
+  | ConnectStatus
+  | DisconnectStatus
+  | ReconnectStatus
+  | SlowConsumerStatus
+  | ErrorStatus
+  | CloseStatus;
+
+const DONE: IteratorResult<StatusEvent> = Object.freeze({ done: true, value: undefined });
+
+/**
+ * One reader's events: a bounded queue, oldest dropped first. Iterate it
+ * once; it ends after the client's `close` event or on `return()`.
+ */
+export class StatusIterator implements AsyncIterableIterator<StatusEvent> {
+  readonly #events: StatusEvent[] = [];
+  readonly #max: number;
+  readonly #leave: (iterator: StatusIterator) => void;
+  #missed = 0;
+  #ended = false;
+  #waiter: ((result: IteratorResult<StatusEvent>) => void) | null = null;
+
+  /**
+   * Use `client.status()`.
+   *
+   * @param max Events held at most.
+   * @param leave Called once when the reader stops.
+   */
+  constructor(max: number, leave: (iterator: StatusIterator) => void) {
+    this.#max = max;
+    this.#leave = leave;
+  }
+
+  /** Hands `event` to the reader, or holds it (dropping the oldest when full). */
+  push(event: StatusEvent): void {
+    if (this.#ended) return;
+    const waiter = this.#waiter;
+    if (waiter !== null) {
+      this.#waiter = null;
+      waiter({ done: false, value: event });
+      return;
+    }
+    if (this.#events.length >= this.#max) {
+      this.#events.shift();
+      this.#missed++;
+    }
+    this.#events.push(event);
+  }
+
+  /** Ends the iteration once the events held are read. */
+  end(): void {
+    this.#ended = true;
+    const waiter = this.#waiter;
+    this.#waiter = null;
+    waiter?.(DONE);
+  }
+
+  /** The next event; done once the client is closed and every event was read. */
+  next(): Promise<IteratorResult<StatusEvent>> {
+    const event = this.#events.shift();
+    if (event !== undefined) {
+      const missed = this.#missed;
+      this.#missed = 0;
+      return Promise.resolve({ done: false, value: missed > 0 ? { ...event, missed } : event });
+    }
+    if (this.#ended) return Promise.resolve(DONE);
+    return new Promise((resolve) => {
+      this.#waiter = resolve;
+    });
+  }
+
+  /** Stops reading: what is held is dropped. */
+  return(): Promise<IteratorResult<StatusEvent>> {
+    this.#events.length = 0;
+    this.end();
+    this.#leave(this);
+    return Promise.resolve(DONE);
+  }
+
+  /** Itself. */
+  [Symbol.asyncIterator](): AsyncIterableIterator<StatusEvent> {
+    return this;
+  }
+}
+
+/** The open status iterators of a client. */
+export class StatusEvents {
+  readonly #readers = new Set<StatusIterator>();
+  readonly #max: number;
+  readonly #leave = (iterator: StatusIterator): void => void this.#readers.delete(iterator);
+  #closed = false;
+
+  /** @param max Events each iterator holds at most. */
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  /** Whether anyone listens: build an event only then. */
+  get listening(): boolean {
+    return this.#readers.size > 0;
+  }
+
+  /** A new iterator, which sees events from now on (none once closed). */
+  open(): StatusIterator {
+    const iterator = new StatusIterator(this.#max, this.#leave);
+    if (this.#closed) iterator.end();
+    else this.#readers.add(iterator);
+    return iterator;
+  }
+
+  /** Hands `event` to every iterator. */
+  emit(event: StatusEvent): void {
+    for (const reader of this.#readers) reader.push(event);
+  }
+
+  /** Emits the final `close` event and ends every iterator. Idempotent. */
+  close(event: CloseStatus): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const reader of this.#readers) {
+      reader.push(event);
+      reader.end();
+    }
+    this.#readers.clear();
+  }
+}
