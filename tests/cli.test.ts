@@ -7,38 +7,19 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import process from "node:process";
 import { PubSubClient, startPubSubServer } from "../mod.ts";
-import { type CliIo, main } from "../src/cli/main.ts";
+import { main } from "../src/cli/main.ts";
+import { CaptureIo, runCli } from "./cli_helpers.ts";
 import { VERSION } from "../src/version.ts";
 import { Child } from "./child_process.ts";
 import { assertCleanExit, subscribed, until } from "./helpers.ts";
 
-class CaptureIo implements CliIo {
-  outLines: string[] = [];
-  errLines: string[] = [];
-  out(line: string): void {
-    this.outLines.push(line);
-  }
-  err(line: string): void {
-    this.errLines.push(line);
-  }
-  get errText(): string {
-    return this.errLines.join("\n");
-  }
-}
-
-async function run(args: string[]): Promise<{ code: number; io: CaptureIo }> {
-  const io = new CaptureIo();
-  const code = await main(args, io);
-  return { code, io };
-}
-
 test("cli prints help and the version", async () => {
   for (const args of [["--help"], [], ["help", "sub"], ["serve", "--help"], ["pub", "-h"]]) {
-    const { code, io } = await run(args);
+    const { code, io } = await runCli(args);
     assert.equal(code, 0, args.join(" "));
     assert.match(io.outLines.join("\n"), /Usage/);
   }
-  const { code, io } = await run(["--version"]);
+  const { code, io } = await runCli(["--version"]);
   assert.equal(code, 0);
   assert.deepEqual(io.outLines, [VERSION]);
 });
@@ -59,7 +40,7 @@ test("cli exits 2 with a clear message for bad arguments", async () => {
     [["pubsub-client", "127.0.0.1"], /Expected <host> <port> <topic> \[message\]/],
   ];
   for (const [args, expected] of cases) {
-    const { code, io } = await run(args);
+    const { code, io } = await runCli(args);
     assert.equal(code, 2, args.join(" "));
     assert.match(io.errText, expected);
     assert.match(io.errText, /--help" for usage/);
@@ -70,7 +51,7 @@ test("cli exits 1 with the error code when the server is unreachable", async () 
   const server = await startPubSubServer({ port: 0 });
   const port = server.addr.port;
   await server.close();
-  const { code, io } = await run(["pub", "t", "m", "--port", String(port)]);
+  const { code, io } = await runCli(["pub", "t", "m", "--port", String(port)]);
   assert.equal(code, 1);
   assert.match(io.errText, /Connection refused by 127\.0\.0\.1:\d+ \(connection_refused\)/);
 });
@@ -84,8 +65,8 @@ test("cli pub and sub --count deliver through a server", async () => {
     () => io.errText.includes("Subscribed to news/sports, news/tech"),
     "sub to subscribe",
   );
-  assert.equal((await run(["pub", "news/sports", "Tonight!", "--port", port])).code, 0);
-  assert.equal((await run(["pub", "news/tech", '{"n": 1}', "--json", "--port", port])).code, 0);
+  assert.equal((await runCli(["pub", "news/sports", "Tonight!", "--port", port])).code, 0);
+  assert.equal((await runCli(["pub", "news/tech", '{"n": 1}', "--json", "--port", port])).code, 0);
   assert.equal(await sub, 0);
   assert.deepEqual(io.outLines.map((l) => JSON.parse(l)), [
     { topic: "news/sports", message: "Tonight!" },
@@ -98,7 +79,7 @@ test("cli accepts kn-sock's pubsub-client form for publishing", async () => {
   const server = await startPubSubServer({ port: 0 });
   const client = await PubSubClient.connect("127.0.0.1", server.addr.port);
   await subscribed(client, "alerts/system");
-  const { code } = await run([
+  const { code } = await runCli([
     "pubsub-client",
     "127.0.0.1",
     String(server.addr.port),
@@ -117,7 +98,7 @@ test("cli accepts kn-sock's pubsub-client form for publishing", async () => {
 test("cli pub --retain and --header; sub with a pattern gets the retained message", async () => {
   const server = await startPubSubServer({ port: 0 });
   const port = String(server.addr.port);
-  const pub = await run([
+  const pub = await runCli([
     "pub",
     "status/api",
     "up",
@@ -128,10 +109,10 @@ test("cli pub --retain and --header; sub with a pattern gets the retained messag
     port,
   ]);
   assert.equal(pub.code, 0, pub.io.errText);
-  const { code, io } = await run(["sub", "status/+", "--count", "1", "--port", port]);
+  const { code, io } = await runCli(["sub", "status/+", "--count", "1", "--port", port]);
   assert.equal(code, 0);
   assert.deepEqual(io.outLines.map((l) => JSON.parse(l)), [{ topic: "status/api", message: "up" }]);
-  assert.equal((await run(["pub", "t", "m", "--header", "novalue", "--port", port])).code, 2);
+  assert.equal((await runCli(["pub", "t", "m", "--header", "novalue", "--port", port])).code, 2);
   await server.close();
 });
 
@@ -144,8 +125,8 @@ test("cli sub --group shares messages between members", async () => {
     members.push(main(["sub", "jobs", "--group", "g", "--count", "1", "--port", port], io));
     await until(() => io.errText.includes("Subscribed"), "a member to join");
   }
-  assert.equal((await run(["pub", "jobs", "one", "--port", port])).code, 0);
-  assert.equal((await run(["pub", "jobs", "two", "--port", port])).code, 0);
+  assert.equal((await runCli(["pub", "jobs", "one", "--port", port])).code, 0);
+  assert.equal((await runCli(["pub", "jobs", "two", "--port", port])).code, 0);
   assert.deepEqual(await Promise.all(members), [0, 0]);
   assert.deepEqual(
     ios.map((io) => JSON.parse(io.outLines[0]).message).sort(),
@@ -162,10 +143,10 @@ test("cli req prints the reply, and fails with no_responders", async () => {
     for await (const request of sub) await request.respond?.(`got ${request.message}`);
   })().then(() => null, (error: unknown) => error);
   const port = String(server.addr.port);
-  const ok = await run(["req", "svc/time", "now", "--port", port]);
+  const ok = await runCli(["req", "svc/time", "now", "--port", port]);
   assert.equal(ok.code, 0, ok.io.errText);
   assert.equal(JSON.parse(ok.io.outLines[0]).message, "got now");
-  const none = await run(["req", "svc/none", "x", "--port", port]);
+  const none = await runCli(["req", "svc/none", "x", "--port", port]);
   assert.equal(none.code, 1);
   assert.match(none.io.errText, /no_responders/);
   await responder.close();

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
  * The `kn-sock-pubsub` command. Run it with
- * `deno run --allow-net jsr:@kn-sock/pubsub/cli serve`, or
- * `npx kn-sock-pubsub serve` from the npm package.
+ * `deno run --allow-net jsr:@kn-sock/pubsub/cli serve` (add `--allow-read`
+ * for the `--tls-*` files), or `npx kn-sock-pubsub serve` from the npm
+ * package.
  *
  * @module
  */

@@ -7,9 +7,40 @@
 import process from "node:process";
 import { PubSubClient } from "../client/pubsub_client.ts";
 import type { Logger } from "../logger.ts";
-import type { Headers, JsonValue } from "../protocol/frames.ts";
+import type { Headers, JsonValue, SlowConsumerPolicy } from "../protocol/frames.ts";
+import type { ClientAuth } from "../client/options.ts";
+import type { ServerAuthenticator } from "../server/handshake.ts";
 import { startPubSubServer } from "../server/pubsub_server.ts";
 import { detectRuntime } from "../transport/auto.ts";
+import type { TlsConnectOptions, TlsListenOptions } from "../transport/types.ts";
+
+/** The server a client command talks to. */
+export interface Target {
+  /** The server's host. */
+  host: string;
+  /** The server's port. */
+  port: number;
+  /** Connect with TLS. */
+  tls?: TlsConnectOptions;
+  /** Credentials, for a server that requires auth. */
+  auth?: ClientAuth;
+}
+
+/** What `serve` takes. */
+export interface ServeOptions {
+  /** The address to bind. */
+  host: string;
+  /** The port to bind; 0 picks one. */
+  port: number;
+  /** Log only warnings and errors. */
+  quiet: boolean;
+  /** Serve TLS only, with this certificate. */
+  tls?: TlsListenOptions;
+  /** Require auth, with the users of this authenticator. */
+  auth?: ServerAuthenticator;
+  /** The slow-consumer policy. */
+  policy?: SlowConsumerPolicy;
+}
 
 /** Where the CLI writes; tests pass their own. */
 export interface CliIo {
@@ -58,18 +89,22 @@ function shutdownSignal(): { promise: Promise<string>; dispose(): void } {
 }
 
 /** Runs a server until SIGINT or SIGTERM. */
-export async function serve(
-  host: string,
-  port: number,
-  quiet: boolean,
-  io: CliIo,
-): Promise<number> {
+export async function serve(options: ServeOptions, io: CliIo): Promise<number> {
+  const { host, port, quiet, tls, auth, policy } = options;
   const signal = shutdownSignal();
   try {
-    const server = await startPubSubServer({ host, port, logger: consoleLogger(io, quiet) });
+    const server = await startPubSubServer({
+      host,
+      port,
+      tls,
+      auth,
+      slowConsumerPolicy: policy,
+      logger: consoleLogger(io, quiet),
+    });
     io.out(
       `kn-sock pubsub server listening on ${server.addr.hostname}:${server.addr.port} ` +
-        `(${detectRuntime()}, transport ${server.transportName})`,
+        `(${detectRuntime()}, transport ${server.transportName}${tls ? ", TLS" : ""}` +
+        `${auth ? ", auth" : ""})`,
     );
     const name = await signal.promise;
     io.err(`Received ${name}, shutting down`);
@@ -77,7 +112,8 @@ export async function serve(
     await server.close();
     io.err(
       `Server closed after ${stats.totalConnections} connections, ${stats.messagesIn} messages in, ` +
-        `${stats.messagesOut} out, ${stats.slowConsumers} slow consumers disconnected`,
+        `${stats.messagesOut} out, ${stats.slowConsumers} slow consumers disconnected, ` +
+        `${stats.droppedMessages} messages dropped for slow consumers`,
     );
     return 0;
   } finally {
@@ -87,14 +123,18 @@ export async function serve(
 
 /** Publishes one message; `options` (retain, headers) need our server, so they say hello. */
 export async function publish(
-  host: string,
-  port: number,
+  target: Target,
   topic: string,
   message: JsonValue,
   options: { retain?: boolean; headers?: Headers } = {},
 ): Promise<number> {
   const extended = options.retain === true || options.headers !== undefined;
-  const client = await PubSubClient.connect(host, port, extended ? { hello: true } : {});
+  const client = await PubSubClient.connect(target.host, target.port, {
+    hello: extended ? true : undefined,
+    tls: target.tls,
+    auth: target.auth,
+    reconnect: false,
+  });
   try {
     await client.publish(topic, message, options);
     // A round trip: the server has routed the message before we disconnect.
@@ -105,17 +145,24 @@ export async function publish(
   return 0;
 }
 
-/** Subscribes and prints messages as JSON lines; `group` joins a queue group. */
+/**
+ * Subscribes and prints messages as JSON lines; `group` joins a queue group;
+ * with `reconnect` it rides out server restarts.
+ */
 export async function subscribe(
-  host: string,
-  port: number,
+  target: Target,
   topics: string[],
   count: number,
   io: CliIo,
   group?: string,
+  reconnect = false,
 ): Promise<number> {
   const signal = shutdownSignal();
-  const client = await PubSubClient.connect(host, port);
+  const client = await PubSubClient.connect(target.host, target.port, {
+    tls: target.tls,
+    auth: target.auth,
+    reconnect,
+  });
   try {
     for (const topic of topics) await client.subscribe(topic, { group });
     await client.flush();
@@ -136,14 +183,18 @@ export async function subscribe(
 
 /** Sends a request and prints the reply as one JSON line. */
 export async function request(
-  host: string,
-  port: number,
+  target: Target,
   topic: string,
   message: JsonValue,
   timeout: number,
   io: CliIo,
 ): Promise<number> {
-  const client = await PubSubClient.connect(host, port, { hello: true });
+  const client = await PubSubClient.connect(target.host, target.port, {
+    hello: true,
+    tls: target.tls,
+    auth: target.auth,
+    reconnect: false,
+  });
   try {
     const reply = await client.request(topic, message, { timeout });
     io.out(JSON.stringify({ topic: reply.topic, message: reply.message }));

@@ -8,6 +8,26 @@ const CONNECTION = `  --host <host>   Server host (default 127.0.0.1)
   --port <port>   Server port (default 8080)
   -h, --help      Show this help`;
 
+const TLS_CLIENT = `  --tls           Connect with TLS, trusting the runtime's default CAs
+  --tls-ca <file> Connect with TLS, trusting the CA certificate(s) in this
+                  PEM file (on Deno in addition to the default CAs)
+  --tls-server-name <name>
+                  The name the server's certificate must carry (default:
+                  the host); implies --tls`;
+
+const AUTH_CLIENT = `  --user <name>   Authenticate as this user, with --password <p> (or the
+                  KN_SOCK_PASSWORD environment variable); implies hello
+  --token <t>     Authenticate with a token (or KN_SOCK_TOKEN)`;
+
+const SERVER_EXTRA = `  --config <file> Require auth: the users file (JSON; see docs/AUTH.md)
+  --slow-consumer-policy <p>
+                  disconnect (default), drop-oldest or drop-newest`;
+
+const TLS_SERVER = `  --tls-cert <file>
+                  Serve TLS only, with the PEM certificate chain in file
+  --tls-key <file>
+                  and the PEM private key in file (give both)`;
+
 /** A command with a help text. */
 export type HelpTopic =
   | "main"
@@ -16,17 +36,26 @@ export type HelpTopic =
   | "pub"
   | "sub"
   | "req"
-  | "pubsub-client";
+  | "pubsub-client"
+  | "hash-password"
+  | "hash-token";
 
 /** Help texts, by command. */
 export const HELP: Readonly<Record<HelpTopic, string>> = {
   main: `kn-sock-pubsub: a publish/subscribe server and client, wire-compatible with kn-sock
 
 Usage:
-  kn-sock-pubsub serve [--host 127.0.0.1] [--port 8080]
+  kn-sock-pubsub serve [--host 127.0.0.1] [--port 8080] [--tls-cert F --tls-key F] [--config F]
   kn-sock-pubsub pub <topic> <message> [--json] [--retain] [--header k=v]... [--host H] [--port P]
   kn-sock-pubsub sub <pattern>... [--group G] [--count N] [--host H] [--port P]
   kn-sock-pubsub req <topic> <message> [--json] [--timeout MS] [--host H] [--port P]
+
+Client commands connect with TLS given --tls, --tls-ca FILE or --tls-server-name NAME,
+and authenticate given --user U --password P or --token T.
+
+Users files:
+  kn-sock-pubsub hash-password [--iterations N]  < password   # prints the hash to store
+  kn-sock-pubsub hash-token  < token
 
 kn-sock's command forms:
   kn-sock-pubsub run-pubsub-server <port> [--host 127.0.0.1]
@@ -34,19 +63,26 @@ kn-sock's command forms:
 
 Run "kn-sock-pubsub <command> --help" for a command's options.
   --version       Print the version`,
-  serve: `Usage: kn-sock-pubsub serve [--host 127.0.0.1] [--port 8080] [--quiet]
+  serve:
+    `Usage: kn-sock-pubsub serve [--host 127.0.0.1] [--port 8080] [--quiet] [--tls-cert F --tls-key F]
 
 Runs a server until SIGINT or SIGTERM, then shuts down cleanly. Prints
 "kn-sock pubsub server listening on HOST:PORT" on standard output and logs
-connections on standard error. --port 0 picks a free port.
+connections on standard error. --port 0 picks a free port. With --tls-cert
+and --tls-key it accepts TLS connections only; with --config every client
+must authenticate (on Deno, run it with --allow-read to read the files).
 
   -q, --quiet     Log only warnings and errors
+${SERVER_EXTRA}
+${TLS_SERVER}
 ${CONNECTION}`,
   "run-pubsub-server": `Usage: kn-sock-pubsub run-pubsub-server <port> [--host 127.0.0.1]
 
 kn-sock's form of "serve".
 
   -q, --quiet     Log only warnings and errors
+${SERVER_EXTRA}
+${TLS_SERVER}
 ${CONNECTION}`,
   pub:
     `Usage: kn-sock-pubsub pub <topic> <message> [--json] [--retain] [--header k=v]... [--host H] [--port P]
@@ -58,6 +94,8 @@ is sent as a string, as kn-sock does; with --json it is parsed as JSON first.
   --json          Send the message as a JSON value
   --retain        Keep it as the topic's retained message ("" clears it)
   --header k=v    Add a header (repeatable)
+${TLS_CLIENT}
+${AUTH_CLIENT}
 ${CONNECTION}`,
   sub: `Usage: kn-sock-pubsub sub <pattern>... [--group G] [--count N] [--host H] [--port P]
 
@@ -68,6 +106,10 @@ has the subscriptions.
 
   --group <g>     Join queue group g: each message goes to one member
   --count <n>     Exit after n messages (default: run until SIGINT)
+  --reconnect     Reconnect (and subscribe again) when the server goes away,
+                  instead of exiting
+${TLS_CLIENT}
+${AUTH_CLIENT}
 ${CONNECTION}`,
   req: `Usage: kn-sock-pubsub req <topic> <message> [--json] [--timeout MS] [--host H] [--port P]
 
@@ -76,11 +118,29 @@ when nobody is subscribed (no_responders) or no reply comes in time.
 
   --json          Send the message as a JSON value
   --timeout <ms>  How long to wait for the reply (default 10000)
+${TLS_CLIENT}
+${AUTH_CLIENT}
 ${CONNECTION}`,
   "pubsub-client": `Usage: kn-sock-pubsub pubsub-client <host> <port> <topic> [message]
 
 kn-sock's client form: publishes the message if one is given, otherwise
 subscribes and prints messages as "sub" does.
+
+${TLS_CLIENT}
+${AUTH_CLIENT}
+  -h, --help      Show this help`,
+  "hash-password": `Usage: kn-sock-pubsub hash-password [--iterations N] < password
+
+Reads a password from standard input and prints the salted hash to store as
+a user's "password" in a users file (PBKDF2-SHA256, 600000 iterations by
+default).
+
+  --iterations <n> PBKDF2 iterations (at least 1000)
+  -h, --help      Show this help`,
+  "hash-token": `Usage: kn-sock-pubsub hash-token < token
+
+Reads a token from standard input and prints the hash to store as a user's
+"token" in a users file (SHA-256).
 
   -h, --help      Show this help`,
 };

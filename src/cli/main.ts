@@ -5,12 +5,23 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { PubSubError } from "../errors.ts";
-import type { Headers, JsonValue } from "../protocol/frames.ts";
 import { VERSION } from "../version.ts";
 import { HELP, type HelpTopic } from "./help.ts";
 import { type CliIo, publish, request, serve, subscribe } from "./commands.ts";
+import {
+  CLIENT_OPTIONS,
+  CliError,
+  parse,
+  parseHeaders,
+  parseMessage,
+  parsePort,
+  SERVER_OPTIONS,
+  serverSetup,
+  target,
+  UsageError,
+} from "./arguments.ts";
+import { hashSecret } from "./hash.ts";
 
 export type { CliIo } from "./commands.ts";
 
@@ -21,80 +32,7 @@ const consoleIo: CliIo = {
   err: (line) => console.error(line),
 };
 
-/** A usage error: printed with a hint, exit code 2. */
-class UsageError extends Error {
-  readonly topic: HelpTopic;
-  constructor(message: string, topic: HelpTopic) {
-    super(message);
-    this.name = "UsageError";
-    this.topic = topic;
-  }
-}
-
-const CONNECTION_OPTIONS = {
-  host: { type: "string", default: "127.0.0.1" },
-  port: { type: "string", default: "8080" },
-  help: { type: "boolean", short: "h", default: false },
-} as const;
-
-const QUIET = { quiet: { type: "boolean", short: "q", default: false } } as const;
-
-function parsePort(text: string, topic: HelpTopic, allowZero: boolean): number {
-  const port = /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!Number.isInteger(port) || port < (allowZero ? 0 : 1) || port > 65535) {
-    throw new UsageError(
-      `Invalid port "${text}": expected an integer from ${allowZero ? 0 : 1} to 65535`,
-      topic,
-    );
-  }
-  return port;
-}
-
-function parse(
-  args: string[],
-  topic: HelpTopic,
-  options: Record<
-    string,
-    { type: "string" | "boolean"; default?: string | boolean; multiple?: boolean }
-  >,
-): { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] } {
-  try {
-    const { values, positionals } = parseArgs({
-      args,
-      options: { ...CONNECTION_OPTIONS, ...options },
-      allowPositionals: true,
-      strict: true,
-    });
-    return {
-      values: values as Record<string, string | boolean | string[] | undefined>,
-      positionals,
-    };
-  } catch (error) {
-    throw new UsageError((error as Error).message, topic);
-  }
-}
-
-function parseMessage(text: string, json: boolean, topic: HelpTopic): JsonValue {
-  if (!json) return text;
-  try {
-    return JSON.parse(text) as JsonValue;
-  } catch {
-    throw new UsageError(`--json given but the message is not valid JSON: ${text}`, topic);
-  }
-}
-
-function parseHeaders(values: string[] | undefined): Headers | undefined {
-  if (values === undefined) return undefined;
-  const headers: Headers = {};
-  for (const value of values) {
-    const at = value.indexOf("=");
-    if (at < 1) throw new UsageError(`Invalid --header "${value}": expected name=value`, "pub");
-    headers[value.slice(0, at)] = value.slice(at + 1);
-  }
-  return headers;
-}
-
-function run(args: string[], io: CliIo): Promise<number> {
+async function run(args: string[], io: CliIo): Promise<number> {
   const [command, ...rest] = args;
   switch (command) {
     case undefined:
@@ -110,25 +48,34 @@ function run(args: string[], io: CliIo): Promise<number> {
       io.out(VERSION);
       return Promise.resolve(0);
     case "serve": {
-      const { values, positionals } = parse(rest, "serve", QUIET);
+      const { values, positionals } = parse(rest, "serve", SERVER_OPTIONS);
       if (values.help) return help(io, "serve");
       if (positionals.length > 0) {
         throw new UsageError(`Unexpected argument "${positionals[0]}"`, "serve");
       }
       const port = parsePort(values.port as string, "serve", true);
-      return serve(values.host as string, port, values.quiet as boolean, io);
+      const setup = await serverSetup(values, "serve");
+      return serve(
+        { host: values.host as string, port, quiet: values.quiet as boolean, ...setup },
+        io,
+      );
     }
     case "run-pubsub-server": {
-      const { values, positionals } = parse(rest, "run-pubsub-server", QUIET);
+      const { values, positionals } = parse(rest, "run-pubsub-server", SERVER_OPTIONS);
       if (values.help) return help(io, "run-pubsub-server");
       if (positionals.length !== 1) {
         throw new UsageError("Expected exactly one argument: <port>", "run-pubsub-server");
       }
       const port = parsePort(positionals[0], "run-pubsub-server", true);
-      return serve(values.host as string, port, values.quiet as boolean, io);
+      const setup = await serverSetup(values, "run-pubsub-server");
+      return serve(
+        { host: values.host as string, port, quiet: values.quiet as boolean, ...setup },
+        io,
+      );
     }
     case "pub": {
       const { values, positionals } = parse(rest, "pub", {
+        ...CLIENT_OPTIONS,
         json: { type: "boolean", default: false },
         retain: { type: "boolean", default: false },
         header: { type: "string", multiple: true },
@@ -140,13 +87,14 @@ function run(args: string[], io: CliIo): Promise<number> {
       const port = parsePort(values.port as string, "pub", false);
       const message = parseMessage(positionals[1], values.json as boolean, "pub");
       const headers = parseHeaders(values.header as string[] | undefined);
-      return publish(values.host as string, port, positionals[0], message, {
+      return publish(await target(values, values.host as string, port), positionals[0], message, {
         retain: values.retain === true ? true : undefined,
         headers,
       });
     }
     case "req": {
       const { values, positionals } = parse(rest, "req", {
+        ...CLIENT_OPTIONS,
         json: { type: "boolean", default: false },
         timeout: { type: "string", default: "10000" },
       });
@@ -163,12 +111,15 @@ function run(args: string[], io: CliIo): Promise<number> {
       }
       const port = parsePort(values.port as string, "req", false);
       const message = parseMessage(positionals[1], values.json as boolean, "req");
-      return request(values.host as string, port, positionals[0], message, timeout, io);
+      const server = await target(values, values.host as string, port);
+      return request(server, positionals[0], message, timeout, io);
     }
     case "sub": {
       const { values, positionals } = parse(rest, "sub", {
+        ...CLIENT_OPTIONS,
         count: { type: "string" },
         group: { type: "string" },
+        reconnect: { type: "boolean", default: false },
       });
       if (values.help) return help(io, "sub");
       if (positionals.length === 0) throw new UsageError("Expected at least one <topic>", "sub");
@@ -181,19 +132,31 @@ function run(args: string[], io: CliIo): Promise<number> {
       }
       const port = parsePort(values.port as string, "sub", false);
       const group = values.group as string | undefined;
-      return subscribe(values.host as string, port, positionals, count, io, group);
+      const server = await target(values, values.host as string, port);
+      return subscribe(server, positionals, count, io, group, values.reconnect === true);
+    }
+    case "hash-password":
+    case "hash-token": {
+      const { values, positionals } = parse(rest, command, {
+        iterations: { type: "string" },
+      });
+      if (values.help) return help(io, command);
+      if (positionals.length > 0) {
+        throw new UsageError(`Unexpected argument "${positionals[0]}"`, command);
+      }
+      return hashSecret(command, values.iterations as string | undefined, io);
     }
     case "pubsub-client": {
-      const { values, positionals } = parse(rest, "pubsub-client", {});
+      const { values, positionals } = parse(rest, "pubsub-client", CLIENT_OPTIONS);
       if (values.help) return help(io, "pubsub-client");
       if (positionals.length < 3 || positionals.length > 4) {
         throw new UsageError("Expected <host> <port> <topic> [message]", "pubsub-client");
       }
       const [host, portText, topic, message] = positionals;
-      const port = parsePort(portText, "pubsub-client", false);
+      const server = await target(values, host, parsePort(portText, "pubsub-client", false));
       return message === undefined
-        ? subscribe(host, port, [topic], Infinity, io)
-        : publish(host, port, topic, message);
+        ? subscribe(server, [topic], Infinity, io)
+        : publish(server, topic, message);
     }
     default:
       throw new UsageError(`Unknown command "${command}"`, "main");
@@ -227,8 +190,19 @@ export async function main(args: string[], io: CliIo = consoleIo): Promise<numbe
       );
       return 2;
     }
+    if (error instanceof CliError) {
+      io.err(`error: ${error.message}`);
+      return 1;
+    }
     if (error instanceof PubSubError || error instanceof RangeError || error instanceof TypeError) {
-      io.err(`error: ${error.message}${error instanceof PubSubError ? ` (${error.code})` : ""}`);
+      // Why a connect failed (a TLS certificate not trusted, a timeout) is in its cause.
+      const why = error instanceof PubSubError && error.code === "connect_failed" &&
+          error.cause instanceof Error
+        ? `: ${error.cause.message}`
+        : "";
+      io.err(
+        `error: ${error.message}${why}${error instanceof PubSubError ? ` (${error.code})` : ""}`,
+      );
       return 1;
     }
     const code = (error as { code?: string } | null)?.code;

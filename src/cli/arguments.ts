@@ -1,0 +1,212 @@
+/**
+ * The command line's arguments: parsing, and the options read from files
+ * (TLS certificates, the users file).
+ *
+ * @module
+ */
+
+import { readFile } from "node:fs/promises";
+import process from "node:process";
+import { parseArgs } from "node:util";
+import { Authenticator } from "../auth/authenticator.ts";
+import { parseUsersConfig } from "../auth/users_config.ts";
+import type { ClientAuth } from "../client/options.ts";
+import type { Headers, JsonValue, SlowConsumerPolicy } from "../protocol/frames.ts";
+import type { TlsConnectOptions, TlsListenOptions } from "../transport/types.ts";
+import type { ServeOptions, Target } from "./commands.ts";
+import type { HelpTopic } from "./help.ts";
+
+/** A usage error: printed with a hint, exit code 2. */
+export class UsageError extends Error {
+  readonly topic: HelpTopic;
+  constructor(message: string, topic: HelpTopic) {
+    super(message);
+    this.name = "UsageError";
+    this.topic = topic;
+  }
+}
+
+export const CONNECTION_OPTIONS = {
+  host: { type: "string", default: "127.0.0.1" },
+  port: { type: "string", default: "8080" },
+  help: { type: "boolean", short: "h", default: false },
+} as const;
+
+/** A failure that is not a usage error, with a message for the user: exit code 1. */
+export class CliError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "CliError";
+  }
+}
+
+export const SERVER_OPTIONS = {
+  quiet: { type: "boolean", short: "q", default: false },
+  "tls-cert": { type: "string" },
+  "tls-key": { type: "string" },
+  config: { type: "string" },
+  "slow-consumer-policy": { type: "string" },
+} as const;
+
+export const CLIENT_OPTIONS = {
+  user: { type: "string" },
+  password: { type: "string" },
+  token: { type: "string" },
+  tls: { type: "boolean", default: false },
+  "tls-ca": { type: "string" },
+  "tls-server-name": { type: "string" },
+} as const;
+
+export type Values = Record<string, string | boolean | string[] | undefined>;
+
+async function readText(path: string, option: string): Promise<string> {
+  try {
+    return await readFile(path, "utf8");
+  } catch (error) {
+    throw new CliError(`Cannot read ${option} "${path}": ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}
+
+/** `--tls-cert` and `--tls-key`, read; `undefined` when neither is given. */
+async function serverTls(values: Values, topic: HelpTopic): Promise<TlsListenOptions | undefined> {
+  const certFile = values["tls-cert"] as string | undefined;
+  const keyFile = values["tls-key"] as string | undefined;
+  if (certFile === undefined && keyFile === undefined) return undefined;
+  if (certFile === undefined || keyFile === undefined) {
+    throw new UsageError("--tls-cert and --tls-key must be given together", topic);
+  }
+  const [cert, key] = await Promise.all([
+    readText(certFile, "--tls-cert"),
+    readText(keyFile, "--tls-key"),
+  ]);
+  return { cert, key };
+}
+
+/**
+ * `--user` with `--password`, or `--token`; the secrets may come from the
+ * environment instead (`KN_SOCK_PASSWORD`, `KN_SOCK_TOKEN`) so that they do
+ * not show in the process list.
+ */
+function clientAuth(values: Values): ClientAuth | undefined {
+  const user = values.user as string | undefined;
+  const token = (values.token as string | undefined) ?? env("KN_SOCK_TOKEN");
+  if (user !== undefined) {
+    const password = (values.password as string | undefined) ?? env("KN_SOCK_PASSWORD");
+    if (password === undefined) {
+      throw new UsageError("--user needs --password (or KN_SOCK_PASSWORD)", "main");
+    }
+    return { user, password };
+  }
+  if (values.password !== undefined) throw new UsageError("--password needs --user", "main");
+  return token === undefined ? undefined : { token };
+}
+
+/** An environment variable, or `undefined` when unset, empty, or not permitted (Deno without --allow-env). */
+function env(name: string): string | undefined {
+  let value: string | undefined;
+  try {
+    value = process.env[name];
+  } catch {
+    return undefined; // Deno's NotCapable: the secret must come as an argument then
+  }
+  return value === undefined || value === "" ? undefined : value;
+}
+
+/** The server to talk to: `--host`, `--port` (or positionals), and TLS when any `--tls*` is given. */
+export async function target(values: Values, host: string, port: number): Promise<Target> {
+  const caFile = values["tls-ca"] as string | undefined;
+  const serverName = values["tls-server-name"] as string | undefined;
+  const auth = clientAuth(values);
+  if (values.tls !== true && caFile === undefined && serverName === undefined) {
+    return { host, port, auth };
+  }
+  const tls: TlsConnectOptions = { serverName };
+  if (caFile !== undefined) tls.ca = await readText(caFile, "--tls-ca");
+  return { host, port, tls, auth };
+}
+
+export function parsePort(text: string, topic: HelpTopic, allowZero: boolean): number {
+  const port = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isInteger(port) || port < (allowZero ? 0 : 1) || port > 65535) {
+    throw new UsageError(
+      `Invalid port "${text}": expected an integer from ${allowZero ? 0 : 1} to 65535`,
+      topic,
+    );
+  }
+  return port;
+}
+
+export function parse(
+  args: string[],
+  topic: HelpTopic,
+  options: Record<
+    string,
+    { type: "string" | "boolean"; default?: string | boolean; multiple?: boolean }
+  >,
+): { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] } {
+  try {
+    const { values, positionals } = parseArgs({
+      args,
+      options: { ...CONNECTION_OPTIONS, ...options },
+      allowPositionals: true,
+      strict: true,
+    });
+    return {
+      values: values as Record<string, string | boolean | string[] | undefined>,
+      positionals,
+    };
+  } catch (error) {
+    throw new UsageError((error as Error).message, topic);
+  }
+}
+
+export function parseMessage(text: string, json: boolean, topic: HelpTopic): JsonValue {
+  if (!json) return text;
+  try {
+    return JSON.parse(text) as JsonValue;
+  } catch {
+    throw new UsageError(`--json given but the message is not valid JSON: ${text}`, topic);
+  }
+}
+
+export function parseHeaders(values: string[] | undefined): Headers | undefined {
+  if (values === undefined) return undefined;
+  const headers: Headers = {};
+  for (const value of values) {
+    const at = value.indexOf("=");
+    if (at < 1) throw new UsageError(`Invalid --header "${value}": expected name=value`, "pub");
+    headers[value.slice(0, at)] = value.slice(at + 1);
+  }
+  return headers;
+}
+
+const POLICIES = ["disconnect", "drop-oldest", "drop-newest"];
+
+/** `serve`'s options read from arguments and files: TLS, the users file, the policy. */
+export async function serverSetup(
+  values: Values,
+  topic: HelpTopic,
+): Promise<Pick<ServeOptions, "tls" | "auth" | "policy">> {
+  const policy = values["slow-consumer-policy"] as string | undefined;
+  if (policy !== undefined && !POLICIES.includes(policy)) {
+    throw new UsageError(
+      `Invalid --slow-consumer-policy "${policy}": expected ${POLICIES.join(", ")}`,
+      topic,
+    );
+  }
+  const configFile = values.config as string | undefined;
+  let auth: Authenticator | undefined;
+  if (configFile !== undefined) {
+    const text = await readText(configFile, "--config");
+    try {
+      auth = new Authenticator(parseUsersConfig(text));
+    } catch (error) {
+      throw new CliError(`Invalid --config "${configFile}": ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+  }
+  return { tls: await serverTls(values, topic), auth, policy: policy as SlowConsumerPolicy };
+}
