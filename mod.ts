@@ -31,6 +31,7 @@ export {
   type ClientLimits,
   DEFAULT_CLIENT_LIMITS,
   DEFAULT_SERVER_LIMITS,
+  DEFAULT_SLOW_CONSUMER_POLICY,
   resolveLimits,
   type ServerLimits,
 } from "./src/limits.ts";
@@ -41,6 +42,8 @@ export type {
   ConnectOptions,
   Listener,
   ListenOptions,
+  TlsConnectOptions,
+  TlsListenOptions,
   Transport,
 } from "./src/transport/types.ts";
 export { defaultTransport, detectRuntime, type RuntimeName } from "./src/transport/auto.ts";
@@ -74,18 +77,31 @@ export {
   type SubscribeFrame,
   type UnsubscribeFrame,
 } from "./src/protocol/frames.ts";
+export { jsonValueProblem } from "./src/protocol/json_value.ts";
 export { topicProblem } from "./src/topic/validate_topic.ts";
 export { SubscriptionIndex } from "./src/topic/subscription_index.ts";
 export { hasWildcard, matchLevels, matchTopic, patternProblem } from "./src/topic/pattern.ts";
-export type { ServerClient } from "./src/server/session.ts";
-export type { ServerStats } from "./src/server/stats.ts";
+export { patternCovers, patternsOverlap } from "./src/topic/pattern_relations.ts";
+export { hashPassword, type HashPasswordOptions, verifyPassword } from "./src/auth/password.ts";
+export { hashToken } from "./src/auth/token.ts";
+export { type PermissionRule, type Permissions, PermissionSet } from "./src/auth/permissions.ts";
 export {
-  type PubSubHandler,
-  PubSubServer,
-  type PubSubServerOptions,
-  type ServerPublishOptions,
-  startPubSubServer,
-} from "./src/server/pubsub_server.ts";
+  parseUsersConfig,
+  type PasswordUser,
+  type TokenUser,
+  type UserEntry,
+  type UsersConfig,
+} from "./src/auth/users_config.ts";
+export { Authenticator, type AuthResult, type Credentials } from "./src/auth/authenticator.ts";
+export type { PermissionChecker, ServerClient } from "./src/server/session.ts";
+export type { ServerStats } from "./src/server/stats.ts";
+export { PubSubServer, startPubSubServer } from "./src/server/pubsub_server.ts";
+export type {
+  PubSubHandler,
+  PubSubServerOptions,
+  ServerPublishOptions,
+} from "./src/server/server_options.ts";
+export type { ServerAuthenticator } from "./src/server/handshake.ts";
 export { PubSubClient } from "./src/client/pubsub_client.ts";
 export type {
   HelloOptions,
@@ -94,5 +110,23 @@ export type {
   RequestOptions,
   SubscribeOptions,
 } from "./src/client/options.ts";
+export { type ClientAuth, OfflineOverflow } from "./src/client/options.ts";
 export type { RecvOptions } from "./src/client/inbox.ts";
 export { Subscription, type SubscriptionHost } from "./src/client/subscription.ts";
+export {
+  backoffDelay,
+  type BackoffOptions,
+  DEFAULT_RECONNECT,
+  type ReconnectOptions,
+  type ReconnectPolicy,
+  reconnectPolicy,
+} from "./src/client/backoff.ts";
+export type {
+  CloseStatus,
+  ConnectStatus,
+  DisconnectStatus,
+  ErrorStatus,
+  ReconnectStatus,
+  SlowConsumerStatus,
+  StatusEvent,
+} from "./src/client/status.ts";
