@@ -7,6 +7,9 @@
  * @module
  */
 
+import { ErrorCode } from "../errors.ts";
+import { utf8Length } from "../_utf8.ts";
+
 /**
  * Why `value` cannot be forwarded unchanged, or `null` when it can: a number
  * out of range, or arrays and objects nested deeper than `maxDepth`.
@@ -44,6 +47,28 @@ function check(value: unknown, maxDepth: number, depth: number): string | null {
   for (const key in value) {
     const problem = check((value as Record<string, unknown>)[key], maxDepth, depth + 1);
     if (problem !== null) return problem;
+  }
+  return null;
+}
+
+/**
+ * Why a publish's `message` is refused, as an error code and a sentence, or
+ * `null`: a value that cannot travel unchanged (`invalid_frame`) or one
+ * larger than `maxPayloadBytes` of JSON text (`payload_too_large`; measured
+ * only when the whole line is larger, so the common case costs nothing).
+ */
+export function payloadRefusal(
+  message: unknown,
+  lineBytes: number,
+  limits: { maxPayloadBytes: number; maxNestingDepth: number },
+): [ErrorCode, string] | null {
+  const problem = jsonValueProblem(message, limits.maxNestingDepth);
+  if (problem !== null) return [ErrorCode.InvalidFrame, problem];
+  if (
+    lineBytes > limits.maxPayloadBytes &&
+    utf8Length(JSON.stringify(message)) > limits.maxPayloadBytes
+  ) {
+    return [ErrorCode.PayloadTooLarge, `Message is larger than ${limits.maxPayloadBytes} bytes`];
   }
   return null;
 }

@@ -16,12 +16,11 @@ import {
   encodeLine,
   encodeOkFrame,
 } from "../protocol/codec.ts";
-import type { ClientFrame, FrameId, JsonValue, SlowConsumerPolicy } from "../protocol/frames.ts";
-import { jsonValueProblem } from "../protocol/json_value.ts";
+import type { ClientFrame, FrameId, SlowConsumerPolicy } from "../protocol/frames.ts";
+import { payloadRefusal } from "../protocol/json_value.ts";
 import { LineDecoder } from "../protocol/line_decoder.ts";
 import type { Addr, Conn } from "../transport/types.ts";
 import { WriteQueue } from "../transport/write_queue.ts";
-import { utf8Length } from "../_utf8.ts";
 import { DropLedger } from "./slow_consumer.ts";
 import type { ServerCounters } from "./stats.ts";
 
@@ -264,20 +263,6 @@ export class Session implements ServerClient {
     return this.#closing;
   }
 
-  /** Why a publish's message is refused, or `null`. */
-  #payloadRefusal(message: JsonValue, lineBytes: number): [ErrorCode, string] | null {
-    const limits = this.#host.limits;
-    const problem = jsonValueProblem(message, limits.maxNestingDepth);
-    if (problem !== null) return [ErrorCode.InvalidFrame, problem];
-    if (
-      lineBytes > limits.maxPayloadBytes &&
-      utf8Length(JSON.stringify(message)) > limits.maxPayloadBytes
-    ) {
-      return [ErrorCode.PayloadTooLarge, `Message is larger than ${limits.maxPayloadBytes} bytes`];
-    }
-    return null;
-  }
-
   #recordDrop(topic: string, policy: SlowConsumerPolicy): void {
     this.#ledger.record(topic, policy);
     this.#host.counters.droppedMessages++;
@@ -396,7 +381,7 @@ export class Session implements ServerClient {
     }
     this.#host.counters.framesIn++;
     if (frame.action === "publish") {
-      const refusal = this.#payloadRefusal(frame.message, line.byteLength);
+      const refusal = payloadRefusal(frame.message, line.byteLength, this.#host.limits);
       if (refusal !== null) {
         this.sendError(refusal[0], refusal[1], false, frame.id);
         return;
