@@ -65,6 +65,7 @@ export {
   type FrameId,
   type Headers,
   type HelloFrame,
+  isSlowConsumerPolicy,
   type JsonValue,
   type Message,
   type PingFrame,

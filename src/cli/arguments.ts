@@ -11,7 +11,12 @@ import { parseArgs } from "node:util";
 import { Authenticator } from "../auth/authenticator.ts";
 import { parseUsersConfig } from "../auth/users_config.ts";
 import type { ClientAuth } from "../client/options.ts";
-import type { Headers, JsonValue, SlowConsumerPolicy } from "../protocol/frames.ts";
+import {
+  type Headers,
+  isSlowConsumerPolicy,
+  type JsonValue,
+  SlowConsumerPolicy,
+} from "../protocol/frames.ts";
 import type { TlsConnectOptions, TlsListenOptions } from "../transport/types.ts";
 import type { ServeOptions, Target } from "./commands.ts";
 import type { HelpTopic } from "./help.ts";
@@ -182,17 +187,17 @@ export function parseHeaders(values: string[] | undefined): Headers | undefined 
   return headers;
 }
 
-const POLICIES = ["disconnect", "drop-oldest", "drop-newest"];
-
 /** `serve`'s options read from arguments and files: TLS, the users file, the policy. */
 export async function serverSetup(
   values: Values,
   topic: HelpTopic,
 ): Promise<Pick<ServeOptions, "tls" | "auth" | "policy">> {
   const policy = values["slow-consumer-policy"] as string | undefined;
-  if (policy !== undefined && !POLICIES.includes(policy)) {
+  if (policy !== undefined && !isSlowConsumerPolicy(policy)) {
     throw new UsageError(
-      `Invalid --slow-consumer-policy "${policy}": expected ${POLICIES.join(", ")}`,
+      `Invalid --slow-consumer-policy "${policy}": expected ${
+        Object.values(SlowConsumerPolicy).join(", ")
+      }`,
       topic,
     );
   }
@@ -208,5 +213,5 @@ export async function serverSetup(
       });
     }
   }
-  return { tls: await serverTls(values, topic), auth, policy: policy as SlowConsumerPolicy };
+  return { tls: await serverTls(values, topic), auth, policy };
 }

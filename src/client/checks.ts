@@ -6,10 +6,19 @@
  */
 
 import type { ClientLimits } from "../limits.ts";
+import { isSlowConsumerPolicy } from "../protocol/frames.ts";
 import { patternProblem } from "../topic/pattern.ts";
 import { topicProblem } from "../topic/validate_topic.ts";
 
-const POLICIES: ReadonlySet<unknown> = new Set(["disconnect", "drop-oldest", "drop-newest"]);
+/** Checks the address `connect()` is given. */
+export function checkAddress(host: unknown, port: unknown): void {
+  if (typeof host !== "string" || host.length === 0) {
+    throw new TypeError(`Host must be a non-empty string, got ${String(host)}`);
+  }
+  if (!Number.isInteger(port) || (port as number) < 1 || (port as number) > 65535) {
+    throw new RangeError(`Port must be an integer from 1 to 65535, got ${String(port)}`);
+  }
+}
 
 /** Checks a topic the client sends. */
 export function checkTopic(topic: string, limits: ClientLimits): void {
@@ -32,7 +41,7 @@ export function checkPattern(
   if (group !== undefined && (typeof group !== "string" || group.length === 0)) {
     throw new TypeError("Group must be a non-empty string");
   }
-  if (policy !== undefined && !POLICIES.has(policy)) {
+  if (policy !== undefined && !isSlowConsumerPolicy(policy)) {
     throw new TypeError(
       `Policy must be "disconnect", "drop-oldest" or "drop-newest", got ${String(policy)}`,
     );

@@ -47,11 +47,11 @@ export interface PubSubClientOptions {
    *
    * @example Trusting a private CA
    * ```ts ignore
-   * import { readFile } from "node:fs/promises";
    * import { PubSubClient } from "@kn-sock/pubsub";
+   * declare function readText(path: string): Promise<string>; // your runtime's file API
    *
    * const client = await PubSubClient.connect("127.0.0.1", 8443, {
-   *   tls: { ca: await readFile("ca.pem", "utf8") },
+   *   tls: { ca: await readText("ca.pem") },
    * });
    * await client.close();
    * ```

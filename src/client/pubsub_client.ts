@@ -12,7 +12,7 @@ import { silentLogger } from "../logger.ts";
 import type { JsonValue, Message, PublishFrame, ServerInfo } from "../protocol/frames.ts";
 import { defaultTransport } from "../transport/auto.ts";
 import type { Addr, Conn } from "../transport/types.ts";
-import { checkPattern, checkTopic } from "./checks.ts";
+import { checkAddress, checkPattern, checkTopic } from "./checks.ts";
 import { ClientSession } from "./client_session.ts";
 import { deadline, type DialTarget, openConn } from "./handshake.ts";
 import type { RecvOptions } from "./inbox.ts";
@@ -84,12 +84,7 @@ export class PubSubClient implements AsyncIterable<Message> {
     port: number,
     options: PubSubClientOptions = {},
   ): Promise<PubSubClient> {
-    if (typeof host !== "string" || host.length === 0) {
-      throw new TypeError(`Host must be a non-empty string, got ${String(host)}`);
-    }
-    if (!Number.isInteger(port) || port < 1 || port > 65535) {
-      throw new RangeError(`Port must be an integer from 1 to 65535, got ${String(port)}`);
-    }
+    checkAddress(host, port);
     const limits = resolveLimits(DEFAULT_CLIENT_LIMITS, options.limits);
     const settings = resolveSettings(options); // bad options throw before anything opens
     const transport = options.transport ?? await defaultTransport();

@@ -25,17 +25,16 @@ import type {
   PublishFrame,
   ServerFrame,
   ServerInfo,
-  SlowConsumerPolicy,
   SubscribeFrame,
   UnsubscribeFrame,
 } from "./frames.ts";
+import { isSlowConsumerPolicy } from "./frames.ts";
 import { hasWildcard, patternProblem } from "../topic/pattern.ts";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const encoder = new TextEncoder();
 const NON_ASCII = /[\u0080-\uffff]/g;
 const HAS_NON_ASCII = /[\u0080-\uffff]/;
-const POLICIES: ReadonlySet<unknown> = new Set(["disconnect", "drop-oldest", "drop-newest"]);
 
 function escapeCodeUnit(unit: string): string {
   return "\\u" + unit.charCodeAt(0).toString(16).padStart(4, "0");
@@ -229,7 +228,7 @@ function checkFrame(
     refuse(ErrorCode.InvalidFrame, "Group must be a non-empty string");
   }
   const policy = frame.policy;
-  if (policy !== undefined && !POLICIES.has(policy)) {
+  if (policy !== undefined && !isSlowConsumerPolicy(policy)) {
     refuse(
       ErrorCode.InvalidFrame,
       `Policy must be "disconnect", "drop-oldest" or "drop-newest", got ${
@@ -373,7 +372,7 @@ export function decodeServerFrame(line: Uint8Array): ServerFrame {
       }
       return {
         kind: "slow_consumer",
-        policy: (POLICIES.has(frame.policy) ? frame.policy : "drop-newest") as SlowConsumerPolicy,
+        policy: isSlowConsumerPolicy(frame.policy) ? frame.policy : "drop-newest",
         dropped: Number(frame.dropped ?? 0),
         topics,
       };

@@ -51,6 +51,22 @@ export const SlowConsumerPolicy = {
 /** One of the values of {@linkcode SlowConsumerPolicy}. */
 export type SlowConsumerPolicy = typeof SlowConsumerPolicy[keyof typeof SlowConsumerPolicy];
 
+const POLICIES: ReadonlySet<unknown> = new Set(Object.values(SlowConsumerPolicy));
+
+/**
+ * Whether `value` is one of the {@linkcode SlowConsumerPolicy} values.
+ *
+ * @example
+ * ```ts
+ * import { isSlowConsumerPolicy } from "@kn-sock/pubsub";
+ *
+ * console.log(isSlowConsumerPolicy("drop-oldest"), isSlowConsumerPolicy("drop-all")); // true false
+ * ```
+ */
+export function isSlowConsumerPolicy(value: unknown): value is SlowConsumerPolicy {
+  return POLICIES.has(value);
+}
+
 /** `{"action": "subscribe", "topic": P}`, optionally with a queue `group` and an `id`. */
 export interface SubscribeFrame {
   /** The action. */

@@ -6,7 +6,12 @@
 
 import type { ServerLimits } from "../limits.ts";
 import type { Logger } from "../logger.ts";
-import type { ClientFrame, Headers, SlowConsumerPolicy } from "../protocol/frames.ts";
+import {
+  type ClientFrame,
+  type Headers,
+  isSlowConsumerPolicy,
+  type SlowConsumerPolicy,
+} from "../protocol/frames.ts";
 import type { TlsListenOptions, Transport } from "../transport/types.ts";
 import type { ServerAuthenticator } from "./handshake.ts";
 import type { PubSubServer } from "./pubsub_server.ts";
@@ -61,12 +66,12 @@ export interface PubSubServerOptions {
    *
    * @example A TLS server
    * ```ts ignore
-   * import { readFile } from "node:fs/promises";
    * import { startPubSubServer } from "@kn-sock/pubsub";
+   * declare function readText(path: string): Promise<string>; // your runtime's file API
    *
    * const server = await startPubSubServer({
    *   port: 8443,
-   *   tls: { cert: await readFile("server.pem", "utf8"), key: await readFile("server.key", "utf8") },
+   *   tls: { cert: await readText("server.pem"), key: await readText("server.key") },
    * });
    * await server.close();
    * ```
@@ -102,16 +107,14 @@ export function checkHost(host: unknown): string {
   return host;
 }
 
-const POLICIES: readonly string[] = ["disconnect", "drop-oldest", "drop-newest"];
-
 /** Checks a slow-consumer policy. */
 export function checkPolicy(policy: unknown): SlowConsumerPolicy {
-  if (!POLICIES.includes(policy as string)) {
+  if (!isSlowConsumerPolicy(policy)) {
     throw new TypeError(
       `Slow-consumer policy must be "disconnect", "drop-oldest" or "drop-newest", got ${
         String(policy)
       }`,
     );
   }
-  return policy as SlowConsumerPolicy;
+  return policy;
 }

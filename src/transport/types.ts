@@ -21,12 +21,12 @@ export interface Addr {
  *
  * @example Listening with TLS
  * ```ts ignore
- * import { readFile } from "node:fs/promises";
  * import { startPubSubServer } from "@kn-sock/pubsub";
+ * declare function readText(path: string): Promise<string>; // your runtime's file API
  *
  * const server = await startPubSubServer({
  *   port: 8443,
- *   tls: { cert: await readFile("server.pem", "utf8"), key: await readFile("server.key", "utf8") },
+ *   tls: { cert: await readText("server.pem"), key: await readText("server.key") },
  * });
  * await server.close();
  * ```
@@ -50,11 +50,11 @@ export interface TlsListenOptions {
  *
  * @example Connecting to a server whose certificate a private CA signed
  * ```ts ignore
- * import { readFile } from "node:fs/promises";
  * import { PubSubClient } from "@kn-sock/pubsub";
+ * declare function readText(path: string): Promise<string>; // your runtime's file API
  *
  * const client = await PubSubClient.connect("10.0.0.5", 8443, {
- *   tls: { ca: await readFile("ca.pem", "utf8"), serverName: "pubsub.internal" },
+ *   tls: { ca: await readText("ca.pem"), serverName: "pubsub.internal" },
  * });
  * await client.close();
  * ```
