@@ -13,7 +13,7 @@ import {
   startPubSubServer,
   type StatusEvent,
 } from "../mod.ts";
-import { answerHello, FakeServer } from "./client_fakes.ts";
+import { connectToFake, FakeServer } from "./client_fakes.ts";
 
 const allowAll = { canPublish: () => true, canSubscribe: () => true };
 
@@ -24,41 +24,30 @@ const tokens: ServerAuthenticator = {
 };
 
 test("auth: a token goes into hello, which auth implies", async () => {
-  const transport = createMemoryTransport();
-  const fake = await FakeServer.start(transport);
-  const accepted = fake.accept();
-  const connecting = PubSubClient.connect("127.0.0.1", fake.port, {
-    transport,
+  const { fake, client, hello } = await connectToFake(createMemoryTransport(), {
     auth: { token: "s3cret" },
-  });
-  const hello = await answerHello(await accepted, { user: "ann" });
-  assert.deepEqual(hello, { action: "hello", version: 1, id: hello.id, token: "s3cret" });
-  const client = await connecting;
+  }, { user: "ann" });
+  assert.deepEqual(hello, { action: "hello", version: 1, id: hello?.id, token: "s3cret" });
   assert.equal(client.server?.user, "ann");
   await client.close();
   await fake.close();
 });
 
 test("auth: a user name and password go into hello as user and pass, beside the hello options", async () => {
-  const transport = createMemoryTransport();
-  const fake = await FakeServer.start(transport);
-  const accepted = fake.accept();
-  const connecting = PubSubClient.connect("127.0.0.1", fake.port, {
-    transport,
+  const { fake, client, hello } = await connectToFake(createMemoryTransport(), {
     hello: { name: "billing", echo: false },
     auth: { user: "ann", password: "pässword" },
   });
-  const hello = await answerHello(await accepted);
   assert.deepEqual(hello, {
     action: "hello",
     version: 1,
-    id: hello.id,
+    id: hello?.id,
     name: "billing",
     echo: false,
     user: "ann",
     pass: "pässword",
   });
-  await (await connecting).close();
+  await client.close();
   await fake.close();
 });
 

@@ -4,7 +4,8 @@
  * waiting for status events.
  */
 
-import type { Conn, Listener, StatusEvent, Transport } from "../mod.ts";
+import type { Conn, Listener, PubSubClientOptions, StatusEvent, Transport } from "../mod.ts";
+import { PubSubClient } from "../mod.ts";
 import { RawPeer } from "./helpers.ts";
 
 /** A listener whose connections are handed out as `RawPeer`s, in order. */
@@ -61,6 +62,35 @@ export async function answerHello(
     ...extra,
   });
   return hello;
+}
+
+/** A fake server, the server side of one client's connection, and the client. */
+export interface FakeLink {
+  fake: FakeServer;
+  peer: RawPeer;
+  client: PubSubClient;
+  /** The client's hello frame, when it said hello. */
+  hello: Record<string, unknown> | null;
+}
+
+/**
+ * Starts a fake server and connects a client to it with `options`; when the
+ * client says hello (`hello` or `auth`), the fake answers it, with `extra`
+ * fields, before `connect()` resolves.
+ */
+export async function connectToFake(
+  transport: Transport,
+  options: PubSubClientOptions = {},
+  extra: Record<string, unknown> = {},
+): Promise<FakeLink> {
+  const fake = await FakeServer.start(transport);
+  const accepted = fake.accept();
+  const connecting = PubSubClient.connect("127.0.0.1", fake.port, { transport, ...options });
+  const peer = await accepted;
+  const says = (options.hello !== undefined && options.hello !== false) ||
+    options.auth !== undefined;
+  const hello = says ? await answerHello(peer, extra) : null;
+  return { fake, peer, client: await connecting, hello };
 }
 
 /**

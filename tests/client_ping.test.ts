@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { PubSubClient, PubSubError } from "../mod.ts";
-import { answerHello, FakeServer, nextStatus } from "./client_fakes.ts";
+import { answerHello, connectToFake, FakeServer, nextStatus } from "./client_fakes.ts";
 import { serverCases } from "./helpers.ts";
 
 for (const { name, make } of serverCases()) {
@@ -41,17 +41,10 @@ for (const { name, make } of serverCases()) {
   });
 
   test(`ping (${name}): any line from the server counts as an answer`, async () => {
-    const transport = make();
-    const fake = await FakeServer.start(transport);
-    const accepted = fake.accept();
-    const connecting = PubSubClient.connect("127.0.0.1", fake.port, {
-      transport,
+    const { fake, peer, client } = await connectToFake(make(), {
       hello: true,
       limits: { pingIntervalMs: 20, maxPingsOutstanding: 3 },
     });
-    const peer = await accepted;
-    await answerHello(peer);
-    const client = await connecting;
     const events = client.status();
     // Answer each ping with a delivery instead of a pong, five times over.
     for (let i = 0; i < 5; i++) {
@@ -65,12 +58,8 @@ for (const { name, make } of serverCases()) {
   });
 
   test(`ping (${name}): the client answers the server's pings, with their id`, async () => {
-    const transport = make();
-    const fake = await FakeServer.start(transport);
-    const accepted = fake.accept();
-    const connecting = PubSubClient.connect("127.0.0.1", fake.port, { transport });
-    const peer = await accepted;
-    const client = await connecting; // no hello: kn-sock style, pings are still answered
+    // No hello: kn-sock style, pings are still answered.
+    const { fake, peer, client } = await connectToFake(make());
     await peer.sendJson({ action: "ping", id: 7 });
     assert.deepEqual(await peer.json(), { action: "pong", id: 7 });
     await peer.sendJson({ action: "ping" });
@@ -83,17 +72,10 @@ for (const { name, make } of serverCases()) {
 
 test("ping: the client pings at the server's ping_interval when it is shorter", async () => {
   const [{ make }] = serverCases();
-  const transport = make();
-  const fake = await FakeServer.start(transport);
-  const accepted = fake.accept();
-  const connecting = PubSubClient.connect("127.0.0.1", fake.port, {
-    transport,
+  const { fake, peer, client } = await connectToFake(make(), {
     hello: true,
     limits: { pingIntervalMs: 3_600_000 },
-  });
-  const peer = await accepted;
-  await answerHello(peer, { ping_interval: 10 });
-  const client = await connecting;
+  }, { ping_interval: 10 });
   assert.equal(client.server?.pingInterval, 10);
   assert.deepEqual(await peer.json(), { action: "ping" }); // an hour would time the test out
   await client.close();

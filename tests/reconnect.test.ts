@@ -14,10 +14,12 @@ import {
   DEFAULT_RECONNECT,
   PubSubClient,
   PubSubError,
+  type PubSubServer,
   reconnectPolicy,
   ServerError,
   startPubSubServer,
   type StatusEvent,
+  type Transport,
 } from "../mod.ts";
 import { Child } from "./child_process.ts";
 import { answerHello, FakeServer, nextStatus } from "./client_fakes.ts";
@@ -93,6 +95,30 @@ test("reconnectPolicy() resolves the option and refuses values out of range", ()
   for (const option of bad) assert.throws(() => reconnectPolicy(option), RangeError);
   assert.throws(() => reconnectPolicy({ delay: 5 } as never), TypeError);
 });
+
+/**
+ * Starts a server on `port` again, holding the publisher's `hello` until the
+ * subscriber has reconnected: every publish the server then acknowledges
+ * has a subscription to go to.
+ */
+async function restartForSubscriberFirst(
+  port: number,
+  transport: Transport,
+  subscriberEvents: AsyncIterableIterator<StatusEvent>,
+): Promise<PubSubServer> {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => open = resolve);
+  const server = await startPubSubServer({
+    port,
+    transport,
+    handler: async (data) => {
+      if (data.action === "hello" && data.name === "publisher") await opened;
+    },
+  });
+  await nextStatus(subscriberEvents, "connect");
+  open();
+  return server;
+}
 
 for (const { name, make } of serverCases()) {
   test(`reconnect (${name}): after a restart on the same port the client says hello again and resubscribes`, async () => {
@@ -194,17 +220,7 @@ for (const { name, make } of serverCases()) {
     assert.ok(publisher.offlineBytes > 0 && publisher.offlineBytes <= 1000);
     // The publisher's hello waits until the subscriber is subscribed again,
     // so every publish the server acknowledges has somewhere to go.
-    let open!: () => void;
-    const opened = new Promise<void>((resolve) => open = resolve);
-    server = await startPubSubServer({
-      port,
-      transport,
-      handler: async (data) => {
-        if (data.action === "hello" && data.name === "publisher") await opened;
-      },
-    });
-    await nextStatus(subscriberEvents, "connect");
-    open();
+    server = await restartForSubscriberFirst(port, transport, subscriberEvents);
     const results = await Promise.all(outcomes);
     const sent = results.flatMap((result, k) => result === "sent" ? [5 + k] : []);
     const refused = results.filter((result) => result !== "sent");
@@ -242,17 +258,7 @@ for (const { name, make } of serverCases()) {
     const published = Array.from({ length: 50 }, (_, k) => publisher.publish("orders", k));
     const dropped = publisher.droppedPublishes;
     assert.ok(dropped > 0 && dropped < 50, `${dropped} dropped`);
-    let open!: () => void;
-    const opened = new Promise<void>((resolve) => open = resolve);
-    server = await startPubSubServer({
-      port,
-      transport,
-      handler: async (data) => {
-        if (data.action === "hello" && data.name === "publisher") await opened;
-      },
-    });
-    await nextStatus(subscriberEvents, "connect");
-    open();
+    server = await restartForSubscriberFirst(port, transport, subscriberEvents);
     await Promise.all(published); // none rejects
     const { before } = await nextStatus(publisherEvents, "connect");
     const reports = before.filter((event) => event.type === "error");
