@@ -6,7 +6,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { decodeClientFrame, encodeDelivery, type PublishFrame } from "../mod.ts";
-import { DeliveryEncoder, findMessage } from "../src/protocol/delivery_encoder.ts";
+import { DeliveryEncoder } from "../src/protocol/delivery_encoder.ts";
+import { type ClientLine, decodeClientLine } from "../src/protocol/client_line.ts";
+import { DEFAULT_SERVER_LIMITS } from "../src/limits.ts";
 
 const encoder = new TextEncoder();
 const text = new TextDecoder();
@@ -77,33 +79,31 @@ for (const { name, line, fast } of CASES) {
   test(`DeliveryEncoder delivers ${name} as the slow path would`, () => {
     const bytes = encoder.encode(line);
     const frame = decodeClientFrame(bytes) as PublishFrame;
-    const ascii = bytes.every((byte) => byte < 0x80);
-    const got = new DeliveryEncoder().encode(frame.topic, frame.message, ascii ? bytes : null);
+    const out: ClientLine = { frame: null, topic: "", id: undefined, json: null };
+    decodeClientLine(bytes, 0, bytes.length, DEFAULT_SERVER_LIMITS, out, true);
+    assert.deepEqual(out.frame, frame);
+    const got = new DeliveryEncoder().encode(frame.topic, frame.message, out.json);
     const expected = encodeDelivery(frame.topic, frame.message);
     assert.deepEqual(JSON.parse(text.decode(got)), JSON.parse(text.decode(expected)));
     assert.equal(got[got.length - 1], 0x0a);
     assert.ok(got.every((byte) => byte < 0x80), "deliveries are ASCII");
-    assert.equal(ascii && findMessage(bytes, { start: 0, end: 0 }), fast);
+    assert.equal(out.json !== null, fast);
   });
 }
 
 test("DeliveryEncoder keeps the message bytes as published on the fast path", () => {
-  const line = encoder.encode('{"action":"publish","topic":"t","message":{ "a" : 1e400 }}');
-  const frame = decodeClientFrame(line) as PublishFrame;
-  const got = text.decode(new DeliveryEncoder().encode(frame.topic, frame.message, line));
-  assert.equal(got, '{"topic":"t","message":{ "a" : 1e400 }}\n');
+  const json = encoder.encode('{ "a" : 12.50 }');
+  const got = text.decode(new DeliveryEncoder().encode("t", { a: 12.5 }, json));
+  assert.equal(got, '{"topic":"t","message":{ "a" : 12.50 }}\n');
 });
 
 test("DeliveryEncoder handles a message larger than its reusable buffer", () => {
   const big = "y".repeat(200_000);
   const delivery = new DeliveryEncoder();
   for (
-    const line of [
-      null,
-      encoder.encode(JSON.stringify({ action: "publish", topic: "t", message: big })),
-    ]
+    const json of [null, encoder.encode(JSON.stringify(big))]
   ) {
-    const got = delivery.encode("t", big, line);
+    const got = delivery.encode("t", big, json);
     assert.deepEqual(JSON.parse(text.decode(got)), { topic: "t", message: big });
   }
 });

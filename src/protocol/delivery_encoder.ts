@@ -1,12 +1,9 @@
 /**
  * Encodes deliveries for the server's publish path without allocating per
- * message: into one reusable buffer, and, for a publish line from a client,
- * by copying the message's own bytes behind a cached `{"topic":T,"message":`
+ * message: into one reusable buffer, and, for a publish from a client, by
+ * copying the message's own JSON bytes (validated by the decoder, found by
+ * the scanner or `findMessage`) behind a cached `{"topic":T,"message":`
  * prefix, so the message is neither re-serialised nor re-encoded.
- *
- * A publish line has already been validated by `JSON.parse` when it gets
- * here; `findMessage` only finds where its top-level `"message"` value
- * starts and ends.
  *
  * @module
  */
@@ -14,165 +11,8 @@
 import { toAsciiJson } from "./codec.ts";
 import type { JsonValue } from "./frames.ts";
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COLON = 0x3a;
-const COMMA = 0x2c;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
-const MESSAGE = new TextEncoder().encode('"message"');
 const SUFFIX = new TextEncoder().encode("}\n");
 const encoder = new TextEncoder();
-
-function isSpace(byte: number): boolean {
-  return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
-}
-
-function skipSpace(line: Uint8Array, at: number): number {
-  while (at < line.length && isSpace(line[at])) at++;
-  return at;
-}
-
-/** The index just past the string starting at `at` (a quote), or -1. */
-function skipString(line: Uint8Array, at: number): number {
-  // Native indexOf finds each quote; an odd run of backslashes before it escapes it.
-  let quote = line.indexOf(QUOTE, at + 1);
-  while (quote !== -1) {
-    let slash = quote - 1;
-    while (line[slash] === BACKSLASH) slash--;
-    if ((quote - 1 - slash) % 2 === 0) return quote + 1;
-    quote = line.indexOf(QUOTE, quote + 1);
-  }
-  return -1;
-}
-
-/** The index just past the JSON value starting at `at`, or -1. */
-function skipValue(line: Uint8Array, at: number): number {
-  const first = line[at];
-  if (first === QUOTE) return skipString(line, at);
-  if (first === OPEN_BRACE || first === OPEN_BRACKET) {
-    let depth = 0;
-    for (let i = at; i < line.length; i++) {
-      const byte = line[i];
-      if (byte === QUOTE) {
-        i = skipString(line, i) - 1;
-        if (i < 0) return -1;
-      } else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {
-        depth++;
-      } else if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) {
-        if (--depth === 0) return i + 1;
-      }
-    }
-    return -1;
-  }
-  let i = at;
-  while (
-    i < line.length && line[i] !== COMMA && line[i] !== CLOSE_BRACE && !isSpace(line[i])
-  ) i++;
-  return i;
-}
-
-function hasBackslash(line: Uint8Array, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) if (line[i] === BACKSLASH) return true;
-  return false;
-}
-
-function isMessageKey(line: Uint8Array, start: number, end: number): boolean {
-  if (end - start !== MESSAGE.length) return false;
-  for (let i = 0; i < MESSAGE.length; i++) if (line[start + i] !== MESSAGE[i]) return false;
-  return true;
-}
-
-/** Where a value starts and ends in a line. */
-export interface Span {
-  /** The first byte. */
-  start: number;
-  /** Just past the last byte. */
-  end: number;
-}
-
-/**
- * Finds the last top-level `"message"` value of a valid JSON object line and
- * writes where it starts and ends into `span`. Returns `false` when the line
- * has none or a key is written with escapes.
- *
- * @example
- * ```ts ignore
- * const line = new TextEncoder().encode('{"action":"publish","topic":"t","message":[1,2]}');
- * const span = { start: 0, end: 0 };
- * findMessage(line, span); // true; span is { start: 42, end: 47 }
- * ```
- */
-export function findMessage(line: Uint8Array, span: Span): boolean {
-  return findLastStringMessage(line, span) || scanForMessage(line, span);
-}
-
-function skipSpaceBack(line: Uint8Array, at: number): number {
-  while (at >= 0 && isSpace(line[at])) at--;
-  return at;
-}
-
-/**
- * The common shape, kn-sock's own: a string message as the last member.
- * Walks back from the closing brace with a few native searches instead of
- * scanning the whole line. Inside a string every quote is escaped, so the
- * nearest unescaped quote before the closing one opens it.
- */
-function findLastStringMessage(line: Uint8Array, span: Span): boolean {
-  let at = skipSpaceBack(line, line.length - 1);
-  if (line[at] !== CLOSE_BRACE) return false;
-  const end = skipSpaceBack(line, at - 1) + 1;
-  if (line[end - 1] !== QUOTE || end < 2) return false;
-  let start = line.lastIndexOf(QUOTE, end - 2);
-  while (start > 0) {
-    let slash = start - 1;
-    while (line[slash] === BACKSLASH) slash--;
-    if ((start - 1 - slash) % 2 === 0) break;
-    start = line.lastIndexOf(QUOTE, start - 1);
-  }
-  if (start <= 0) return false;
-  at = skipSpaceBack(line, start - 1);
-  if (line[at] !== COLON) return false;
-  const keyEnd = skipSpaceBack(line, at - 1) + 1;
-  const keyStart = keyEnd - MESSAGE.length;
-  if (keyStart < 1 || !isMessageKey(line, keyStart, keyEnd)) return false;
-  const before = line[skipSpaceBack(line, keyStart - 1)];
-  if (before !== COMMA && before !== OPEN_BRACE) return false;
-  span.start = start;
-  span.end = end;
-  return true;
-}
-
-/** Walks the top-level members in order; the last `"message"` wins, as in `JSON.parse`. */
-function scanForMessage(line: Uint8Array, span: Span): boolean {
-  let at = skipSpace(line, 0);
-  if (line[at] !== OPEN_BRACE) return false;
-  let found = false;
-  at = skipSpace(line, at + 1);
-  while (at < line.length && line[at] === QUOTE) {
-    const keyEnd = skipString(line, at);
-    if (keyEnd < 0) return false;
-    const isMessage = isMessageKey(line, at, keyEnd);
-    // A key written with escapes could spell "message": leave such lines to the slow path.
-    if (!isMessage && hasBackslash(line, at + 1, keyEnd - 1)) return false;
-    at = skipSpace(line, keyEnd);
-    if (line[at] !== COLON) return false;
-    const valueStart = skipSpace(line, at + 1);
-    const valueEnd = skipValue(line, valueStart);
-    if (valueEnd < 0) return false;
-    if (isMessage) {
-      span.start = valueStart;
-      span.end = valueEnd;
-      found = true;
-    }
-    at = skipSpace(line, valueEnd);
-    if (line[at] === COMMA) at = skipSpace(line, at + 1);
-    else break;
-  }
-  return line[at] === CLOSE_BRACE && found;
-}
 
 /** Topics whose encoded prefix is kept; the cache is emptied when full. */
 const PREFIX_CACHE_SIZE = 10_000;
@@ -186,12 +26,11 @@ const MAX_SCRATCH_BYTES = 64 * 1024;
 export class DeliveryEncoder {
   readonly #scratch: Uint8Array[] = [new Uint8Array(4096), new Uint8Array(4096)];
   readonly #prefixes = new Map<string, Uint8Array>();
-  readonly #span: Span = { start: 0, end: 0 };
 
   /**
-   * The delivery of `message` on `topic`. With the publish `line` it came
-   * in, and when that line is pure ASCII (so the copy needs no escaping),
-   * the message bytes are copied from it when possible. `extra` (ASCII JSON
+   * The delivery of `message` on `topic`. With `json`, the message's own
+   * JSON text as pure ASCII bytes (so the copy needs no escaping), those
+   * bytes are copied instead of encoding `message`. `extra` (ASCII JSON
    * members such as `,"seq":7`) goes before the closing brace. The two
    * `slot`s are two buffers, so a plain and an extended delivery of the
    * same publish can be held at once.
@@ -202,25 +41,23 @@ export class DeliveryEncoder {
   encode(
     topic: string,
     message: JsonValue,
-    line: Uint8Array | null,
+    json: Uint8Array | null,
     extra = "",
     slot: 0 | 1 = 0,
   ): Uint8Array {
-    const span = this.#span;
-    if (line !== null && findMessage(line, span)) {
+    if (json !== null) {
       const prefix = this.#prefix(topic);
-      const { start, end } = span;
-      const body = prefix.byteLength + (end - start);
+      const body = prefix.byteLength + json.byteLength;
       const size = body + extra.length + SUFFIX.byteLength;
       const out = this.#buffer(size, slot);
       out.set(prefix, 0);
-      out.set(line!.subarray(start, end), prefix.byteLength);
+      out.set(json, prefix.byteLength);
       if (extra.length > 0) encoder.encodeInto(extra, out.subarray(body));
       out.set(SUFFIX, body + extra.length);
       return out.subarray(0, size);
     }
-    const json = toAsciiJson(JSON.stringify({ topic, message }));
-    const text = json.slice(0, -1) + extra + "}\n";
+    const whole = toAsciiJson(JSON.stringify({ topic, message }));
+    const text = whole.slice(0, -1) + extra + "}\n";
     const out = this.#buffer(text.length, slot); // ASCII: one byte per unit
     const { written } = encoder.encodeInto(text, out);
     return out.subarray(0, written);

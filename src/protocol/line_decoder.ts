@@ -50,6 +50,9 @@ export class LineDecoder {
   #lineOffset = -1;
   #buffer: Uint8Array = EMPTY;
   #partBytes = 0;
+  #lineBytes: Uint8Array = EMPTY;
+  #lineStart = 0;
+  #lineEnd = 0;
 
   /**
    * Creates a decoder.
@@ -94,18 +97,30 @@ export class LineDecoder {
    * @throws {FrameError} `line_too_long` when a line passes the limit.
    */
   next(): Uint8Array | null {
+    return this.advance() ? this.#lineBytes.subarray(this.#lineStart, this.#lineEnd) : null;
+  }
+
+  /**
+   * Moves to the next complete line without making a view of it, for
+   * callers that read it in place: when it returns `true`, the line is
+   * `lineBytes` from `lineStart` to `lineEnd`. `false` when the pushed
+   * bytes hold no more.
+   *
+   * @throws {FrameError} `line_too_long` when a line passes the limit.
+   */
+  advance(): boolean {
     const chunk = this.#chunk;
-    if (chunk === null) return null;
+    if (chunk === null) return false;
     const start = this.#offset;
     const newline = chunk.indexOf(LF, start);
     if (newline === -1) {
       this.#chunk = null;
       const rest = chunk.byteLength - start;
-      if (rest === 0) return null;
+      if (rest === 0) return false;
       // One byte of slack: it may be the '\r' of a CRLF ending.
       if (this.#partBytes + rest > this.#maxLineBytes + 1) this.#tooLong();
-      this.#append(chunk.subarray(start));
-      return null;
+      this.#append(chunk, start, chunk.byteLength);
+      return false;
     }
     this.#offset = newline + 1;
     if (this.#offset === chunk.byteLength) this.#chunk = null;
@@ -114,14 +129,43 @@ export class LineDecoder {
       const last = newline > start ? chunk[newline - 1] : this.#buffer[this.#partBytes - 1];
       if (length > this.#maxLineBytes + 1 || last !== CR) this.#tooLong();
     }
-    let line = chunk.subarray(start, newline);
-    this.#lineOffset = start;
     if (this.#partBytes > 0) {
-      line = this.#take(line);
+      this.#append(chunk, start, newline);
+      this.#lineBytes = this.#buffer;
+      this.#lineStart = 0;
+      this.#lineEnd = this.#partBytes;
       this.#lineOffset = -1;
+      this.#partBytes = 0;
+      // The line is read before the next call, so the buffer can be let go of now.
+      if (this.#buffer.byteLength > KEEP_BUFFER_BYTES) this.#buffer = EMPTY;
+    } else {
+      this.#lineBytes = chunk;
+      this.#lineStart = start;
+      this.#lineEnd = newline;
+      this.#lineOffset = start;
     }
-    const end = line.byteLength;
-    return end > 0 && line[end - 1] === CR ? line.subarray(0, end - 1) : line;
+    if (this.#lineEnd > this.#lineStart && this.#lineBytes[this.#lineEnd - 1] === CR) {
+      this.#lineEnd--;
+    }
+    return true;
+  }
+
+  /**
+   * The bytes holding the line `advance()` found last: the chunk pushed
+   * last, or the decoder's own buffer for a line joined from several chunks.
+   */
+  get lineBytes(): Uint8Array {
+    return this.#lineBytes;
+  }
+
+  /** Where that line starts in `lineBytes`. */
+  get lineStart(): number {
+    return this.#lineStart;
+  }
+
+  /** Just past its last byte (without `\n`, nor one `\r` before it). */
+  get lineEnd(): number {
+    return this.#lineEnd;
   }
 
   /**
@@ -131,11 +175,14 @@ export class LineDecoder {
   flush(): Uint8Array | null {
     this.#chunk = null;
     if (this.#partBytes === 0) return null;
-    return this.#take(EMPTY);
+    const rest = this.#buffer.subarray(0, this.#partBytes);
+    this.#buffer = EMPTY;
+    this.#partBytes = 0;
+    return rest;
   }
 
-  #append(bytes: Uint8Array): void {
-    const needed = this.#partBytes + bytes.byteLength;
+  #append(bytes: Uint8Array, start: number, end: number): void {
+    const needed = this.#partBytes + end - start;
     if (needed > this.#buffer.byteLength) {
       const grown = new Uint8Array(
         Math.min(Math.max(needed, this.#buffer.byteLength * 2, 256), this.#maxLineBytes + 1),
@@ -143,17 +190,8 @@ export class LineDecoder {
       grown.set(this.#buffer.subarray(0, this.#partBytes));
       this.#buffer = grown;
     }
-    this.#buffer.set(bytes, this.#partBytes);
+    this.#buffer.set(bytes.subarray(start, end), this.#partBytes);
     this.#partBytes = needed;
-  }
-
-  /** Appends `last` to the held bytes and returns them all as one line. */
-  #take(last: Uint8Array): Uint8Array {
-    this.#append(last);
-    const line = this.#buffer.subarray(0, this.#partBytes);
-    this.#partBytes = 0;
-    if (this.#buffer.byteLength > KEEP_BUFFER_BYTES) this.#buffer = EMPTY;
-    return line;
   }
 
   #tooLong(): never {

@@ -17,7 +17,7 @@ import type { ClientFrame, JsonValue } from "../protocol/frames.ts";
 import { jsonValueProblem } from "../protocol/json_value.ts";
 import { hasWildcard } from "../topic/pattern.ts";
 import { topicProblem } from "../topic/validate_topic.ts";
-import { Router } from "./router.ts";
+import { NO_EXTRAS, type Refusal, Router } from "./router.ts";
 import { defaultTransport } from "../transport/auto.ts";
 import type { Addr, Conn, Listener } from "../transport/types.ts";
 import { Session, type SessionHost } from "./session.ts";
@@ -106,7 +106,14 @@ export class PubSubServer {
       policy,
       logger: this.#logger,
       counters: this.#counters,
-      dispatch: (session, frame, line) => this.#dispatch(session, frame, line),
+      dispatch: (session, frame, json) => this.#dispatch(session, frame, json),
+      wantsFrames: (session) =>
+        this.#handler !== undefined || (this.#auth !== undefined && session.user === null),
+      publish: (session, topic, json, id) => {
+        if (session.open) {
+          session.answer(id, this.#router.publishFrom(session, topic, null, json, NO_EXTRAS));
+        }
+      },
       detach: (session) => this.#detach(session),
     };
     this.#watchdog = new Watchdog({
@@ -251,15 +258,15 @@ export class PubSubServer {
   #dispatch(
     session: Session,
     frame: ClientFrame,
-    line: Uint8Array | null,
+    json: Uint8Array | null,
   ): void | Promise<void> {
     if (this.#auth !== undefined && session.user === null) {
       return this.#unauthenticated(session, frame);
     }
     const handler = this.#handler;
-    // Without a handler the delivery is built from the line's own bytes; a
+    // Without a handler the delivery is built from the message's own bytes; a
     // handler may have changed `data`, so then the frame is re-encoded.
-    if (handler === undefined) return this.#route(session, frame, line);
+    if (handler === undefined) return this.#route(session, frame, json);
     let verdict: ReturnType<PubSubHandler>;
     try {
       verdict = handler(frame, session, this);
@@ -308,10 +315,10 @@ export class PubSubServer {
     );
   }
 
-  #route(session: Session, frame: ClientFrame, line: Uint8Array | null): void {
+  #route(session: Session, frame: ClientFrame, json: Uint8Array | null): void {
     if (!session.open) return;
     const id = frame.id;
-    let refusal: [string, string] | null = null;
+    let refusal: Refusal | null = null;
     switch (frame.action) {
       case "hello":
         return answerHello(session, frame, this.#context);
@@ -321,23 +328,9 @@ export class PubSubServer {
       case "pong":
         // Any inbound line shows the peer is alive; a pong needs nothing more.
         return;
-      case "publish": {
-        if (session.permissions !== null && !session.permissions.canPublish(frame.topic)) {
-          refusal = [ErrorCode.Forbidden, `Publishing to "${frame.topic}" is not allowed`];
-          break;
-        }
-        try {
-          this.#router.publish(frame.topic, frame.message, line, session, frame);
-        } catch (error) {
-          refusal = [ErrorCode.InvalidFrame, `Message cannot be encoded: ${String(error)}`];
-          break;
-        }
-        refusal = this.#router.retainRefusal;
-        if (refusal === null && frame.reply !== undefined && this.#router.matched === 0) {
-          refusal = [ErrorCode.NoResponders, `No subscriber for "${frame.topic}"`];
-        }
+      case "publish":
+        refusal = this.#router.publishFrom(session, frame.topic, frame.message, json, frame);
         break;
-      }
       case "subscribe":
         if (session.permissions !== null && !session.permissions.canSubscribe(frame.topic)) {
           refusal = [ErrorCode.Forbidden, `Subscribing to "${frame.topic}" is not allowed`];
@@ -349,8 +342,7 @@ export class PubSubServer {
         this.#router.unsubscribe(session, frame.topic, frame.group);
         break;
     }
-    if (refusal !== null) session.sendError(refusal[0], refusal[1], false, id);
-    else if (id !== undefined) session.sendOk(id);
+    session.answer(id, refusal);
   }
 }
 

@@ -70,7 +70,7 @@ export class Router {
   #topic = "";
   #message: JsonValue = null;
   #extras: PublishExtras = NO_EXTRAS;
-  #line: Uint8Array | null = null;
+  #json: Uint8Array | null = null;
   #from: Session | null = null;
   #retainRefusal: Refusal | null = null;
   #seq = 0;
@@ -200,10 +200,11 @@ export class Router {
   /**
    * Routes a publish: to every matching plain subscriber once, and to one
    * member of each matching queue group (round robin, skipping members
-   * whose queue is full). Never waits. `line` is the publish line when pure
-   * ASCII (for the fast path); `from` the publishing connection, or `null`
-   * for `server.publish()`. Returns the deliveries queued; `matched` and
-   * `retainRefusal` tell the rest. Allocates nothing per publish.
+   * whose queue is full). Never waits. `json` is the message's own JSON
+   * text when it is pure ASCII bytes (copied into deliveries as it is);
+   * `from` the publishing connection, or `null` for `server.publish()`.
+   * Returns the deliveries queued; `retainRefusal` tells why the retain was
+   * refused. Allocates nothing per publish.
    *
    * @throws {TypeError} When JSON cannot encode the message.
    * @throws {RangeError} When the message is too deeply nested to encode.
@@ -211,7 +212,7 @@ export class Router {
   publish(
     topic: string,
     message: JsonValue,
-    line: Uint8Array | null,
+    json: Uint8Array | null,
     from: Session | null,
     extras: PublishExtras,
   ): number {
@@ -219,7 +220,7 @@ export class Router {
     this.#stamp++;
     this.#topic = topic;
     this.#message = message;
-    this.#line = line;
+    this.#json = json;
     this.#from = from;
     this.#extras = extras;
     this.#seq = 0;
@@ -238,9 +239,9 @@ export class Router {
       }
     } finally {
       this.#counters.messagesOut += this.#delivered;
-      // Let go of the message and the line: they may be large.
+      // Let go of the message and its bytes: they may be large.
       this.#message = null;
-      this.#line = null;
+      this.#json = null;
       this.#from = null;
       this.#extras = NO_EXTRAS;
       this.#plain = null;
@@ -249,9 +250,30 @@ export class Router {
     return this.#delivered;
   }
 
-  /** Subscriptions the last publish matched (a queue group counts once). */
-  get matched(): number {
-    return this.#matched;
+  /**
+   * Routes a publish from `session`, unless its permissions forbid it, and
+   * returns why it was refused, or `null`. `message` is read only when
+   * `json` is `null` or the publish is retained.
+   */
+  publishFrom(
+    session: Session,
+    topic: string,
+    message: JsonValue,
+    json: Uint8Array | null,
+    extras: PublishExtras,
+  ): Refusal | null {
+    if (session.permissions !== null && !session.permissions.canPublish(topic)) {
+      return [ErrorCode.Forbidden, `Publishing to "${topic}" is not allowed`];
+    }
+    try {
+      this.publish(topic, message, json, session, extras);
+    } catch (error) {
+      return [ErrorCode.InvalidFrame, `Message cannot be encoded: ${String(error)}`];
+    }
+    if (this.#retainRefusal === null && extras.reply !== undefined && this.#matched === 0) {
+      return [ErrorCode.NoResponders, `No subscriber for "${topic}"`];
+    }
+    return this.#retainRefusal;
   }
 
   /** Why the last publish's retain was refused, or `null`. */
@@ -278,13 +300,13 @@ export class Router {
   /** The delivery for `session`: kn-sock's shape, or the extended one after `hello`. */
   #bytesFor(session: Session): Uint8Array {
     if (!session.hello) {
-      return this.#plain ??= this.#deliveries.encode(this.#topic, this.#message, this.#line, "", 0);
+      return this.#plain ??= this.#deliveries.encode(this.#topic, this.#message, this.#json, "", 0);
     }
     const { headers, reply } = this.#extras;
     return this.#extended ??= this.#deliveries.encode(
       this.#topic,
       this.#message,
-      this.#line,
+      this.#json,
       extraMembers(this.#nextSeq(), headers, reply, false),
       1,
     );
@@ -335,7 +357,8 @@ export class Router {
   }
 }
 
-const NO_EXTRAS: PublishExtras = {};
+/** A publish without extras. */
+export const NO_EXTRAS: PublishExtras = {};
 
 /** The extended members of a delivery: `,"seq":N` and the optional ones. */
 function extraMembers(

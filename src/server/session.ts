@@ -8,16 +8,9 @@
 import { ErrorCode, FrameError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { ServerLimits } from "../limits.ts";
-import {
-  asciiText,
-  decodeClientText,
-  decodeUtf8,
-  encodeErrorFrame,
-  encodeLine,
-  encodeOkFrame,
-} from "../protocol/codec.ts";
+import { type ClientLine, decodeClientLine } from "../protocol/client_line.ts";
+import { encodeErrorFrame, encodeLine, encodeOkFrame } from "../protocol/codec.ts";
 import type { ClientFrame, FrameId, SlowConsumerPolicy } from "../protocol/frames.ts";
-import { payloadRefusal } from "../protocol/json_value.ts";
 import { LineDecoder } from "../protocol/line_decoder.ts";
 import type { Addr, Conn } from "../transport/types.ts";
 import { WriteQueue } from "../transport/write_queue.ts";
@@ -58,10 +51,18 @@ export interface SessionHost {
   readonly counters: ServerCounters;
   /**
    * Runs the handler and routing for one valid frame; a promise pauses
-   * reading. `line` holds the frame's bytes, when they are pure ASCII, until
-   * the call returns; otherwise it is `null`.
+   * reading. For a publish, `json` holds the message's own JSON bytes, when
+   * they are pure ASCII, until the call returns; otherwise it is `null`.
    */
-  dispatch(session: Session, frame: ClientFrame, line: Uint8Array | null): void | Promise<void>;
+  dispatch(session: Session, frame: ClientFrame, json: Uint8Array | null): void | Promise<void>;
+  /**
+   * Whether `session`'s lines must be decoded into frame objects (for a
+   * handler, or before authentication); else a plain publish goes to
+   * `publish()` as bytes.
+   */
+  wantsFrames(session: Session): boolean;
+  /** Routes a publish read without a frame object; `json` is valid until the call returns. */
+  publish(session: Session, topic: string, json: Uint8Array, id: FrameId | undefined): void;
   /** Forgets the session: its subscriptions and its place in the server. */
   detach(session: Session): void;
 }
@@ -70,9 +71,9 @@ const OPEN = 0;
 const CLOSING = 1;
 const CLOSED = 2;
 
-function isBlank(line: Uint8Array): boolean {
-  for (let i = 0; i < line.byteLength; i++) {
-    const byte = line[i];
+function isBlank(bytes: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const byte = bytes[i];
     if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0d) return false;
   }
   return true;
@@ -235,6 +236,12 @@ export class Session implements ServerClient {
     return this.deliver(encodeLine(frame));
   }
 
+  /** Answers a frame: an error frame for a refusal (code, text), else `ok` when it has an `id`. */
+  answer(id: FrameId | undefined, refusal: readonly [string, string] | null): void {
+    if (refusal !== null) this.sendError(refusal[0], refusal[1], false, id);
+    else if (id !== undefined) this.sendOk(id);
+  }
+
   /** Answers a frame's `id` with `ok`. */
   sendOk(id: FrameId): void {
     if (this.#state === OPEN && !this.#queue.enqueue(encodeOkFrame(id))) this.disconnectSlow();
@@ -327,14 +334,9 @@ export class Session implements ServerClient {
         if (this.#state !== OPEN) continue;
         this.chunksIn++;
         decoder.push(chunk);
-        const chunkText = asciiText(chunk);
         try {
-          for (let line = decoder.next(); line !== null; line = decoder.next()) {
-            const at = decoder.lineOffset;
-            const text = chunkText !== null && at >= 0
-              ? chunkText.slice(at, at + line.byteLength)
-              : null;
-            const pending = this.#line(line, text);
+          while (decoder.advance()) {
+            const pending = this.#line(decoder.lineBytes, decoder.lineStart, decoder.lineEnd);
             if (pending !== undefined) await pending;
             if (this.#state !== OPEN) break;
           }
@@ -353,40 +355,28 @@ export class Session implements ServerClient {
   }
 
   /**
-   * Handles one line (`text` is it decoded, when known to be ASCII); returns
-   * a promise when reading must wait for it.
+   * Handles the line `bytes[start, end)`; returns a promise when reading
+   * must wait for it.
    */
-  #line(line: Uint8Array, text: string | null): void | Promise<void> {
-    this.#host.counters.linesIn++;
-    if (isBlank(line)) return;
-    let frame: ClientFrame;
-    let ascii: boolean;
+  #line(bytes: Uint8Array, start: number, end: number): void | Promise<void> {
+    const host = this.#host;
+    host.counters.linesIn++;
+    if (isBlank(bytes, start, end)) return;
     try {
-      if (text === null) {
-        text = decodeUtf8(line);
-        // One UTF-16 unit per byte: the line is pure ASCII.
-        ascii = text.length === line.byteLength;
-      } else {
-        ascii = true;
-      }
-      frame = decodeClientText(
-        text,
-        this.#host.limits.maxTopicBytes,
-        this.#host.limits.maxTopicLevels,
-      );
+      decodeClientLine(bytes, start, end, host.limits, decoded, host.wantsFrames(this));
     } catch (error) {
       if (!(error instanceof FrameError)) throw error;
       this.sendError(error.code, error.message, false, error.id);
       return;
     }
-    this.#host.counters.framesIn++;
-    if (frame.action === "publish") {
-      const refusal = payloadRefusal(frame.message, line.byteLength, this.#host.limits);
-      if (refusal !== null) {
-        this.sendError(refusal[0], refusal[1], false, frame.id);
-        return;
-      }
-    }
-    return this.#host.dispatch(this, frame, ascii ? line : null);
+    host.counters.framesIn++;
+    const { frame, json } = decoded;
+    decoded.frame = null;
+    decoded.json = null;
+    if (frame !== null) return host.dispatch(this, frame, json);
+    host.publish(this, decoded.topic, json!, decoded.id);
   }
 }
+
+/** The line being handled: one for all sessions, as handling a line is synchronous. */
+const decoded: ClientLine = { frame: null, topic: "", id: undefined, json: null };

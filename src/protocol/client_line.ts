@@ -1,0 +1,91 @@
+/**
+ * A line from a client, as the server reads it. The common publish shape
+ * takes the scanner's path: no UTF-8 decoding, no `JSON.parse`, no frame
+ * checks, and, when nobody needs the frame object (no handler), no frame
+ * at all: just the topic, the `id` and the message's own JSON bytes. Every
+ * other line takes the full decoder's path.
+ *
+ * @module
+ */
+
+import { FrameError } from "../errors.ts";
+import { AsciiStrings } from "./ascii_strings.ts";
+import { decodeClientText, decodeUtf8 } from "./codec.ts";
+import type { ClientFrame, FrameId } from "./frames.ts";
+import { payloadRefusal } from "./json_value.ts";
+import { messageJson } from "./message_span.ts";
+import {
+  type PublishBounds,
+  publishSpans,
+  scannedId,
+  scannedPublish,
+  scanPublish,
+} from "./publish_scanner.ts";
+
+/** The limits a client's line is decoded under. */
+export interface ClientLineLimits extends PublishBounds {
+  /** The largest message, in bytes of JSON text. */
+  maxPayloadBytes: number;
+}
+
+/** A decoded line: filled in by {@linkcode decodeClientLine}. */
+export interface ClientLine {
+  /**
+   * The frame; `null` for a publish read by the scanner when no frame was
+   * wanted: then `topic`, `id` and `json` are the whole publish.
+   */
+  frame: ClientFrame | null;
+  /** For a scanned publish, its topic. */
+  topic: string;
+  /** For a scanned publish, its `id`. */
+  id: FrameId | undefined;
+  /**
+   * For a publish whose line is pure ASCII, a view of the message's JSON
+   * text in the line (valid until the next line is read); else `null`.
+   */
+  json: Uint8Array | null;
+}
+
+const spans = publishSpans();
+const topics = new AsciiStrings();
+
+/**
+ * Decodes the line `bytes[start, end)` (without `\n`) into `out`. With
+ * `wantFrame` false, a publish the scanner reads gets no frame object.
+ *
+ * @throws {FrameError} As `decodeClientText()` does, and for a publish
+ *   message that cannot travel unchanged or is too large (`invalid_frame`,
+ *   `payload_too_large`), with the frame's `id` when it has one.
+ */
+export function decodeClientLine(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  limits: ClientLineLimits,
+  out: ClientLine,
+  wantFrame: boolean,
+): void {
+  // A line within the payload limit holds a message within it.
+  if (end - start <= limits.maxPayloadBytes && scanPublish(bytes, start, end, limits, spans)) {
+    const topic = topics.get(bytes, spans.topicStart, spans.topicEnd);
+    out.frame = wantFrame ? scannedPublish(bytes, spans, topic) : null;
+    out.topic = topic;
+    out.id = scannedId(bytes, spans);
+    out.json = bytes.subarray(spans.messageStart, spans.messageEnd);
+    return;
+  }
+  const line = bytes.subarray(start, end);
+  const text = decodeUtf8(line);
+  const frame = decodeClientText(text, limits.maxTopicBytes, limits.maxTopicLevels);
+  out.frame = frame;
+  out.json = null;
+  if (frame.action !== "publish") return;
+  const refusal = payloadRefusal(frame.message, line.byteLength, limits);
+  if (refusal !== null) {
+    const error = new FrameError(refusal[0], refusal[1]);
+    error.id = frame.id;
+    throw error;
+  }
+  // One UTF-16 unit per byte: the line is pure ASCII.
+  if (text.length === line.byteLength) out.json = messageJson(line);
+}
