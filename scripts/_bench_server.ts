@@ -5,12 +5,23 @@
  * @module
  */
 
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import process from "node:process";
 
-/** A runtime the server can run on. */
-export type Runtime = "deno" | "bun" | "node";
+/**
+ * A runtime the server can run on; `node` is the system's Node, `node24` the
+ * Node 24 the tests use, and `relay` the floor: `_bench_relay.ts`, a
+ * minimal relay on Bun, not this package.
+ */
+export type Runtime = "deno" | "bun" | "node" | "node24" | "relay";
+
+/** The Node 24 binary the tests use (fetched by npx once), for the `node24` runtime. */
+function node24(): string {
+  return execFileSync("npx", ["-y", "node@24.21.0", "-p", "process.execPath"], {
+    encoding: "utf8",
+  }).trim();
+}
 
 const TICKS_PER_SECOND = 100; // getconf CLK_TCK on Linux
 
@@ -20,15 +31,17 @@ export class Server {
   port = 0;
 
   constructor(runtime: Runtime) {
-    const args = ["serve", "--port", "0", "--quiet"];
+    const args = runtime === "relay" ? [] : ["serve", "--port", "0", "--quiet"];
     // BENCH_PROFILE=DIR writes a CPU profile of each server there (Node, Bun).
     const dir = process.env.BENCH_PROFILE;
     const profile = dir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${dir}`];
-    const [command, prefix] = runtime === "deno"
+    const [command, prefix] = runtime === "relay"
+      ? ["node_modules/.bin/bun", ["scripts/_bench_relay.ts"]]
+      : runtime === "deno"
       ? ["node_modules/.bin/deno", ["run", "--allow-net", "src/cli/bin.ts"]]
       : runtime === "bun"
       ? ["node_modules/.bin/bun", [...profile, ...(dir ? ["--cpu-prof-md"] : []), "src/cli/bin.ts"]]
-      : ["node", [...profile, "npm/esm/src/cli/bin.js"]];
+      : [runtime === "node24" ? node24() : "node", [...profile, "npm/esm/src/cli/bin.js"]];
     this.child = spawn(command, [...prefix, ...args], {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, NO_COLOR: "1" },

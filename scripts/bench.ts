@@ -10,7 +10,8 @@
  * subscribers), slow consumer (one stalled subscriber among 10).
  *
  * Run: `npm run bench` (`bun scripts/bench.ts`), with options
- * `--runtimes deno,bun,node`, `--scenarios fanout1,latency,...`,
+ * `--runtimes deno,bun,node` (also `node24`, and `relay`: a minimal relay
+ * that shows the floor of the machine), `--scenarios fanout1,latency,...`,
  * `--quick` (smaller counts), `--repeat N` (report the median run) and
  * `--json FILE`. The Node server needs the
  * npm build (`npm run build`).
@@ -97,7 +98,7 @@ async function main(): Promise<void> {
     },
   });
   const runtimes = values.runtimes!.split(",") as Runtime[];
-  if (runtimes.includes("node") && !existsSync("npm/esm/src/cli/bin.js")) {
+  if (runtimes.some((r) => r.startsWith("node")) && !existsSync("npm/esm/src/cli/bin.js")) {
     throw new Error("The Node server runs the npm build: run `npm run build` first");
   }
   const options: Options = { quick: values.quick! };

@@ -6,6 +6,7 @@
  */
 
 import { ErrorCode, FrameError } from "../errors.ts";
+import { RESOLVED } from "../_deferred.ts";
 import type { Logger } from "../logger.ts";
 import type { ServerLimits } from "../limits.ts";
 import { type ClientLine, decodeClientLine } from "../protocol/client_line.ts";
@@ -66,6 +67,13 @@ export interface SessionHost {
   /** Forgets the session: its subscriptions and its place in the server. */
   detach(session: Session): void;
 }
+
+/**
+ * Input handled before the writes it queued are let go: a runtime that reads
+ * half a megabyte at once would otherwise make each subscriber's queue hold
+ * that much before its first write.
+ */
+const SLICE_BYTES = 64 * 1024;
 
 const OPEN = 0;
 const CLOSING = 1;
@@ -334,11 +342,19 @@ export class Session implements ServerClient {
         if (this.#state !== OPEN) continue;
         this.chunksIn++;
         decoder.push(chunk);
+        let handled = 0;
         try {
           while (decoder.advance()) {
-            const pending = this.#line(decoder.lineBytes, decoder.lineStart, decoder.lineEnd);
+            const { lineStart, lineEnd } = decoder;
+            const pending = this.#line(decoder.lineBytes, lineStart, lineEnd);
             if (pending !== undefined) await pending;
             if (this.#state !== OPEN) break;
+            handled += lineEnd - lineStart + 1;
+            if (handled >= SLICE_BYTES) {
+              // Let the writes queued so far start (they are microtasks queued before this one).
+              handled = 0;
+              await RESOLVED;
+            }
           }
         } catch (error) {
           // line_too_long, the decoder's only error: the stream cannot be resynchronised.
