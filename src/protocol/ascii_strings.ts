@@ -13,11 +13,6 @@ const MAX_CACHED_BYTES = 256;
 /** Past this many entries the table starts again. */
 const MAX_ENTRIES = 4096;
 
-interface Entry {
-  bytes: Uint8Array;
-  text: string;
-}
-
 /**
  * The strings of ASCII byte runs, cached by their bytes.
  *
@@ -29,7 +24,7 @@ interface Entry {
  * ```
  */
 export class AsciiStrings {
-  readonly #entries = new Map<number, Entry>();
+  readonly #entries = new Map<number, string>();
 
   /** The text of the ASCII bytes `bytes[start, end)`. */
   get(bytes: Uint8Array, start: number, end: number): string {
@@ -38,17 +33,16 @@ export class AsciiStrings {
     // FNV-1a.
     let hash = 0x811c9dc5;
     for (let i = start; i < end; i++) hash = Math.imul(hash ^ bytes[i], 0x01000193);
-    const entry = this.#entries.get(hash);
-    if (entry !== undefined && entry.bytes.length === length) {
-      const cached = entry.bytes;
+    const cached = this.#entries.get(hash);
+    if (cached !== undefined && cached.length === length) {
+      // ASCII: one UTF-16 unit per byte.
       let i = 0;
-      while (i < length && cached[i] === bytes[start + i]) i++;
-      if (i === length) return entry.text;
+      while (i < length && cached.charCodeAt(i) === bytes[start + i]) i++;
+      if (i === length) return cached;
     }
-    const copy = bytes.slice(start, end);
-    const text = decodeUtf8(copy);
+    const text = decodeUtf8(bytes.subarray(start, end));
     if (this.#entries.size >= MAX_ENTRIES) this.#entries.clear();
-    this.#entries.set(hash, { bytes: copy, text });
+    this.#entries.set(hash, text);
     return text;
   }
 }
