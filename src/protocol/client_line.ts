@@ -11,14 +11,13 @@
 import { FrameError } from "../errors.ts";
 import { AsciiStrings } from "./ascii_strings.ts";
 import { decodeClientText, decodeUtf8 } from "./codec.ts";
-import type { ClientFrame, FrameId } from "./frames.ts";
+import type { ClientFrame, FrameId, JsonValue, PublishFrame } from "./frames.ts";
 import { payloadRefusal } from "./json_value.ts";
 import { messageJson } from "./message_span.ts";
 import {
   type PublishBounds,
+  type PublishSpans,
   publishSpans,
-  scannedId,
-  scannedPublish,
   scanPublish,
 } from "./publish_scanner.ts";
 
@@ -88,4 +87,42 @@ export function decodeClientLine(
   }
   // One UTF-16 unit per byte: the line is pure ASCII.
   if (text.length === line.byteLength) out.json = messageJson(line);
+}
+
+/**
+ * The frame a scanned line stands for, as `decodeClientText()` would give
+ * it (`topic` is the topic's text, which the caller may have cached).
+ */
+export function scannedPublish(
+  bytes: Uint8Array,
+  spans: PublishSpans,
+  topic: string,
+): PublishFrame {
+  const { messageStart, messageEnd } = spans;
+  const message: JsonValue = spans.plainString
+    ? asciiString(bytes, messageStart + 1, messageEnd - 1)
+    : JSON.parse(asciiString(bytes, messageStart, messageEnd));
+  const id = scannedId(bytes, spans);
+  return id === undefined
+    ? { action: "publish", topic, message }
+    : { action: "publish", topic, message, id };
+}
+
+/** The `id` of a scanned line, or `undefined` when it has none. */
+function scannedId(bytes: Uint8Array, spans: PublishSpans): FrameId | undefined {
+  const { idStart, idEnd } = spans;
+  if (idStart < 0) return undefined;
+  if (spans.idIsString) return asciiString(bytes, idStart + 1, idEnd - 1);
+  // At most 15 digits: exact in a double.
+  const negative = bytes[idStart] === 0x2d; // '-'
+  let value = 0;
+  for (let i = negative ? idStart + 1 : idStart; i < idEnd; i++) {
+    value = value * 10 + bytes[i] - 0x30;
+  }
+  return negative ? -value : value;
+}
+
+/** The text of ASCII bytes. */
+function asciiString(bytes: Uint8Array, start: number, end: number): string {
+  return decodeUtf8(bytes.subarray(start, end));
 }

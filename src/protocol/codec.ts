@@ -72,25 +72,6 @@ export function decodeUtf8(line: Uint8Array): string {
   }
 }
 
-/**
- * A whole chunk decoded at once when it is pure ASCII (so its string
- * offsets are its byte offsets), else `null`. One decoder call per chunk
- * instead of one per line.
- *
- * The fatal decoder is used: on Bun the lenient one is ten times slower on
- * large chunks (and on Deno three times faster; the fatal one costs Deno
- * about 0.5 ns a byte).
- */
-export function asciiText(chunk: Uint8Array): string | null {
-  let text: string;
-  try {
-    text = utf8.decode(chunk);
-  } catch {
-    return null; // not valid UTF-8 as a whole: each line is decoded on its own
-  }
-  return text.length === chunk.byteLength ? text : null;
-}
-
 function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);

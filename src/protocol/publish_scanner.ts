@@ -16,9 +16,6 @@
  * @module
  */
 
-import { decodeUtf8 } from "./codec.ts";
-import type { FrameId, JsonValue, PublishFrame } from "./frames.ts";
-
 const TAB = 0x09;
 const CR = 0x0d;
 const SPACE = 0x20;
@@ -179,44 +176,6 @@ function scanLine(start: number, bounds: PublishBounds, spans: PublishSpans): bo
     at = skipSpace(idEnd);
   }
   return peek(at) === CLOSE_BRACE && skipSpace(at + 1) === limit;
-}
-
-/**
- * The frame a scanned line stands for, as `decodeClientText()` would give
- * it (`topic` is the topic's text, which the caller may have cached).
- */
-export function scannedPublish(
-  bytes: Uint8Array,
-  spans: PublishSpans,
-  topic: string,
-): PublishFrame {
-  const { messageStart, messageEnd } = spans;
-  const message: JsonValue = spans.plainString
-    ? asciiString(bytes, messageStart + 1, messageEnd - 1)
-    : JSON.parse(asciiString(bytes, messageStart, messageEnd));
-  const id = scannedId(bytes, spans);
-  return id === undefined
-    ? { action: "publish", topic, message }
-    : { action: "publish", topic, message, id };
-}
-
-/** The `id` of a scanned line, or `undefined` when it has none. */
-export function scannedId(bytes: Uint8Array, spans: PublishSpans): FrameId | undefined {
-  const { idStart, idEnd } = spans;
-  if (idStart < 0) return undefined;
-  if (spans.idIsString) return asciiString(bytes, idStart + 1, idEnd - 1);
-  // At most 15 digits: exact in a double.
-  const negative = bytes[idStart] === MINUS;
-  let value = 0;
-  for (let i = negative ? idStart + 1 : idStart; i < idEnd; i++) {
-    value = value * 10 + bytes[i] - ZERO;
-  }
-  return negative ? -value : value;
-}
-
-/** The text of ASCII bytes. */
-function asciiString(bytes: Uint8Array, start: number, end: number): string {
-  return decodeUtf8(bytes.subarray(start, end));
 }
 
 // The line being scanned: the scan is synchronous, so one set for all callers.
