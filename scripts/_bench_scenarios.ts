@@ -37,10 +37,14 @@ export interface Result {
 }
 
 const PAYLOAD = "x".repeat(128);
+/** How long the latency scenario publishes, unsampled, before it measures. */
+const WARM_LATENCY_SECONDS = 2;
 
 /** Scenario options. */
 export interface Options {
   quick: boolean;
+  /** Run each load once unmeasured first, so the window measures compiled code. */
+  warm: boolean;
 }
 
 function publishFrame(topic: string): (i: number) => string {
@@ -91,17 +95,21 @@ async function fanOut(
   );
   const publisher = await connect(server.port);
   await warmUp(publisher, "bench", subs, progress);
-  const base = subs.map((s) => s.count);
-  const delivered = (): number => subs.reduce((n, s, i) => n + s.count - base[i], 0);
   const deadline = Date.now() + 60_000;
-  const finish = measure(server);
-  const sent = await publishPaced(publisher, messages, publishFrame("bench"), {
-    delivered,
-    perMessage: subscribers,
-    window: Math.max(2000, 20_000 / subscribers),
-    stop: () => Date.now() > deadline,
-  }, progress);
-  const result = await finish(sent, sent * subscribers, delivered, progress, deadline);
+  const run = async (): Promise<Partial<Result>> => {
+    const base = subs.map((s) => s.count);
+    const delivered = (): number => subs.reduce((n, s, i) => n + s.count - base[i], 0);
+    const finish = measure(server);
+    const sent = await publishPaced(publisher, messages, publishFrame("bench"), {
+      delivered,
+      perMessage: subscribers,
+      window: Math.max(2000, 20_000 / subscribers),
+      stop: () => Date.now() > deadline,
+    }, progress);
+    return await finish(sent, sent * subscribers, delivered, progress, deadline);
+  };
+  if (options.warm) await run();
+  const result = await run();
   for (const s of subs) s.socket.destroy();
   publisher.destroy();
   return result;
@@ -114,23 +122,27 @@ async function fanIn(server: Server, options: Options): Promise<Partial<Result>>
   const sub = await Subscriber.open(server.port, ["bench"], progress);
   const pubs = await Promise.all(Array.from({ length: publishers }, () => connect(server.port)));
   await warmUp(pubs[0], "bench", [sub], progress);
-  const base = sub.count;
-  const delivered = (): number => sub.count - base;
   const deadline = Date.now() + 60_000;
-  const finish = measure(server);
-  const sent = await Promise.all(
-    pubs.map((p) =>
-      publishPaced(p, perPublisher, publishFrame("bench"), {
-        // Each publisher paces against its share of the deliveries.
-        delivered: () => delivered() / publishers,
-        perMessage: 1,
-        window: 2_000,
-        stop: () => Date.now() > deadline,
-      }, progress)
-    ),
-  );
-  const total = sent.reduce((a, b) => a + b, 0);
-  const result = await finish(total, total, delivered, progress, deadline);
+  const run = async (): Promise<Partial<Result>> => {
+    const base = sub.count;
+    const delivered = (): number => sub.count - base;
+    const finish = measure(server);
+    const sent = await Promise.all(
+      pubs.map((p) =>
+        publishPaced(p, perPublisher, publishFrame("bench"), {
+          // Each publisher paces against its share of the deliveries.
+          delivered: () => delivered() / publishers,
+          perMessage: 1,
+          window: 2_000,
+          stop: () => Date.now() > deadline,
+        }, progress)
+      ),
+    );
+    const total = sent.reduce((a, b) => a + b, 0);
+    return await finish(total, total, delivered, progress, deadline);
+  };
+  if (options.warm) await run();
+  const result = await run();
   sub.socket.destroy();
   for (const p of pubs) p.destroy();
   return result;
@@ -157,8 +169,6 @@ async function manyTopics(server: Server, options: Options): Promise<Partial<Res
     await write(publisher, frame({ action: "publish", topic: `t/${i}`, message: "warm-up" }));
   }
   await waitFor(() => subs.every((s) => s.count >= 1), progress, Date.now() + 30_000);
-  const base = subs.reduce((n, s) => n + s.count, 0);
-  const delivered = (): number => subs.reduce((n, s) => n + s.count, 0) - base;
   const prefixes = Array.from(
     { length: topics },
     (_, i) => `{"action":"publish","topic":"t/${i}","message":"${PAYLOAD}"}\n`,
@@ -169,14 +179,20 @@ async function manyTopics(server: Server, options: Options): Promise<Partial<Res
     return seed % topics;
   };
   const deadline = Date.now() + 60_000;
-  const finish = measure(server);
-  const sent = await publishPaced(publisher, messages, () => prefixes[random()], {
-    delivered,
-    perMessage: 1,
-    window: 20_000,
-    stop: () => Date.now() > deadline,
-  }, progress);
-  const result = await finish(sent, sent, delivered, progress, deadline);
+  const run = async (): Promise<Partial<Result>> => {
+    const base = subs.reduce((n, s) => n + s.count, 0);
+    const delivered = (): number => subs.reduce((n, s) => n + s.count, 0) - base;
+    const finish = measure(server);
+    const sent = await publishPaced(publisher, messages, () => prefixes[random()], {
+      delivered,
+      perMessage: 1,
+      window: 20_000,
+      stop: () => Date.now() > deadline,
+    }, progress);
+    return await finish(sent, sent, delivered, progress, deadline);
+  };
+  if (options.warm) await run();
+  const result = await run();
   for (const s of subs) s.socket.destroy();
   publisher.destroy();
   return result;
@@ -195,19 +211,24 @@ async function latency(server: Server, options: Options): Promise<Partial<Result
   });
   const publisher = await connect(server.port);
   await warmUp(publisher, "latency", [sub], progress);
-  const total = rate * seconds;
-  const t0 = performance.now();
-  let sent = 0;
-  while (sent < total) {
-    const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * rate));
-    while (sent < due) {
-      const stamp = `t=${performance.now()}|`;
-      const message = stamp + "x".repeat(Math.max(0, 128 - stamp.length));
-      await write(publisher, frame({ action: "publish", topic: "latency", message }));
-      sent++;
+  // Warm-up messages ("w=") are not sampled.
+  const paced = async (count: number, tag: string): Promise<void> => {
+    const t0 = performance.now();
+    let sent = 0;
+    while (sent < count) {
+      const due = Math.min(count, Math.floor(((performance.now() - t0) / 1000) * rate));
+      while (sent < due) {
+        const stamp = `${tag}=${performance.now()}|`;
+        const message = stamp + "x".repeat(Math.max(0, 128 - stamp.length));
+        await write(publisher, frame({ action: "publish", topic: "latency", message }));
+        sent++;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1));
     }
-    await new Promise((resolve) => setTimeout(resolve, 1));
-  }
+  };
+  if (options.warm) await paced(rate * WARM_LATENCY_SECONDS, "w");
+  const total = rate * seconds;
+  await paced(total, "t");
   await waitFor(() => samples.length >= total, progress, Date.now() + 10_000);
   sub.socket.destroy();
   publisher.destroy();

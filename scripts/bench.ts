@@ -93,6 +93,7 @@ async function main(): Promise<void> {
       runtimes: { type: "string", default: "deno,bun,node" },
       scenarios: { type: "string", default: [...Object.keys(SCENARIOS), "match"].join(",") },
       quick: { type: "boolean", default: false },
+      cold: { type: "boolean", default: false },
       repeat: { type: "string", default: "1" },
       json: { type: "string" },
     },
@@ -101,7 +102,7 @@ async function main(): Promise<void> {
   if (runtimes.some((r) => r.startsWith("node")) && !existsSync("npm/esm/src/cli/bin.js")) {
     throw new Error("The Node server runs the npm build: run `npm run build` first");
   }
-  const options: Options = { quick: values.quick! };
+  const options: Options = { quick: values.quick!, warm: !values.cold! };
   const results: Result[] = [];
   let match: ReturnType<typeof benchMatch> | undefined;
   for (const scenario of values.scenarios!.split(",")) {
