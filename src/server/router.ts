@@ -121,9 +121,11 @@ export class Router {
     group: string | undefined,
     policy?: SlowConsumerPolicy,
   ): Refusal | null {
-    const count = session.subscriptions.size + session.groups.size;
+    const count = session.subscriptions.size + (session.groups?.size ?? 0);
     const key = group === undefined ? pattern : groupKey(group, pattern);
-    const has = group === undefined ? session.subscriptions.has(key) : session.groups.has(key);
+    const has = group === undefined
+      ? session.subscriptions.has(key)
+      : session.groups?.has(key) === true;
     if (has) {
       session.setPolicy(key, pattern, policy);
       return null;
@@ -142,7 +144,7 @@ export class Router {
         this.#index.add(pattern, queue);
       }
       queue.members.push(session);
-      session.groups.add(key);
+      (session.groups ??= new Set()).add(key);
       session.setPolicy(key, pattern, policy);
       return null;
     }
@@ -186,15 +188,16 @@ export class Router {
       if (this.#index.remove(pattern, session)) session.subscriptions.delete(pattern);
       return;
     }
-    if (session.groups.delete(key)) this.#leave(key, session);
+    if (session.groups?.delete(key) === true) this.#leave(key, session);
   }
 
   /** Removes every subscription of `session`. */
   detach(session: Session): void {
     for (const pattern of session.subscriptions) this.#index.remove(pattern, session);
     session.subscriptions.clear();
-    for (const key of session.groups) this.#leave(key, session);
-    session.groups.clear();
+    const groups = session.groups;
+    session.groups = null;
+    if (groups !== null) { for (const key of groups) this.#leave(key, session); }
   }
 
   /**

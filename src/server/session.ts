@@ -128,8 +128,8 @@ export class Session implements ServerClient {
   readonly id: number;
   readonly remoteAddr: Addr;
   readonly subscriptions: Set<string> = new Set();
-  /** Queue-group subscriptions, as router keys. */
-  readonly groups: Set<string> = new Set();
+  /** Queue-group subscriptions, as router keys; `null` until the first. */
+  groups: Set<string> | null = null;
   /** Whether the client said `hello` (it then gets extended deliveries). */
   hello = false;
   /** Whether its own publishes come back to it (`hello` with `echo: false` turns it off). */
@@ -150,8 +150,9 @@ export class Session implements ServerClient {
   readonly #host: SessionHost;
   readonly #queue: WriteQueue;
   readonly #ledger: DropLedger;
-  readonly #onDrop = (topic: string): void => this.#recordDrop(topic, "drop-oldest");
-  readonly #onWritten = (): void => this.#sendNotice();
+  // Made on first use: most connections never drop a message.
+  #onDrop: ((topic: string) => void) | null = null;
+  #onWritten: (() => void) | null = null;
   #state = OPEN;
   #closing: Promise<void> | null = null;
   #readDone: Promise<void> = Promise.resolve();
@@ -224,7 +225,10 @@ export class Session implements ServerClient {
     if (policy === "drop-oldest") {
       // Free an eighth of the queue at least, so that a flood does not move the queue per message.
       const wanted = Math.max(bytes.byteLength, this.#host.limits.maxOutboundBytes >> 3);
-      this.#queue.dropOldest(wanted, this.#onDrop);
+      this.#queue.dropOldest(
+        wanted,
+        this.#onDrop ??= (topic) => this.#recordDrop(topic, "drop-oldest"),
+      );
       if (this.#queue.enqueue(bytes, false, topic)) {
         this.#sendNotice();
         return true;
@@ -283,7 +287,7 @@ export class Session implements ServerClient {
     this.#host.counters.droppedMessages++;
     if (this.#queue.onWritten === null) {
       this.#host.logger.warn("Dropping messages for a slow consumer", { id: this.id, policy });
-      this.#queue.onWritten = this.#onWritten;
+      this.#queue.onWritten = this.#onWritten ??= () => this.#sendNotice();
     }
   }
 

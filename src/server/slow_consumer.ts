@@ -32,7 +32,7 @@ export class DropLedger {
   #cachedPolicy: SlowConsumerPolicy;
   #dropped = 0;
   #policy: SlowConsumerPolicy;
-  readonly #topics = new Map<string, number>();
+  #topics: Map<string, number> | null = null;
 
   /** @param defaultPolicy The server's policy, for subscriptions without one. */
   constructor(defaultPolicy: SlowConsumerPolicy) {
@@ -81,9 +81,10 @@ export class DropLedger {
   record(topic: string, policy: SlowConsumerPolicy): void {
     this.#dropped++;
     this.#policy = policy;
-    const count = this.#topics.get(topic);
-    if (count !== undefined) this.#topics.set(topic, count + 1);
-    else if (this.#topics.size < MAX_NOTICE_TOPICS) this.#topics.set(topic, 1);
+    const topics = this.#topics ??= new Map();
+    const count = topics.get(topic);
+    if (count !== undefined) topics.set(topic, count + 1);
+    else if (topics.size < MAX_NOTICE_TOPICS) topics.set(topic, 1);
   }
 
   /** The notice for what was dropped since the last {@linkcode DropLedger.reset}. */
@@ -92,13 +93,13 @@ export class DropLedger {
       action: "slow_consumer",
       policy: this.#policy,
       dropped: this.#dropped,
-      topics: Object.fromEntries(this.#topics),
+      topics: Object.fromEntries(this.#topics ?? []),
     });
   }
 
   /** Starts counting again, once the notice is queued. */
   reset(): void {
     this.#dropped = 0;
-    this.#topics.clear();
+    this.#topics?.clear();
   }
 }

@@ -1,7 +1,8 @@
 /**
  * The server's watchdog: one timer for every connection, which pings quiet
  * clients, closes dead ones, closes connections whose writes make no
- * progress, and closes connections that do not authenticate in time.
+ * progress, and closes connections that do not authenticate in time. Each
+ * round also trims the shared pool of write buffers.
  *
  * @module
  */
@@ -9,6 +10,7 @@
 import { ErrorCode } from "../errors.ts";
 import type { ServerLimits } from "../limits.ts";
 import { encodeLine } from "../protocol/codec.ts";
+import { trimBufferPool } from "../transport/buffer_pool.ts";
 import type { Session } from "./session.ts";
 import type { ServerCounters } from "./stats.ts";
 
@@ -64,6 +66,7 @@ export class Watchdog {
     for (const session of this.#host.sessions) {
       if (session.open) this.#check(session, now);
     }
+    trimBufferPool();
   }
 
   #check(session: Session, now: number): void {

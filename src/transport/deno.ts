@@ -17,14 +17,15 @@
  */
 
 import { ConnectionClosedError } from "../errors.ts";
-import { deferred, RESOLVED } from "../_deferred.ts";
+import { type Deferred, deferred, RESOLVED } from "../_deferred.ts";
 import { connectFailed, connectionRefused } from "./_connect_errors.ts";
 import { checkTlsListenOptions, invalidTlsCredentials, trustedCas } from "./_socket_options.ts";
 import type { Addr, Conn, ConnectOptions, Listener, ListenOptions, Transport } from "./types.ts";
 
-const MIN_READ_BUFFER_BYTES = 1024;
+const MIN_READ_BUFFER_BYTES = 512;
 const MAX_READ_BUFFER_BYTES = 64 * 1024;
 const ACCEPT_RETRY_MS = 50;
+const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
 function toAddr(addr: Deno.Addr): Addr {
   const net = addr as Deno.NetAddr;
@@ -44,19 +45,22 @@ function tune(conn: Deno.TcpConn): void {
 class DenoConn implements Conn {
   readonly localAddr: Addr;
   readonly remoteAddr: Addr;
-  readonly closed: Promise<void>;
   #conn: Deno.TcpConn | Deno.TlsConn;
   #isClosed = false;
   #writeClosed = false;
-  #resolveClosed: () => void;
+  // Made when first asked for: a server never asks, and an idle connection
+  // should hold as little as it can.
+  #closed: Deferred<void> | null = null;
 
   constructor(conn: Deno.TcpConn | Deno.TlsConn) {
     this.#conn = conn;
     this.localAddr = toAddr(conn.localAddr);
     this.remoteAddr = toAddr(conn.remoteAddr);
-    const closed = deferred<void>();
-    this.closed = closed.promise;
-    this.#resolveClosed = closed.resolve;
+  }
+
+  get closed(): Promise<void> {
+    if (this.#isClosed) return RESOLVED;
+    return (this.#closed ??= deferred<void>()).promise;
   }
 
   async write(bytes: Uint8Array): Promise<void> {
@@ -87,31 +91,49 @@ class DenoConn implements Conn {
     } catch {
       // Already closed by the runtime (reset): nothing left to release.
     }
-    this.#resolveClosed();
+    this.#closed?.resolve();
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-    // The read buffer starts small (an idle connection holds it while its
-    // read is pending) and doubles while reads fill it, up to 64 KiB.
-    let buffer = new Uint8Array(MIN_READ_BUFFER_BYTES);
-    while (!this.#isClosed) {
-      let n: number | null;
-      try {
-        n = await this.#conn.read(buffer);
-      } catch {
-        // A reset, a failed TLS handshake, or close() during the read: all end the stream.
-        this.close();
-        return;
-      }
-      if (n === null) return;
-      const chunk = buffer.slice(0, n);
-      if (n === buffer.byteLength && n < MAX_READ_BUFFER_BYTES) {
-        buffer = new Uint8Array(n * 2);
-      } else if (n < buffer.byteLength / 8 && buffer.byteLength > MIN_READ_BUFFER_BYTES) {
-        buffer = new Uint8Array(buffer.byteLength / 2);
-      }
-      yield chunk;
+  // Reading: the connection is its own iterator (no generator object per
+  // connection). The read buffer starts small (an idle connection holds it
+  // while its read is pending) and doubles while reads fill it, up to 64 KiB.
+  #buffer: Uint8Array | null = null;
+  #ended = false;
+  readonly #onRead = (n: number | null): IteratorResult<Uint8Array> => {
+    if (n === null) return this.#end();
+    const buffer = this.#buffer!;
+    const chunk = buffer.slice(0, n);
+    if (n === buffer.byteLength && n < MAX_READ_BUFFER_BYTES) {
+      this.#buffer = new Uint8Array(n * 2);
+    } else if (n < buffer.byteLength / 8 && buffer.byteLength > MIN_READ_BUFFER_BYTES) {
+      this.#buffer = new Uint8Array(buffer.byteLength / 2);
     }
+    return { done: false, value: chunk };
+  };
+  readonly #onReadError = (): IteratorResult<Uint8Array> => {
+    // A reset, a failed TLS handshake, or close() during the read: all end the stream.
+    this.close();
+    return this.#end();
+  };
+
+  #end(): IteratorResult<Uint8Array> {
+    this.#ended = true;
+    this.#buffer = null;
+    return DONE;
+  }
+
+  next(): Promise<IteratorResult<Uint8Array>> {
+    if (this.#ended || this.#isClosed) return Promise.resolve(this.#end());
+    this.#buffer ??= new Uint8Array(MIN_READ_BUFFER_BYTES);
+    return this.#conn.read(this.#buffer).then(this.#onRead, this.#onReadError);
+  }
+
+  return(): Promise<IteratorResult<Uint8Array>> {
+    return Promise.resolve(this.#end());
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    return this;
   }
 }
 

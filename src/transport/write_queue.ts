@@ -8,15 +8,10 @@
 import { ConnectionClosedError } from "../errors.ts";
 import { type Deferred, deferred, RESOLVED } from "../_deferred.ts";
 import { utf8Length } from "../_utf8.ts";
+import { giveBuffer, takeBuffer } from "./buffer_pool.ts";
 import type { Conn } from "./types.ts";
 
 const EMPTY = new Uint8Array(0);
-/** The first buffer a queue allocates. */
-const MIN_BUFFER_BYTES = 512;
-/** While writes follow each other, a buffer up to this size is kept for reuse. */
-const KEEP_ACTIVE_BYTES = 1024 * 1024;
-/** Once the queue is idle, it keeps one buffer of at most this size. */
-const KEEP_IDLE_BYTES = 256 * 1024;
 const encoder = new TextEncoder();
 
 function ignore(): void {
@@ -30,7 +25,8 @@ function ignore(): void {
  * counts (a shared delivery is not pinned by a slow reader) and no object is
  * allocated per enqueue. Bytes queued in the same tick, or while a write is
  * in flight, go out together in one write; two buffers alternate, one being
- * written while the other fills.
+ * written while the other fills. Buffers come from a shared pool and go back
+ * to it once everything is written, so an idle queue holds none.
  *
  * @example
  * ```ts ignore
@@ -223,16 +219,21 @@ export class WriteQueue {
   #reserve(size: number): void {
     const needed = this.#length + size;
     if (needed <= this.#buffer.byteLength) return;
-    const capacity = Math.max(MIN_BUFFER_BYTES, this.#buffer.byteLength * 2, needed);
     const spare = this.#spare;
     if (this.#length === 0 && spare !== null && spare.byteLength >= needed) {
+      this.#release(this.#buffer);
       this.#buffer = spare;
       this.#spare = null;
       return;
     }
-    const grown = new Uint8Array(capacity);
+    const grown = takeBuffer(Math.max(this.#buffer.byteLength * 2, needed));
     grown.set(this.#buffer.subarray(0, this.#length));
+    this.#release(this.#buffer);
     this.#buffer = grown;
+  }
+
+  #release(buffer: Uint8Array | null): void {
+    if (buffer !== null && buffer !== EMPTY) giveBuffer(buffer);
   }
 
   #schedule(): void {
@@ -261,22 +262,21 @@ export class WriteQueue {
         } finally {
           this.#inFlight = 0;
         }
-        if (out.byteLength <= KEEP_ACTIVE_BYTES && this.#spare === null) this.#spare = out;
+        if (this.#spare === null) this.#spare = out;
+        else this.#release(out);
         const done = this.#inFlightBatch;
         this.#inFlightBatch = null;
         this.#writesDone++;
         done?.resolve();
         this.onWritten?.();
       }
-      // Idle: keep one buffer of at most KEEP_IDLE_BYTES.
-      const spare = this.#spare;
-      const keep = spare !== null && spare.byteLength <= KEEP_IDLE_BYTES
-        ? spare
-        : this.#buffer.byteLength > 0 && this.#buffer.byteLength <= KEEP_IDLE_BYTES
-        ? this.#buffer
-        : null;
-      this.#spare = keep;
-      this.#buffer = EMPTY;
+      // Idle: the buffers go back to the pool.
+      this.#release(this.#spare);
+      this.#spare = null;
+      if (this.#length === 0) {
+        this.#release(this.#buffer);
+        this.#buffer = EMPTY;
+      }
     } catch (error) {
       this.#fail(error);
     } finally {

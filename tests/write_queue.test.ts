@@ -1,0 +1,166 @@
+/**
+ * The write queue and the shared buffer pool behind it: bytes go out intact
+ * and in order, a buffer is never reused while a write holds it, an idle
+ * queue holds no buffer, and the pool stays within its bound.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { WriteQueue } from "../src/transport/write_queue.ts";
+import {
+  giveBuffer,
+  MAX_POOL_BYTES,
+  MAX_POOLED_BUFFER_BYTES,
+  MAX_POOLED_PER_SIZE,
+  MIN_POOLED_BYTES,
+  pooledBufferBytes,
+  takeBuffer,
+  trimBufferPool,
+} from "../src/transport/buffer_pool.ts";
+import type { Conn } from "../src/transport/types.ts";
+
+/** A connection whose writes complete when the test says so; it keeps what it was given. */
+class HeldConn implements Conn {
+  readonly localAddr = { hostname: "127.0.0.1", port: 1 };
+  readonly remoteAddr = { hostname: "127.0.0.1", port: 2 };
+  readonly closed: Promise<void> = new Promise(() => {});
+  /** Each write's bytes as given (views, not copies), and a copy taken then. */
+  readonly writes: { given: Uint8Array; copy: Uint8Array }[] = [];
+  #finish: (() => void)[] = [];
+  hold = true;
+
+  write(bytes: Uint8Array): Promise<void> {
+    this.writes.push({ given: bytes, copy: bytes.slice() });
+    if (!this.hold) return Promise.resolve();
+    return new Promise((resolve) => this.#finish.push(resolve));
+  }
+
+  /** Completes the oldest held write. */
+  finishOne(): void {
+    this.#finish.shift()!();
+  }
+
+  get held(): number {
+    return this.#finish.length;
+  }
+
+  closeWrite(): void {}
+  close(): void {}
+  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {}
+}
+
+function bytesOf(text: string): Uint8Array {
+  return new TextEncoder().encode(text);
+}
+
+function joined(conn: HeldConn): string {
+  return conn.writes.map((w) => new TextDecoder().decode(w.copy)).join("");
+}
+
+test("takeBuffer hands out powers of two from 512 bytes, and exact sizes past the largest class", () => {
+  assert.equal(takeBuffer(1).byteLength, MIN_POOLED_BYTES);
+  assert.equal(takeBuffer(513).byteLength, 1024);
+  assert.equal(takeBuffer(MAX_POOLED_BUFFER_BYTES).byteLength, MAX_POOLED_BUFFER_BYTES);
+  assert.equal(takeBuffer(MAX_POOLED_BUFFER_BYTES + 1).byteLength, MAX_POOLED_BUFFER_BYTES + 1);
+});
+
+test("a buffer given back is handed out again, and odd sizes are not pooled", () => {
+  const before = pooledBufferBytes();
+  const buffer = takeBuffer(3000);
+  giveBuffer(buffer);
+  assert.equal(pooledBufferBytes(), before + 4096);
+  assert.equal(takeBuffer(4000), buffer);
+  assert.equal(pooledBufferBytes(), before);
+  giveBuffer(new Uint8Array(1000));
+  giveBuffer(new Uint8Array(MAX_POOLED_BUFFER_BYTES * 2));
+  assert.equal(pooledBufferBytes(), before);
+});
+
+test("the pool holds at most MAX_POOL_BYTES", () => {
+  const count = MAX_POOL_BYTES / MAX_POOLED_BUFFER_BYTES + 8;
+  const buffers = Array.from({ length: count }, () => takeBuffer(MAX_POOLED_BUFFER_BYTES));
+  for (const buffer of buffers) giveBuffer(buffer);
+  assert.ok(pooledBufferBytes() <= MAX_POOL_BYTES, `${pooledBufferBytes()} bytes pooled`);
+  // Leave the pool as small as it was, for the tests after this one.
+  for (let i = 0; i < count; i++) takeBuffer(MAX_POOLED_BUFFER_BYTES);
+});
+
+test("the pool holds at most MAX_POOLED_PER_SIZE buffers of one size", () => {
+  trimBufferPool();
+  trimBufferPool();
+  assert.equal(pooledBufferBytes(), 0);
+  const buffers = Array.from({ length: MAX_POOLED_PER_SIZE + 10 }, () => takeBuffer(600));
+  for (const buffer of buffers) giveBuffer(buffer);
+  assert.equal(pooledBufferBytes(), MAX_POOLED_PER_SIZE * 1024);
+});
+
+test("a trim lets go of the buffers no one took since the last trim", () => {
+  trimBufferPool();
+  trimBufferPool();
+  assert.equal(pooledBufferBytes(), 0);
+  const buffers = Array.from({ length: 10 }, () => takeBuffer(2048));
+  for (const buffer of buffers) giveBuffer(buffer);
+  trimBufferPool(); // all 10 arrived since the last trim: kept
+  assert.equal(pooledBufferBytes(), 10 * 2048);
+  const taken = [takeBuffer(2048), takeBuffer(2048), takeBuffer(2048)];
+  for (const buffer of taken) giveBuffer(buffer);
+  trimBufferPool(); // 7 were never taken: dropped; the 3 in use stay
+  assert.equal(pooledBufferBytes(), 3 * 2048);
+  trimBufferPool();
+  assert.equal(pooledBufferBytes(), 0);
+});
+
+test("an idle write queue gives its buffers back to the pool", async () => {
+  const conn = new HeldConn();
+  conn.hold = false;
+  const queue = new WriteQueue(conn, 1 << 20);
+  const before = pooledBufferBytes();
+  assert.ok(queue.enqueue(bytesOf("x".repeat(3000))));
+  await queue.written();
+  assert.equal(queue.pendingBytes, 0);
+  assert.equal(joined(conn), "x".repeat(3000));
+  // The 4 KiB buffer is back in the pool (or the pool was full).
+  assert.ok(pooledBufferBytes() >= Math.min(before + 4096, MAX_POOL_BYTES - 4096));
+});
+
+test("a buffer in flight is not reused, by its queue or by another, and order is kept", async () => {
+  const slow = new HeldConn();
+  const fast = new HeldConn();
+  fast.hold = false;
+  const held = new WriteQueue(slow, 1 << 20);
+  const other = new WriteQueue(fast, 1 << 20);
+  let expected = "";
+  const put = (queue: WriteQueue, text: string): void => {
+    assert.ok(queue.enqueue(bytesOf(text)));
+    if (queue === held) expected += text;
+  };
+  put(held, "a".repeat(700));
+  put(held, "b".repeat(300));
+  await Promise.resolve(); // the flush starts in a microtask
+  assert.equal(slow.held, 1);
+  // While the first write is held: more for the same queue, and another queue
+  // taking and giving back buffers of every size many times.
+  for (let round = 0; round < 20; round++) {
+    put(held, String.fromCharCode(99 + (round % 20)).repeat(100 + round * 50));
+    put(other, "z".repeat(500 << (round % 8)));
+    await other.written();
+  }
+  for (const write of slow.writes) {
+    assert.deepEqual(write.given, write.copy, "bytes in flight were overwritten");
+  }
+  slow.hold = false;
+  while (slow.held > 0) slow.finishOne();
+  await held.written();
+  assert.equal(joined(slow), expected);
+  assert.ok(slow.writes.length >= 2);
+});
+
+test("enqueueText and enqueue interleave into the same bytes", async () => {
+  const conn = new HeldConn();
+  conn.hold = false;
+  const queue = new WriteQueue(conn, 1 << 20);
+  queue.enqueue(bytesOf("one\n"));
+  queue.enqueueText("twö\n");
+  queue.enqueue(bytesOf("three\n"));
+  await queue.written();
+  assert.equal(joined(conn), "one\ntwö\nthree\n");
+});
