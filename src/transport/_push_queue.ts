@@ -8,32 +8,43 @@
 
 import { Fifo } from "../_fifo.ts";
 
-/** Flow-control callbacks of a {@linkcode PushQueue}. */
+/** What a {@linkcode PushQueue} pauses and resumes: a socket. */
+export interface FlowSource {
+  /** Stops the source. */
+  pause(): unknown;
+  /** Restarts the source. */
+  resume(): unknown;
+}
+
+/** Flow control of a {@linkcode PushQueue}. */
 export interface PushQueueOptions<T> {
   /** The size of one value, in bytes; values count 1 when omitted. */
   size?: (value: T) => number;
   /** Pause the source at this many buffered bytes. Default 64 KiB. */
   highWaterMark?: number;
-  /** Stops the source. */
-  pause?: () => void;
-  /** Restarts the source. */
-  resume?: () => void;
+  /** The source to pause past the mark and resume once the reader catches up. */
+  source?: FlowSource;
 }
 
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
-/** An async iterable fed by `push()` and ended by `end()`; one reader. */
-export class PushQueue<T> implements AsyncIterable<T> {
+/**
+ * An async iterable fed by `push()` and ended by `end()`; one reader. It is
+ * its own iterator, so a connection's queue is one object.
+ */
+export class PushQueue<T> implements AsyncIterable<T>, AsyncIterator<T> {
   #values: Fifo<T> = new Fifo<T>();
   #bytes = 0;
   #ended = false;
   #paused = false;
   #waiter: ((result: IteratorResult<T>) => void) | null = null;
-  #options: PushQueueOptions<T>;
+  #sizeOf: ((value: T) => number) | undefined;
+  #source: FlowSource | undefined;
   #highWaterMark: number;
 
   constructor(options: PushQueueOptions<T> = {}) {
-    this.#options = options;
+    this.#sizeOf = options.size;
+    this.#source = options.source;
     this.#highWaterMark = options.highWaterMark ?? 64 * 1024;
   }
 
@@ -53,9 +64,9 @@ export class PushQueue<T> implements AsyncIterable<T> {
     }
     this.#values.push(value);
     this.#bytes += this.#size(value);
-    if (!this.#paused && this.#bytes >= this.#highWaterMark && this.#options.pause) {
+    if (!this.#paused && this.#bytes >= this.#highWaterMark && this.#source !== undefined) {
       this.#paused = true;
-      this.#options.pause();
+      this.#source.pause();
     }
   }
 
@@ -76,16 +87,17 @@ export class PushQueue<T> implements AsyncIterable<T> {
   }
 
   #size(value: T): number {
-    return this.#options.size ? this.#options.size(value) : 1;
+    return this.#sizeOf !== undefined ? this.#sizeOf(value) : 1;
   }
 
-  #next(): Promise<IteratorResult<T>> {
+  /** The next value, once there is one; done after `end()` and the values before it. */
+  next(): Promise<IteratorResult<T>> {
     if (this.#values.length > 0) {
       const value = this.#values.shift() as T;
       this.#bytes -= this.#size(value);
       if (this.#paused && this.#bytes < this.#highWaterMark) {
         this.#paused = false;
-        this.#options.resume?.();
+        this.#source?.resume();
       }
       return Promise.resolve({ done: false, value });
     }
@@ -95,14 +107,14 @@ export class PushQueue<T> implements AsyncIterable<T> {
     });
   }
 
+  /** Stops reading: the buffered values are dropped. */
+  return(): Promise<IteratorResult<T>> {
+    this.discard();
+    return Promise.resolve(DONE);
+  }
+
   [Symbol.asyncIterator](): AsyncIterator<T> {
-    return {
-      next: () => this.#next(),
-      return: () => {
-        this.discard();
-        return Promise.resolve(DONE);
-      },
-    };
+    return this;
   }
 }
 
@@ -114,12 +126,8 @@ function byteLength(chunk: Uint8Array): number {
  * A byte-counted queue of socket chunks that pauses `socket` past 64 KiB
  * unread and resumes it once the reader catches up.
  */
-export function chunkQueue(socket: { pause(): unknown; resume(): unknown }): PushQueue<Uint8Array> {
-  return new PushQueue<Uint8Array>({
-    size: byteLength,
-    pause: () => void socket.pause(),
-    resume: () => void socket.resume(),
-  });
+export function chunkQueue(socket: FlowSource): PushQueue<Uint8Array> {
+  return new PushQueue<Uint8Array>({ size: byteLength, source: socket });
 }
 
 /**

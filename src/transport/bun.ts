@@ -34,12 +34,12 @@ type BunSocket = Bun.Socket<BunConn | undefined>;
 class BunConn implements Conn {
   readonly localAddr: Addr;
   readonly remoteAddr: Addr;
-  readonly closed: Promise<void>;
   #socket: BunSocket;
   #chunks: PushQueue<Uint8Array>;
   #isClosed = false;
   #writeClosed = false;
-  #resolveClosed: () => void;
+  // Made when first asked for: a server never asks.
+  #closed: Deferred<void> | null = null;
   #pending: Uint8Array | null = null;
   #writeDone: ((error?: unknown) => void) | null = null;
   #error: unknown = undefined;
@@ -52,9 +52,11 @@ class BunConn implements Conn {
     this.localAddr = { hostname: socket.localAddress, port: socket.localPort };
     this.remoteAddr = { hostname: socket.remoteAddress, port: socket.remotePort };
     this.#chunks = chunkQueue(socket);
-    const closed = deferred<void>();
-    this.closed = closed.promise;
-    this.#resolveClosed = closed.resolve;
+  }
+
+  get closed(): Promise<void> {
+    if (this.#isClosed) return RESOLVED;
+    return (this.#closed ??= deferred<void>()).promise;
   }
 
   onData(chunk: Uint8Array): void {
@@ -92,7 +94,7 @@ class BunConn implements Conn {
     this.#isClosed = true;
     this.#chunks.end();
     this.#settleWrite(new ConnectionClosedError("Connection is closed", { cause: this.#error }));
-    this.#resolveClosed();
+    this.#closed?.resolve();
   }
 
   #settleWrite(error?: unknown): void {

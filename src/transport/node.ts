@@ -19,7 +19,7 @@ import * as net from "node:net";
 import * as tls from "node:tls";
 import { ConnectionClosedError } from "../errors.ts";
 import { connectFailed, connectionRefused } from "./_connect_errors.ts";
-import { deferred, RESOLVED } from "../_deferred.ts";
+import { type Deferred, deferred, RESOLVED } from "../_deferred.ts";
 import { chunkQueue, plainBytes, PushQueue } from "./_push_queue.ts";
 import {
   checkTlsListenOptions,
@@ -32,11 +32,13 @@ import type { Addr, Conn, ConnectOptions, Listener, ListenOptions, Transport } f
 class NodeConn implements Conn {
   readonly localAddr: Addr;
   readonly remoteAddr: Addr;
-  readonly closed: Promise<void>;
   #socket: net.Socket;
   #chunks: PushQueue<Uint8Array>;
   #error: unknown = undefined;
   #writeDone: ((error?: unknown) => void) | null = null;
+  #isClosed = false;
+  // Made when first asked for: a server never asks.
+  #closed: Deferred<void> | null = null;
 
   /** `tcp` is the socket under a server-side TLS socket, whose addresses Bun does not copy. */
   constructor(socket: net.Socket, tcp: net.Socket = socket) {
@@ -48,8 +50,6 @@ class NodeConn implements Conn {
     this.localAddr = { hostname: tcp.localAddress ?? "", port: tcp.localPort ?? 0 };
     this.remoteAddr = { hostname: tcp.remoteAddress ?? "", port: tcp.remotePort ?? 0 };
     this.#chunks = chunkQueue(socket);
-    const closed = deferred<void>();
-    this.closed = closed.promise;
     socket.on("data", (chunk: Uint8Array) => this.#chunks.push(plainBytes(chunk)));
     socket.on("end", () => this.#chunks.end());
     socket.on("error", (error: Error) => {
@@ -58,8 +58,14 @@ class NodeConn implements Conn {
     socket.on("close", () => {
       this.#chunks.end();
       this.#settleWrite(new ConnectionClosedError("Connection is closed", { cause: this.#error }));
-      closed.resolve();
+      this.#isClosed = true;
+      this.#closed?.resolve();
     });
+  }
+
+  get closed(): Promise<void> {
+    if (this.#isClosed) return RESOLVED;
+    return (this.#closed ??= deferred<void>()).promise;
   }
 
   #settleWrite(error?: unknown): void {
