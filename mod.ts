@@ -94,7 +94,7 @@ export {
   type UsersConfig,
 } from "./src/auth/users_config.ts";
 export { Authenticator, type AuthResult, type Credentials } from "./src/auth/authenticator.ts";
-export type { PermissionChecker, ServerClient } from "./src/server/session.ts";
+export type { PermissionChecker, ServerClient } from "./src/server/server_client.ts";
 export type { ServerStats } from "./src/server/stats.ts";
 export { PubSubServer, startPubSubServer } from "./src/server/pubsub_server.ts";
 export type {

@@ -157,3 +157,34 @@ test("LineDecoder reports where each line starts in the chunk, or -1 when joined
   }
   assert.deepEqual(offsets, [0, 3, -1, 2]);
 });
+
+test("advanceTo() takes the line a caller found in the unread bytes, as advance() would", () => {
+  const decoder = new LineDecoder(16);
+  const chunk = encoder.encode("ab\r\ncd\nef");
+  decoder.push(chunk);
+  assert.equal(decoder.unread, chunk);
+  assert.equal(decoder.unreadStart, 0);
+  decoder.advanceTo(3);
+  assert.equal(decoder.lineBytes, chunk);
+  assert.deepEqual([decoder.lineStart, decoder.lineEnd, decoder.lineOffset], [0, 2, 0]);
+  assert.equal(decoder.unreadStart, 4);
+  assert.ok(decoder.advance());
+  assert.deepEqual([decoder.lineStart, decoder.lineEnd], [4, 6]);
+  // "ef" has no newline yet: it is held, so the next chunk's bytes do not start a line.
+  assert.equal(decoder.advance(), false);
+  const next = encoder.encode("g\nh\n");
+  decoder.push(next);
+  assert.equal(decoder.unread, null);
+  assert.ok(decoder.advance());
+  assert.equal(
+    text.decode(
+      decoder.lineBytes.subarray(decoder.lineStart, decoder.lineEnd),
+    ),
+    "efg",
+  );
+  assert.equal(decoder.unread, next);
+  assert.equal(decoder.unreadStart, 2);
+  decoder.advanceTo(3);
+  assert.equal(decoder.unread, null);
+  assert.equal(decoder.advance(), false);
+});

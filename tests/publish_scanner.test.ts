@@ -8,7 +8,12 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { decodeClientText } from "../mod.ts";
 import { payloadRefusal } from "../src/protocol/json_value.ts";
-import { type PublishBounds, publishSpans, scanPublish } from "../src/protocol/publish_scanner.ts";
+import {
+  type PublishBounds,
+  publishSpans,
+  scanPublish,
+  scanPublishLine,
+} from "../src/protocol/publish_scanner.ts";
 import { type ClientLine, decodeClientLine, scannedPublish } from "../src/protocol/client_line.ts";
 import { AsciiStrings } from "../src/protocol/ascii_strings.ts";
 import { ErrorCode, FrameError } from "../src/errors.ts";
@@ -50,6 +55,26 @@ function agrees(line: string): boolean {
     const took = scanPublish(chunk, start, start + bytes.length, BOUNDS, inChunk);
     assert.equal(took, alone, `the scan depends on the bytes around the line: ${line}`);
     if (took) assert.equal(inChunk.messageEnd - start, spans.messageEnd, line);
+    // The same line with its end to be found by the scan: after "\n" or "\r\n", and cut
+    // before its newline (the end of the chunk, or one byte short of the longest line).
+    const ending = shift % 2 === 0 ? "\n" : "\r\n";
+    const rest = `${before}${line}${ending}{"a":"\n"}\n`;
+    const withEnd = encoder.encode(rest).subarray(1 + shift);
+    const newline = start + bytes.length + ending.length - 1;
+    const fused = publishSpans();
+    const found = scanPublishLine(withEnd, start, withEnd.length, newline - start, BOUNDS, fused);
+    assert.equal(found, alone ? newline : -1, `the line's end was not found as its own: ${line}`);
+    if (alone) assert.deepEqual(fused, inChunk, line);
+    const short = scanPublishLine(
+      withEnd,
+      start,
+      withEnd.length,
+      newline - start - 1,
+      BOUNDS,
+      fused,
+    );
+    assert.equal(short, -1, `a line longer than allowed was scanned: ${line}`);
+    assert.equal(scanPublishLine(withEnd, start, newline, 1 << 20, BOUNDS, fused), -1, line);
   }
   if (!alone) return false;
   assert.equal(bytes.length, line.length, `a line that is not ASCII was scanned: ${line}`);

@@ -19,6 +19,7 @@ import {
   type PublishSpans,
   publishSpans,
   scanPublish,
+  scanPublishLine,
 } from "./publish_scanner.ts";
 
 /** The limits a client's line is decoded under. */
@@ -50,7 +51,8 @@ const topics = new AsciiStrings();
 
 /**
  * Decodes the line `bytes[start, end)` (without `\n`) into `out`. With
- * `wantFrame` false, a publish the scanner reads gets no frame object.
+ * `wantFrame` false, a publish the scanner reads gets no frame object;
+ * with `scan` false the scanner is not tried (it was, by `scanClientLine`).
  *
  * @throws {FrameError} As `decodeClientText()` does, and for a publish
  *   message that cannot travel unchanged or is too large (`invalid_frame`,
@@ -63,14 +65,13 @@ export function decodeClientLine(
   limits: ClientLineLimits,
   out: ClientLine,
   wantFrame: boolean,
+  scan = true,
 ): void {
   // A line within the payload limit holds a message within it.
-  if (end - start <= limits.maxPayloadBytes && scanPublish(bytes, start, end, limits, spans)) {
-    const topic = topics.get(bytes, spans.topicStart, spans.topicEnd);
-    out.frame = wantFrame ? scannedPublish(bytes, spans, topic) : null;
-    out.topic = topic;
-    out.id = scannedId(bytes, spans);
-    out.json = bytes.subarray(spans.messageStart, spans.messageEnd);
+  if (
+    scan && end - start <= limits.maxPayloadBytes && scanPublish(bytes, start, end, limits, spans)
+  ) {
+    scanned(bytes, out, wantFrame);
     return;
   }
   const line = bytes.subarray(start, end);
@@ -87,6 +88,37 @@ export function decodeClientLine(
   }
   // One UTF-16 unit per byte: the line is pure ASCII.
   if (text.length === line.byteLength) out.json = messageJson(line);
+}
+
+/**
+ * Reads a publish line that starts at `start` and whose end is not known
+ * yet, when the scanner can vouch for it: fills `out` as
+ * {@linkcode decodeClientLine} does and returns the index of the line's
+ * `\n` (before `end`). Returns -1 when unsure, and fills nothing: find the
+ * line's end, then decode it with `decodeClientLine(..., scan = false)`
+ * (this line was scanned already).
+ */
+export function scanClientLine(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  maxLineBytes: number,
+  limits: ClientLineLimits,
+  out: ClientLine,
+  wantFrame: boolean,
+): number {
+  const maxBytes = Math.min(maxLineBytes, limits.maxPayloadBytes);
+  const newline = scanPublishLine(bytes, start, end, maxBytes, limits, spans);
+  if (newline >= 0) scanned(bytes, out, wantFrame);
+  return newline;
+}
+
+function scanned(bytes: Uint8Array, out: ClientLine, wantFrame: boolean): void {
+  const topic = topics.get(bytes, spans.topicStart, spans.topicEnd);
+  out.frame = wantFrame ? scannedPublish(bytes, spans, topic) : null;
+  out.topic = topic;
+  out.id = scannedId(bytes, spans);
+  out.json = bytes.subarray(spans.messageStart, spans.messageEnd);
 }
 
 /**

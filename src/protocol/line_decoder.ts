@@ -151,6 +151,36 @@ export class LineDecoder {
   }
 
   /**
+   * The chunk pushed last, when its unread bytes start a line (no part of
+   * a line is held from earlier chunks), for a caller that finds the line's
+   * end itself and then calls {@linkcode LineDecoder.advanceTo}; else `null`.
+   */
+  get unread(): Uint8Array | null {
+    return this.#partBytes === 0 ? this.#chunk : null;
+  }
+
+  /** Where the unread bytes of `unread` start. */
+  get unreadStart(): number {
+    return this.#offset;
+  }
+
+  /**
+   * Like `advance()`, when the caller found the line's end: `newline` is
+   * the index in `unread` of the first `\n` from `unreadStart`, at most
+   * `maxLineBytes` (plus one for a `\r`) after it.
+   */
+  advanceTo(newline: number): void {
+    const chunk = this.#chunk!;
+    const start = this.#offset;
+    this.#offset = newline + 1;
+    if (this.#offset === chunk.byteLength) this.#chunk = null;
+    this.#lineBytes = chunk;
+    this.#lineStart = start;
+    this.#lineEnd = newline > start && chunk[newline - 1] === CR ? newline - 1 : newline;
+    this.#lineOffset = start;
+  }
+
+  /**
    * The bytes holding the line `advance()` found last: the chunk pushed
    * last, or the decoder's own buffer for a line joined from several chunks.
    */

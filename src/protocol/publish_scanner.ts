@@ -17,6 +17,7 @@
  */
 
 const TAB = 0x09;
+const LF = 0x0a;
 const CR = 0x0d;
 const SPACE = 0x20;
 const QUOTE = 0x22;
@@ -43,17 +44,13 @@ const MAX_NUMBER_CHARS = 300;
 /** Digits of an `id` number kept exact by a double. */
 const MAX_ID_DIGITS = 15;
 
-function ascii(text: string): Uint8Array {
-  const bytes = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-  return bytes;
-}
-
-const ACTION_PUBLISH = ascii('"action"');
-const PUBLISH = ascii('"publish"');
-const TOPIC = ascii('"topic"');
-const MESSAGE = ascii('"message"');
-const ID = ascii('"id"');
+const encoder = new TextEncoder();
+const ACTION_PUBLISH = encoder.encode('"action"');
+const PUBLISH = encoder.encode('"publish"');
+const TOPIC = encoder.encode('"topic"');
+const MESSAGE = encoder.encode('"message"');
+const ID = encoder.encode('"id"');
+const [TRUE, FALSE, NULL] = ["true", "false", "null"].map((word) => encoder.encode(word));
 
 /** Escapes allowed after a backslash, besides `u`. */
 const SIMPLE_ESCAPE = new Uint8Array(128);
@@ -125,41 +122,68 @@ export function scanPublish(
   bounds: PublishBounds,
   spans: PublishSpans,
 ): boolean {
-  if (bytes !== line) {
-    line = bytes;
-    // The whole 4-byte words of `bytes`, for skipping plain string runs.
-    const first = (bytes.byteOffset + 3) & ~3;
-    wordsOffset = first - bytes.byteOffset;
-    words = new Uint32Array(
-      bytes.buffer,
-      first,
-      Math.max(0, (bytes.byteOffset + bytes.byteLength - first) >> 2),
-    );
-  }
+  useLine(bytes);
   limit = end;
-  return scanLine(start, bounds, spans);
+  const close = scanLine(start, bounds, spans);
+  return close >= 0 && skipSpace(close) === limit;
 }
 
-function scanLine(start: number, bounds: PublishBounds, spans: PublishSpans): boolean {
+/**
+ * Like {@linkcode scanPublish}, for a line whose end is not known yet:
+ * scans from `start` (up to `end`) and returns the index of the `\n` that
+ * ends the publish (the object followed by nothing but spaces, tabs and
+ * `\r`), or -1 when unsure. The line found is at most `maxBytes` long.
+ */
+export function scanPublishLine(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  maxBytes: number,
+  bounds: PublishBounds,
+  spans: PublishSpans,
+): number {
+  useLine(bytes);
+  limit = Math.min(end, start + maxBytes + 1);
+  const close = scanLine(start, bounds, spans);
+  if (close < 0) return -1;
+  const newline = skipSpace(close);
+  return peek(newline) === LF ? newline : -1;
+}
+
+function useLine(bytes: Uint8Array): void {
+  if (bytes === line) return;
+  line = bytes;
+  // The whole 4-byte words of `bytes`, for skipping plain string runs.
+  const first = (bytes.byteOffset + 3) & ~3;
+  wordsOffset = first - bytes.byteOffset;
+  words = new Uint32Array(
+    bytes.buffer,
+    first,
+    Math.max(0, (bytes.byteOffset + bytes.byteLength - first) >> 2),
+  );
+}
+
+/** Scans the publish object at `start`; returns just past its closing brace, or -1. */
+function scanLine(start: number, bounds: PublishBounds, spans: PublishSpans): number {
   let at = skipSpace(start);
-  if (peek(at) !== OPEN_BRACE) return false;
+  if (peek(at) !== OPEN_BRACE) return -1;
   at = member(skipSpace(at + 1), ACTION_PUBLISH);
-  if (at < 0 || !startsWith(at, PUBLISH)) return false;
+  if (at < 0 || !startsWith(at, PUBLISH)) return -1;
   at = next(at + PUBLISH.length);
-  if (at < 0) return false;
+  if (at < 0) return -1;
   at = member(at, TOPIC);
-  if (at < 0) return false;
+  if (at < 0) return -1;
   const topicEnd = scanTopic(at, bounds);
-  if (topicEnd < 0) return false;
+  if (topicEnd < 0) return -1;
   spans.topicStart = at + 1;
   spans.topicEnd = topicEnd - 1;
   at = next(topicEnd);
-  if (at < 0) return false;
+  if (at < 0) return -1;
   at = member(at, MESSAGE);
-  if (at < 0) return false;
+  if (at < 0) return -1;
   escaped = false;
   const messageEnd = scanValue(at, bounds.maxNestingDepth);
-  if (messageEnd < 0) return false;
+  if (messageEnd < 0) return -1;
   spans.messageStart = at;
   spans.messageEnd = messageEnd;
   spans.plainString = line[at] === QUOTE && !escaped;
@@ -167,20 +191,19 @@ function scanLine(start: number, bounds: PublishBounds, spans: PublishSpans): bo
   at = skipSpace(messageEnd);
   if (peek(at) === COMMA) {
     at = member(skipSpace(at + 1), ID);
-    if (at < 0) return false;
+    if (at < 0) return -1;
     const idEnd = scanId(at);
-    if (idEnd < 0) return false;
+    if (idEnd < 0) return -1;
     spans.idStart = at;
     spans.idEnd = idEnd;
     spans.idIsString = line[at] === QUOTE;
     at = skipSpace(idEnd);
   }
-  return peek(at) === CLOSE_BRACE && skipSpace(at + 1) === limit;
+  return peek(at) === CLOSE_BRACE ? at + 1 : -1;
 }
 
-// The line being scanned: the scan is synchronous, so one set for all callers.
-// The bytes scanned last are kept (with a word view of them) while the
-// caller scans the lines of one chunk; they are not read again after.
+// The line being scanned (one set for all callers: the scan is synchronous); the
+// bytes and their word view are kept while the caller scans one chunk's lines.
 let line: Uint8Array = new Uint8Array(0);
 let words: Uint32Array = new Uint32Array(0);
 /** Where `words` starts in `line`. */
@@ -337,12 +360,8 @@ function scanNumber(at: number): number {
   return i;
 }
 
-function scanLiteral(at: number, word: string): number {
-  if (at + word.length > limit) return -1;
-  for (let i = 0; i < word.length; i++) {
-    if (line[at + i] !== word.charCodeAt(i)) return -1;
-  }
-  return at + word.length;
+function scanLiteral(at: number, word: Uint8Array): number {
+  return startsWith(at, word) ? at + word.length : -1;
 }
 
 /** Just past the JSON value at `at`, nested at most `depth` more levels; or -1. */
@@ -374,8 +393,8 @@ function scanValue(at: number, depth: number): number {
     }
   }
   if (first === MINUS || (first >= ZERO && first <= NINE)) return scanNumber(at);
-  if (first === 0x74) return scanLiteral(at, "true");
-  if (first === 0x66) return scanLiteral(at, "false");
-  if (first === 0x6e) return scanLiteral(at, "null");
+  if (first === 0x74) return scanLiteral(at, TRUE);
+  if (first === 0x66) return scanLiteral(at, FALSE);
+  if (first === 0x6e) return scanLiteral(at, NULL);
   return -1;
 }

@@ -10,7 +10,8 @@ import type { Logger } from "../logger.ts";
 import type { ServerLimits } from "../limits.ts";
 import type { HelloFrame } from "../protocol/frames.ts";
 import type { Credentials } from "../auth/authenticator.ts";
-import type { PermissionChecker, Session } from "./session.ts";
+import type { PermissionChecker } from "./server_client.ts";
+import type { Session } from "./session.ts";
 import type { ServerCounters } from "./stats.ts";
 
 /** The protocol version this server speaks in `hello`. */

@@ -15,7 +15,7 @@ import {
 import type { TlsListenOptions, Transport } from "../transport/types.ts";
 import type { ServerAuthenticator } from "./handshake.ts";
 import type { PubSubServer } from "./pubsub_server.ts";
-import type { ServerClient } from "./session.ts";
+import type { ServerClient } from "./server_client.ts";
 
 /** Options of {@linkcode PubSubServer.publish}. */
 export interface ServerPublishOptions {

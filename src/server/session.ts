@@ -9,39 +9,15 @@ import { ErrorCode, FrameError } from "../errors.ts";
 import { RESOLVED } from "../_deferred.ts";
 import type { Logger } from "../logger.ts";
 import type { ServerLimits } from "../limits.ts";
-import { type ClientLine, decodeClientLine } from "../protocol/client_line.ts";
+import { type ClientLine, decodeClientLine, scanClientLine } from "../protocol/client_line.ts";
 import { encodeErrorFrame, encodeLine, encodeOkFrame } from "../protocol/codec.ts";
 import type { ClientFrame, FrameId, SlowConsumerPolicy } from "../protocol/frames.ts";
 import { LineDecoder } from "../protocol/line_decoder.ts";
 import type { Addr, Conn } from "../transport/types.ts";
+import type { PermissionChecker, ServerClient } from "./server_client.ts";
 import { WriteQueue } from "../transport/write_queue.ts";
 import { DropLedger } from "./slow_consumer.ts";
 import type { ServerCounters } from "./stats.ts";
-
-/**
- * A connected client, as the server's handler sees it (kn-sock passes the
- * raw socket; this is the safe equivalent).
- */
-export interface ServerClient {
-  /** A number unique within the server. */
-  readonly id: number;
-  /** The client's address. */
-  readonly remoteAddr: Addr;
-  /** The topics it is subscribed to. */
-  readonly subscriptions: ReadonlySet<string>;
-  /** Bytes queued or in flight to it: at most `limits.maxOutboundBytes`. */
-  readonly pendingBytes: number;
-  /** The authenticated user, when the server requires auth. */
-  readonly user: string | null;
-  /**
-   * Sends one JSON object as a line, subject to the outbound limit.
-   * Returns `false` when the client is closing or the limit was hit (the
-   * client is then disconnected as a slow consumer).
-   */
-  send(frame: Record<string, unknown>): boolean;
-  /** Closes the connection after flushing what is queued (bounded in time). */
-  close(): Promise<void>;
-}
 
 /** What a session needs from its server. */
 export interface SessionHost {
@@ -97,14 +73,6 @@ export interface Notice {
   code: string;
   /** The sentence. */
   text: string;
-}
-
-/** What a user may do, once authenticated (a `PermissionSet` is one). */
-export interface PermissionChecker {
-  /** Whether the user may publish to `topic`. */
-  canPublish(topic: string): boolean;
-  /** Whether the user may subscribe to `pattern`. */
-  canSubscribe(pattern: string): boolean;
 }
 
 /** What the watchdog keeps of a session between its rounds. */
@@ -348,9 +316,15 @@ export class Session implements ServerClient {
         decoder.push(chunk);
         let handled = 0;
         try {
-          while (decoder.advance()) {
+          for (;;) {
+            // A publish the scanner vouches for is read in one pass, its end found by the scan.
+            const unread = decoder.unread;
+            const scanned = unread !== null && this.#scan(decoder, unread);
+            if (!scanned && !decoder.advance()) break;
             const { lineStart, lineEnd } = decoder;
-            const pending = this.#line(decoder.lineBytes, lineStart, lineEnd);
+            const pending = scanned
+              ? this.#decoded()
+              : this.#line(decoder.lineBytes, lineStart, lineEnd, unread === null);
             if (pending !== undefined) await pending;
             if (this.#state !== OPEN) break;
             handled += lineEnd - lineStart + 1;
@@ -374,21 +348,45 @@ export class Session implements ServerClient {
     void this.close();
   }
 
+  /** Tries to scan a publish line from `unread`; on success the decoder is past it. */
+  #scan(decoder: LineDecoder, unread: Uint8Array): boolean {
+    const { limits } = this.#host;
+    const newline = scanClientLine(
+      unread,
+      decoder.unreadStart,
+      unread.byteLength,
+      limits.maxLineBytes,
+      limits,
+      decoded,
+      this.#host.wantsFrames(this),
+    );
+    if (newline < 0) return false;
+    decoder.advanceTo(newline);
+    this.#host.counters.linesIn++;
+    return true;
+  }
+
   /**
-   * Handles the line `bytes[start, end)`; returns a promise when reading
-   * must wait for it.
+   * Handles the line `bytes[start, end)` (`scan`: whether the scanner has
+   * yet to try it); returns a promise when reading must wait for it.
    */
-  #line(bytes: Uint8Array, start: number, end: number): void | Promise<void> {
+  #line(bytes: Uint8Array, start: number, end: number, scan: boolean): void | Promise<void> {
     const host = this.#host;
     host.counters.linesIn++;
     if (isBlank(bytes, start, end)) return;
     try {
-      decodeClientLine(bytes, start, end, host.limits, decoded, host.wantsFrames(this));
+      decodeClientLine(bytes, start, end, host.limits, decoded, host.wantsFrames(this), scan);
     } catch (error) {
       if (!(error instanceof FrameError)) throw error;
       this.sendError(error.code, error.message, false, error.id);
       return;
     }
+    return this.#decoded();
+  }
+
+  /** Handles the frame (or scanned publish) in `decoded`. */
+  #decoded(): void | Promise<void> {
+    const host = this.#host;
     host.counters.framesIn++;
     const { frame, json } = decoded;
     decoded.frame = null;
