@@ -171,3 +171,20 @@ test("enqueueText and enqueue interleave into the same bytes", async () => {
   await queue.written();
   assert.equal(joined(conn), "one\ntwö\nthree\n");
 });
+
+test("queues filled in the same tick all start writing from one microtask", async () => {
+  const conns = Array.from({ length: 3 }, () => new HeldConn());
+  const queues = conns.map((conn) => new WriteQueue(conn, 1 << 20));
+  queues.forEach((queue, i) => queue.enqueue(bytesOf(`to ${i}\n`)));
+  assert.deepEqual(conns.map((conn) => conn.held), [0, 0, 0]);
+  await Promise.resolve();
+  assert.deepEqual(conns.map((conn) => conn.held), [1, 1, 1]);
+  // Bytes queued while a write is held wait for it; then the queue writes them.
+  queues[0].enqueue(bytesOf("more\n"));
+  for (const conn of conns) {
+    conn.hold = false;
+    conn.finishOne();
+  }
+  await Promise.all(queues.map((queue) => queue.written()));
+  assert.deepEqual(conns.map(joined), ["to 0\nmore\n", "to 1\n", "to 2\n"]);
+});

@@ -58,10 +58,6 @@ export class WriteQueue {
   // null until trackFrames() is called.
   #sizes: number[] | null = null;
   #tags: (string | null)[] = [];
-  readonly #run = (): void => {
-    this.#scheduled = false;
-    void this.#flush();
-  };
 
   /**
    * @param conn The connection to write to.
@@ -237,11 +233,27 @@ export class WriteQueue {
   }
 
   #schedule(): void {
-    if (!this.#writing && !this.#scheduled) {
-      this.#scheduled = true;
-      queueMicrotask(this.#run);
-    }
+    if (this.#writing || this.#scheduled) return;
+    this.#scheduled = true;
+    const due = WriteQueue.#due;
+    due.push(this);
+    // A promise reaction, not queueMicrotask(): Node wraps each of those in an AsyncResource.
+    if (due.length === 1) void RESOLVED.then(WriteQueue.#flushDue);
   }
+
+  // The queues with bytes to write, flushed from one microtask for all: a
+  // publish that reaches a hundred subscribers schedules one, not a hundred.
+  // A queue scheduled while they are flushed joins this round.
+  static #due: WriteQueue[] = [];
+  static #flushDue = (): void => {
+    const due = WriteQueue.#due;
+    for (let i = 0; i < due.length; i++) {
+      const queue = due[i];
+      queue.#scheduled = false;
+      void queue.#flush();
+    }
+    due.length = 0;
+  };
 
   async #flush(): Promise<void> {
     if (this.#writing) return;
