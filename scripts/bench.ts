@@ -12,9 +12,11 @@
  * Run: `npm run bench` (`bun scripts/bench.ts`), with options
  * `--runtimes deno,bun,node` (also `node24`, and `relay`: a minimal relay
  * that shows the floor of the machine), `--scenarios fanout1,latency,...`,
- * `--quick` (smaller counts), `--repeat N` (report the median run) and
- * `--json FILE`. The Node server needs the
- * npm build (`npm run build`).
+ * `--quick` (smaller counts), `--cold` (measure the first pass: by default
+ * the fan-out, fan-in and topics loads run once unmeasured first, and the
+ * latency scenario publishes 2 s unsampled, so that the figures are of
+ * compiled code), `--repeat N` (report the median run) and `--json FILE`.
+ * The Node server needs the npm build (`npm run build`).
  *
  * @module
  */
