@@ -14,8 +14,8 @@ import { encodeErrorFrame, encodeLine, encodeOkFrame } from "../protocol/codec.t
 import type { ClientFrame, FrameId, SlowConsumerPolicy } from "../protocol/frames.ts";
 import { LineDecoder } from "../protocol/line_decoder.ts";
 import type { Addr, Conn } from "../transport/types.ts";
-import type { PermissionChecker, ServerClient } from "./server_client.ts";
 import { WriteQueue } from "../transport/write_queue.ts";
+import type { PermissionChecker, ServerClient } from "./server_client.ts";
 import { DropLedger } from "./slow_consumer.ts";
 import type { ServerCounters } from "./stats.ts";
 

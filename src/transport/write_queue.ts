@@ -229,7 +229,8 @@ export class WriteQueue {
   }
 
   #release(buffer: Uint8Array | null): void {
-    if (buffer !== null && buffer !== EMPTY) giveBuffer(buffer);
+    // The pool takes no buffer smaller than its first size, so not EMPTY.
+    if (buffer !== null) giveBuffer(buffer);
   }
 
   #schedule(): void {
@@ -282,13 +283,11 @@ export class WriteQueue {
         done?.resolve();
         this.onWritten?.();
       }
-      // Idle: the buffers go back to the pool.
+      // Idle (nothing queued): the buffers go back to the pool.
       this.#release(this.#spare);
       this.#spare = null;
-      if (this.#length === 0) {
-        this.#release(this.#buffer);
-        this.#buffer = EMPTY;
-      }
+      this.#release(this.#buffer);
+      this.#buffer = EMPTY;
     } catch (error) {
       this.#fail(error);
     } finally {
