@@ -39,6 +39,13 @@ export interface Result {
 const PAYLOAD = "x".repeat(128);
 /** How long the latency scenario publishes, unsampled, before it measures. */
 const WARM_LATENCY_SECONDS = 2;
+/**
+ * Messages the latency scenario first sends one at a time, each after the
+ * last came back: the same one-message-per-read path as the paced load, at
+ * full speed. Node 24 was still compiling that path with its optimising
+ * tier after 26,000 paced messages (13 s); see docs/PERFORMANCE.md, finding 17.
+ */
+const WARM_LATENCY_ROUND_TRIPS = 40_000;
 
 /** Scenario options. */
 export interface Options {
@@ -226,7 +233,17 @@ async function latency(server: Server, options: Options): Promise<Partial<Result
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
   };
-  if (options.warm) await paced(rate * WARM_LATENCY_SECONDS, "w");
+  if (options.warm) {
+    const bytes = frame({ action: "publish", topic: "latency", message: "w=" + PAYLOAD });
+    const trips = options.quick ? WARM_LATENCY_ROUND_TRIPS / 10 : WARM_LATENCY_ROUND_TRIPS;
+    for (let i = 0; i < trips; i++) {
+      const count = sub.count;
+      await write(publisher, bytes);
+      while (sub.count === count && !sub.closed) await progress.next();
+      if (sub.closed) throw new Error("The latency subscriber was disconnected during the warm-up");
+    }
+    await paced(rate * WARM_LATENCY_SECONDS, "w");
+  }
   const total = rate * seconds;
   await paced(total, "t");
   await waitFor(() => samples.length >= total, progress, Date.now() + 10_000);
