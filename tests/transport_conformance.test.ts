@@ -147,6 +147,18 @@ for (const { name, make } of [...transportCases(), ...tlsCases(transportCases(),
     await listener.close();
   });
 
+  test(`${name} transport rejects a write the peer never read when it closes`, async () => {
+    const transport = make();
+    const { listener, client, server } = await pair(transport);
+    // The server reads nothing, so 32 MiB cannot all reach the kernel: the
+    // write is still pending when the connection closes, and must not hang.
+    const writing = client.write(new Uint8Array(32 * 1024 * 1024));
+    client.close();
+    await assert.rejects(writing, ConnectionClosedError);
+    server.close();
+    await listener.close();
+  });
+
   test(`${name} transport ends a read in progress on close`, async () => {
     const transport = make();
     const { listener, client, server } = await pair(transport);
