@@ -188,3 +188,23 @@ test("advanceTo() takes the line a caller found in the unread bytes, as advance(
   assert.equal(decoder.unread, null);
   assert.equal(decoder.advance(), false);
 });
+
+test("LineDecoder lets go of a chunk once its lines are read", () => {
+  const decoder = new LineDecoder(16);
+  const chunk = encoder.encode("ab\ncd\n");
+  decoder.push(chunk);
+  assert.ok(decoder.advance());
+  assert.equal(decoder.lineBytes, chunk);
+  assert.ok(decoder.advance());
+  assert.equal(decoder.lineBytes, chunk);
+  // No line left: the chunk is not held (an idle connection keeps no chunk alive).
+  assert.equal(decoder.advance(), false);
+  assert.equal(decoder.lineBytes.byteLength, 0);
+  // The same when the chunk ends in part of a line, which is copied.
+  const partial = encoder.encode("ef\ngh");
+  decoder.push(partial);
+  assert.ok(decoder.advance());
+  assert.equal(decoder.lineBytes, partial);
+  assert.equal(decoder.advance(), false);
+  assert.equal(decoder.lineBytes.byteLength, 0);
+});

@@ -110,11 +110,17 @@ export class LineDecoder {
    */
   advance(): boolean {
     const chunk = this.#chunk;
-    if (chunk === null) return false;
+    // No more lines: the last one has been read, so its bytes are let go of
+    // (an idle connection keeps no chunk alive).
+    if (chunk === null) {
+      this.#lineBytes = EMPTY;
+      return false;
+    }
     const start = this.#offset;
     const newline = chunk.indexOf(LF, start);
     if (newline === -1) {
       this.#chunk = null;
+      this.#lineBytes = EMPTY;
       const rest = chunk.byteLength - start;
       if (rest === 0) return false;
       // One byte of slack: it may be the '\r' of a CRLF ending.
@@ -183,6 +189,7 @@ export class LineDecoder {
   /**
    * The bytes holding the line `advance()` found last: the chunk pushed
    * last, or the decoder's own buffer for a line joined from several chunks.
+   * Empty once `advance()` returned `false`.
    */
   get lineBytes(): Uint8Array {
     return this.#lineBytes;
