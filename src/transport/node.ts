@@ -58,9 +58,7 @@ class NodeConn implements Conn {
     });
     socket.on("close", () => {
       this.#chunks.end();
-      const fail = this.#writeFailed;
-      this.#writeFailed = null;
-      fail?.(new ConnectionClosedError("Connection is closed", { cause: this.#error }));
+      this.#failWrite();
       this.#isClosed = true;
       this.#closed?.resolve();
     });
@@ -80,10 +78,10 @@ class NodeConn implements Conn {
     }
     // Settled by write()'s callback, once libuv handed every byte to the
     // kernel: only then may the caller reuse `bytes` (write() === true
-    // alone does not promise that). 'close' rejects it if the callback never
-    // comes. The callback settles the promise itself: on Node 24, settling it
-    // through a closure kept on the connection made every write's objects
-    // survive young collections (docs/PERFORMANCE.md, finding 16).
+    // alone does not promise that). close() and 'close' reject it first if
+    // it is still pending. The callback settles the promise itself: on Node
+    // 24, settling it through a closure kept on the connection made every
+    // write's objects survive young collections (docs/PERFORMANCE.md, 16).
     return new Promise((resolve, reject) => {
       this.#writeFailed = reject;
       socket.write(bytes, (error) => {
@@ -100,7 +98,16 @@ class NodeConn implements Conn {
 
   close(): void {
     this.#chunks.discard();
+    // A write still pending is abandoned: Node 20 calls its callback without
+    // an error once the socket is destroyed, which would report it written.
+    this.#failWrite();
     this.#socket.destroy();
+  }
+
+  #failWrite(): void {
+    const fail = this.#writeFailed;
+    this.#writeFailed = null;
+    fail?.(new ConnectionClosedError("Connection is closed", { cause: this.#error }));
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
