@@ -35,7 +35,7 @@ class NodeConn implements Conn {
   #socket: net.Socket;
   #chunks: PushQueue<Uint8Array>;
   #error: unknown = undefined;
-  // The pending write's reject, for 'close' to call if its callback never comes.
+  // The pending write's reject, for close() and 'close' to call before its callback.
   #writeFailed: ((error: unknown) => void) | null = null;
   #isClosed = false;
   // Made when first asked for: a server never asks.
