@@ -93,6 +93,30 @@ for (const { name, make } of serverCases()) {
     await f.close();
   });
 
+  test(`routing (${name}): one publish reaches plain and hello subscribers, each in its own shape`, async () => {
+    const f = await startFixture(make());
+    const [first, second] = await Promise.all([f.raw(), f.raw()]);
+    const extended = await helloClient(f);
+    for (const raw of [first, second]) await raw.sendJson({ action: "subscribe", topic: "mix" });
+    await subscribed(extended, "mix");
+    await until(() => f.server.stats().subscriptions === 3, "the raw subscriptions");
+    // The message's own bytes (its spacing) are copied into the kn-sock deliveries.
+    const publisher = await f.raw();
+    const message = '{ "n": 1,  "list": [true, null] }';
+    for (let i = 0; i < 3; i++) {
+      await publisher.send(`{"action": "publish", "topic": "mix", "message": ${message}}\n`);
+    }
+    for (const raw of [first, second]) {
+      for (let i = 0; i < 3; i++) {
+        assert.equal(await raw.line(), `{"topic":"mix","message":${message}}`);
+      }
+    }
+    const got = await take(extended, 3);
+    assert.deepEqual(got.map((m) => m.message), Array(3).fill({ n: 1, list: [true, null] }));
+    assert.deepEqual(got.map((m) => m.seq), [1, 2, 3]);
+    await f.close();
+  });
+
   test(`routing (${name}): request/reply gets the first reply`, async () => {
     const f = await startFixture(make());
     const responder = await helloClient(f); // replies need the extended deliveries

@@ -188,3 +188,25 @@ test("queues filled in the same tick all start writing from one microtask", asyn
   await Promise.all(queues.map((queue) => queue.written()));
   assert.deepEqual(conns.map(joined), ["to 0\nmore\n", "to 1\n", "to 2\n"]);
 });
+
+test("enqueueJoined queues three parts as one frame, within the limit, and dropOldest sees one frame", async () => {
+  const conn = new HeldConn();
+  const queue = new WriteQueue(conn, 24);
+  queue.trackFrames();
+  assert.equal(queue.enqueueJoined(bytesOf("{a:"), bytesOf("1"), bytesOf("}\n"), "t"), true);
+  assert.equal(queue.enqueue(bytesOf("ok\n")), true);
+  assert.equal(queue.pendingBytes, 9);
+  // 9 + 16 bytes would pass the limit of 24: refused whole, nothing queued.
+  assert.equal(queue.enqueueJoined(bytesOf("{b:"), bytesOf("x".repeat(11)), bytesOf("}\n")), false);
+  assert.equal(queue.pendingBytes, 9);
+  // The joined frame is dropped whole (its tag reported); the untagged one stays.
+  const dropped: string[] = [];
+  assert.equal(queue.dropOldest(1, (tag) => dropped.push(tag)), 6);
+  assert.deepEqual(dropped, ["t"]);
+  assert.equal(queue.enqueueJoined(bytesOf("{c:"), new Uint8Array(0), bytesOf("}\n")), true);
+  await Promise.resolve();
+  conn.hold = false;
+  conn.finishOne();
+  await queue.written();
+  assert.equal(joined(conn), "ok\n{c:}\n");
+});

@@ -11,7 +11,8 @@
 import { toAsciiJson } from "./codec.ts";
 import type { JsonValue } from "./frames.ts";
 
-const SUFFIX = new TextEncoder().encode("}\n");
+/** The bytes that end every delivery: `}` and the newline. */
+export const DELIVERY_END: Uint8Array = new TextEncoder().encode("}\n");
 const encoder = new TextEncoder();
 
 /** Topics whose encoded prefix is kept; the cache is emptied when full. */
@@ -46,14 +47,14 @@ export class DeliveryEncoder {
     slot: 0 | 1 = 0,
   ): Uint8Array {
     if (json !== null) {
-      const prefix = this.#prefix(topic);
+      const prefix = this.prefix(topic);
       const body = prefix.byteLength + json.byteLength;
-      const size = body + extra.length + SUFFIX.byteLength;
+      const size = body + extra.length + DELIVERY_END.byteLength;
       const out = this.#buffer(size, slot);
       out.set(prefix, 0);
       out.set(json, prefix.byteLength);
       if (extra.length > 0) encoder.encodeInto(extra, out.subarray(body));
-      out.set(SUFFIX, body + extra.length);
+      out.set(DELIVERY_END, body + extra.length);
       return out.subarray(0, size);
     }
     const whole = toAsciiJson(JSON.stringify({ topic, message }));
@@ -80,7 +81,12 @@ export class DeliveryEncoder {
     return this.#scratch[slot];
   }
 
-  #prefix(topic: string): Uint8Array {
+  /**
+   * The bytes a kn-sock-shaped delivery on `topic` starts with,
+   * `{"topic":T,"message":`; the message's JSON and
+   * {@linkcode DELIVERY_END} complete it. Cached per topic: do not modify.
+   */
+  prefix(topic: string): Uint8Array {
     let prefix = this.#prefixes.get(topic);
     if (prefix === undefined) {
       if (this.#prefixes.size >= PREFIX_CACHE_SIZE) this.#prefixes.clear();

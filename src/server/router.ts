@@ -13,7 +13,7 @@
 import { ErrorCode } from "../errors.ts";
 import type { ServerLimits } from "../limits.ts";
 import { toAsciiJson } from "../protocol/codec.ts";
-import { DeliveryEncoder } from "../protocol/delivery_encoder.ts";
+import { DELIVERY_END, DeliveryEncoder } from "../protocol/delivery_encoder.ts";
 import type { Headers, JsonValue, SlowConsumerPolicy } from "../protocol/frames.ts";
 import { SubscriptionIndex } from "../topic/subscription_index.ts";
 import { RetainedStore } from "./retained_store.ts";
@@ -75,6 +75,8 @@ export class Router {
   #retainRefusal: Refusal | null = null;
   #seq = 0;
   #plain: Uint8Array | null = null;
+  /** Whether a kn-sock-shaped delivery went straight into a queue (see `#direct()`). */
+  #directDone = false;
   #extended: Uint8Array | null = null;
   #matched = 0;
   #delivered = 0;
@@ -228,6 +230,7 @@ export class Router {
     this.#extras = extras;
     this.#seq = 0;
     this.#plain = null;
+    this.#directDone = false;
     this.#extended = null;
     this.#matched = 0;
     this.#delivered = 0;
@@ -319,7 +322,24 @@ export class Router {
     if (session.stamp === this.#stamp) return;
     if (session === this.#from && !session.echo) return;
     session.stamp = this.#stamp;
-    if (session.deliver(this.#bytesFor(session), this.#topic)) this.#delivered++;
+    if (this.#direct(session) || session.deliver(this.#bytesFor(session), this.#topic)) {
+      this.#delivered++;
+    }
+  }
+
+  /**
+   * The first kn-sock-shaped delivery of a publish read as JSON bytes is
+   * copied straight into the subscriber's queue, in three parts, rather than
+   * joined in the encoder's buffer and copied from there: at fan-out 1, the
+   * common case of a topic with one reader, that saves a copy of the whole
+   * delivery. The next recipients share the encoded bytes. `false` when the
+   * delivery was not queued this way.
+   */
+  #direct(session: Session): boolean {
+    if (this.#directDone || this.#json === null || session.hello) return false;
+    this.#directDone = true;
+    const head = this.#deliveries.prefix(this.#topic);
+    return session.deliverJoined(head, this.#json, DELIVERY_END, this.#topic);
   }
 
   #toGroup(group: QueueGroup): void {

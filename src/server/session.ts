@@ -16,6 +16,7 @@ import { LineDecoder } from "../protocol/line_decoder.ts";
 import type { Addr, Conn } from "../transport/types.ts";
 import { WriteQueue } from "../transport/write_queue.ts";
 import type { PermissionChecker, ServerClient } from "./server_client.ts";
+import type { Liveness } from "./watchdog.ts";
 import { DropLedger } from "./slow_consumer.ts";
 import type { ServerCounters } from "./stats.ts";
 
@@ -73,22 +74,6 @@ export interface Notice {
   code: string;
   /** The sentence. */
   text: string;
-}
-
-/** What the watchdog keeps of a session between its rounds. */
-export interface Liveness {
-  /** When the session was opened, in ms since the epoch. */
-  readonly openedAt: number;
-  /** When the watchdog last saw input from the client. */
-  heardAt: number;
-  /** The session's `chunksIn` at the watchdog's last round. */
-  seenChunks: number;
-  /** Pings sent since the client was last heard. */
-  pingsOut: number;
-  /** The queue's `writesDone` at the watchdog's last round. */
-  seenWrites: number;
-  /** When the current write was first seen in flight without progress; 0 when none. */
-  stalledAt: number;
 }
 
 /** One client connection. Internal: the handler sees it as a {@linkcode ServerClient}. */
@@ -204,6 +189,16 @@ export class Session implements ServerClient {
     }
     this.#recordDrop(topic!, policy);
     return false;
+  }
+
+  /**
+   * Queues the delivery `head` + `body` + `tail` when it fits under the
+   * outbound limit, without joining the parts first. `false` when it does
+   * not (or the session is closing): the caller then goes through
+   * {@linkcode Session.deliver}, whose slow-consumer policy decides.
+   */
+  deliverJoined(head: Uint8Array, body: Uint8Array, tail: Uint8Array, topic: string): boolean {
+    return this.#state === OPEN && this.#queue.enqueueJoined(head, body, tail, topic);
   }
 
   /** Whether `bytes` more would fit under the outbound limit. */

@@ -16,6 +16,22 @@ import type { ServerCounters } from "./stats.ts";
 
 const PING = encodeLine({ action: "ping" });
 
+/** What the watchdog keeps of a session between its rounds. */
+export interface Liveness {
+  /** When the session was opened, in ms since the epoch. */
+  readonly openedAt: number;
+  /** When the watchdog last saw input from the client. */
+  heardAt: number;
+  /** The session's `chunksIn` at the watchdog's last round. */
+  seenChunks: number;
+  /** Pings sent since the client was last heard. */
+  pingsOut: number;
+  /** The queue's `writesDone` at the watchdog's last round. */
+  seenWrites: number;
+  /** When the current write was first seen in flight without progress; 0 when none. */
+  stalledAt: number;
+}
+
 /** The shortest time between two rounds, in ms. */
 const MIN_ROUND_MS = 10;
 

@@ -152,9 +152,32 @@ export class WriteQueue {
     if (!this.#admit(size, force)) return false;
     this.#reserve(size);
     this.#buffer.set(bytes, this.#length);
-    this.#length += size;
-    if (this.#sizes !== null) this.#log(size, tag);
-    this.#schedule();
+    this.#queued(size, tag);
+    return true;
+  }
+
+  /**
+   * Like `enqueue()` for one frame given in three parts (`head`, `body`,
+   * `tail`), copied one after the other: the caller needs no buffer to join
+   * them in first.
+   *
+   * @returns Whether the frame was queued.
+   */
+  enqueueJoined(
+    head: Uint8Array,
+    body: Uint8Array,
+    tail: Uint8Array,
+    tag: string | null = null,
+  ): boolean {
+    const size = head.byteLength + body.byteLength + tail.byteLength;
+    if (!this.#admit(size, false)) return false;
+    this.#reserve(size);
+    const buffer = this.#buffer;
+    const at = this.#length + head.byteLength;
+    buffer.set(head, this.#length);
+    buffer.set(body, at);
+    buffer.set(tail, at + body.byteLength);
+    this.#queued(size, tag);
     return true;
   }
 
@@ -166,9 +189,7 @@ export class WriteQueue {
     if (!this.#admit(fits ? 0 : utf8Length(text), force)) return false;
     this.#reserve(worst);
     const { written } = encoder.encodeInto(text, this.#buffer.subarray(this.#length));
-    this.#length += written;
-    if (this.#sizes !== null) this.#log(written, null);
-    this.#schedule();
+    this.#queued(written, null);
     return true;
   }
 
@@ -194,6 +215,13 @@ export class WriteQueue {
     if (this.#length > 0) return (this.#queuedBatch ??= handled()).promise;
     if (this.#writing) return (this.#inFlightBatch ??= handled()).promise;
     return RESOLVED;
+  }
+
+  /** Counts `size` bytes just copied in as one frame, and schedules the write. */
+  #queued(size: number, tag: string | null): void {
+    this.#length += size;
+    if (this.#sizes !== null) this.#log(size, tag);
+    this.#schedule();
   }
 
   #log(size: number, tag: string | null): void {
