@@ -191,10 +191,39 @@ test("the publish scanner takes kn-sock's and the client's common shapes", () =>
       '{"action":"publish","topic":"a","message":"x","id":12}',
       '{"action":"publish","topic":"a","message":"say \\"hi\\"","id":"r1"}',
       ' {"action":"publish","topic":"a","message":[]} \r',
+      // The usual spellings (read in one comparison each), then more spaces than they have.
+      '{"action": "publish", "topic":  "a", "message":   "x"}',
+      '{"action":"publish","topic":\t"a","message": \t{"k" : 1}}',
+      '{"action": "publish","topic": "a", "message":"x"}',
     ]
   ) {
     assert.equal(agrees(line), true, line);
   }
+});
+
+test("the usual spellings, changed at any byte, are read as the full decoder reads them", () => {
+  // The scanner compares these lines' heads in one go: every one-byte change,
+  // deletion and cut must still agree with the full decoder.
+  const bases = [
+    '{"action":"publish","topic":"a/b","message":"hi","id":3}',
+    '{"action": "publish", "topic": "a/b", "message": {"k": [1, 2]}, "id": "r"}',
+  ];
+  let taken = 0;
+  let lines = 0;
+  for (const base of bases) {
+    for (let at = 0; at <= base.length; at++) {
+      const variants = [base.slice(0, at), base.slice(0, at) + base.slice(at + 1)];
+      for (const char of ' \t",:{}ax\\') {
+        variants.push(base.slice(0, at) + char + base.slice(at + 1));
+        variants.push(base.slice(0, at) + char + base.slice(at));
+      }
+      for (const variant of variants) {
+        lines++;
+        if (agrees(variant)) taken++;
+      }
+    }
+  }
+  assert.ok(taken > lines / 10 && taken < lines / 2, `taken ${taken} of ${lines}`);
 });
 
 test("the publish scanner leaves what it cannot vouch for to the full decoder", () => {

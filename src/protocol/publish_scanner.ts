@@ -50,6 +50,12 @@ const PUBLISH = encoder.encode('"publish"');
 const TOPIC = encoder.encode('"topic"');
 const MESSAGE = encoder.encode('"message"');
 const ID = encoder.encode('"id"');
+// The usual spellings of the line up to the topic, and between the topic and the message:
+// JSON.stringify()'s and Python json.dumps()'s (kn-sock's own client). One comparison each.
+const COMPACT_HEAD = encoder.encode('{"action":"publish","topic":');
+const SPACED_HEAD = encoder.encode('{"action": "publish", "topic": ');
+const COMPACT_MESSAGE = encoder.encode(',"message":');
+const SPACED_MESSAGE = encoder.encode(', "message": ');
 const [TRUE, FALSE, NULL] = ["true", "false", "null"].map((word) => encoder.encode(word));
 
 /** Escapes allowed after a backslash, besides `u`. */
@@ -166,21 +172,29 @@ function useLine(bytes: Uint8Array): void {
 /** Scans the publish object at `start`; returns just past its closing brace, or -1. */
 function scanLine(start: number, bounds: PublishBounds, spans: PublishSpans): number {
   let at = skipSpace(start);
-  if (peek(at) !== OPEN_BRACE) return -1;
-  at = member(skipSpace(at + 1), ACTION_PUBLISH);
-  if (at < 0 || !startsWith(at, PUBLISH)) return -1;
-  at = next(at + PUBLISH.length);
-  if (at < 0) return -1;
-  at = member(at, TOPIC);
-  if (at < 0) return -1;
+  if (startsWith(at, COMPACT_HEAD)) at = skipSpace(at + COMPACT_HEAD.length);
+  else if (startsWith(at, SPACED_HEAD)) at = skipSpace(at + SPACED_HEAD.length);
+  else {
+    if (peek(at) !== OPEN_BRACE) return -1;
+    at = member(skipSpace(at + 1), ACTION_PUBLISH);
+    if (at < 0 || !startsWith(at, PUBLISH)) return -1;
+    at = next(at + PUBLISH.length);
+    if (at < 0) return -1;
+    at = member(at, TOPIC);
+    if (at < 0) return -1;
+  }
   const topicEnd = scanTopic(at, bounds);
   if (topicEnd < 0) return -1;
   spans.topicStart = at + 1;
   spans.topicEnd = topicEnd - 1;
-  at = next(topicEnd);
-  if (at < 0) return -1;
-  at = member(at, MESSAGE);
-  if (at < 0) return -1;
+  if (startsWith(topicEnd, COMPACT_MESSAGE)) at = skipSpace(topicEnd + COMPACT_MESSAGE.length);
+  else if (startsWith(topicEnd, SPACED_MESSAGE)) at = skipSpace(topicEnd + SPACED_MESSAGE.length);
+  else {
+    at = next(topicEnd);
+    if (at < 0) return -1;
+    at = member(at, MESSAGE);
+    if (at < 0) return -1;
+  }
   escaped = false;
   const messageEnd = scanValue(at, bounds.maxNestingDepth);
   if (messageEnd < 0) return -1;
