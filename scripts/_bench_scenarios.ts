@@ -33,6 +33,8 @@ export interface Result {
   peakRssMiB?: number;
   /** The kernel's share of the server's CPU time over the whole run. */
   systemShare?: number;
+  /** The fixed loop's time on the server's CPU, the slower of before and after the run. */
+  loopMs?: number;
   note?: string;
 }
 

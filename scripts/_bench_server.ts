@@ -8,6 +8,7 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import process from "node:process";
+import { pinPrefix } from "./_bench_cpu.ts";
 
 /**
  * A runtime the server can run on; `node` is the system's Node, `node24` the
@@ -30,7 +31,11 @@ export class Server {
   readonly child: ChildProcess;
   port = 0;
 
-  constructor(runtime: Runtime) {
+  /**
+   * @param runtime What the server runs on.
+   * @param cpu The CPU to pin the server to, or `null` to leave it to the system.
+   */
+  constructor(runtime: Runtime, cpu: number | null = null) {
     const args = runtime === "relay" ? [] : ["serve", "--port", "0", "--quiet"];
     // BENCH_PROFILE=DIR writes a CPU profile of each server there (Node, Bun).
     const dir = process.env.BENCH_PROFILE;
@@ -42,7 +47,8 @@ export class Server {
       : runtime === "bun"
       ? ["node_modules/.bin/bun", [...profile, ...(dir ? ["--cpu-prof-md"] : []), "src/cli/bin.ts"]]
       : [runtime === "node24" ? node24() : "node", [...profile, "npm/esm/src/cli/bin.js"]];
-    this.child = spawn(command, [...prefix, ...args], {
+    const argv = [...pinPrefix(cpu), command, ...prefix, ...args];
+    this.child = spawn(argv[0], argv.slice(1), {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, NO_COLOR: "1" },
     });
