@@ -18,11 +18,12 @@
  * compiled code), `--repeat N` (report the median run), `--json FILE` and
  * `--no-pin`. The Node server needs the npm build (`npm run build`).
  *
- * Each run's server is pinned to the CPU that ran a fixed loop fastest just
- * before, and this process to the others; the loop is timed again after the
- * run, and a run whose server CPU was slowed by another tenant of the
- * machine is run again, up to twice (`_bench_cpu.ts`). The `loop ms` column
- * shows the slower of the two timings: compare rows by it.
+ * Each run's server (except in the latency scenario) is pinned to the CPU
+ * that ran a fixed loop fastest just before, and this process to the
+ * others; the loop is timed again after the run, and a run whose server CPU
+ * was slowed by another tenant of the machine is run again, up to twice
+ * (`_bench_cpu.ts`). The `loop ms` column shows the slower of the two
+ * timings: compare rows by it.
  *
  * @module
  */
@@ -46,7 +47,7 @@ const USAGE = `Usage: bun scripts/bench.ts [options]   (npm run bench -- [option
   --cold             measure the first pass (no warm-up)
   --repeat N         run each scenario N times, report the median
   --json FILE        also write the results as JSON
-  --no-pin           do not pin the server and this process to CPUs
+  --no-pin           do not pin the server and this process to CPUs (latency never does)
   --help             this text
 `;
 
@@ -62,7 +63,7 @@ function median(runs: Result[]): Result {
   const sorted = [...runs].sort((a, b) => key(a) - key(b));
   const middle = sorted[Math.floor((sorted.length - 1) / 2)];
   return runs.length > 1
-    ? { ...middle, note: `${middle.note ?? ""} median of ${runs.length}`.trim() }
+    ? { ...middle, note: [middle.note, `median of ${runs.length}`].filter(Boolean).join("; ") }
     : middle;
 }
 
@@ -121,16 +122,26 @@ function addNote(result: Result, text: string): void {
 /** The fastest the fixed loop ran so far: the machine uncontended, as far as this run saw. */
 let fastestLoopMs = Infinity;
 
+/** Whether this process is pinned to some CPUs (by an earlier run). */
+let selfPinned = false;
+
+/** Whether a run's CPU or latency figure was taken while the server's CPU was slowed. */
 function slowed(result: Result): boolean {
-  return result.loopMs !== undefined && result.loopMs > CONTENDED_RATIO * fastestLoopMs;
+  const timed = result.cpuUsPerDelivery !== undefined || result.p99Us !== undefined;
+  return timed && result.loopMs !== undefined && result.loopMs > CONTENDED_RATIO * fastestLoopMs;
 }
 
 /** Where the server runs: the fastest CPU now (this process takes the others), or anywhere. */
 function place(pin: boolean): { cpu: number | null; loopMs: number } {
-  if (!pin) return { cpu: null, loopMs: loopMs(null) };
+  if (!pin) {
+    if (selfPinned) pinSelf(cpus().map((_, cpu) => cpu));
+    selfPinned = false;
+    return { cpu: null, loopMs: loopMs(null) };
+  }
   const speeds = cpuSpeeds();
   for (const [, ms] of speeds) fastestLoopMs = Math.min(fastestLoopMs, ms);
   pinSelf(speeds.slice(1).map(([cpu]) => cpu));
+  selfPinned = true;
   return { cpu: speeds[0][0], loopMs: speeds[0][1] };
 }
 
@@ -218,8 +229,11 @@ async function main(): Promise<void> {
       continue;
     }
     if (SCENARIOS[scenario] === undefined) throw new Error(`Unknown scenario "${scenario}"`);
+    // Pinned, every message of the latency scenario wakes the other, idle CPU: p50 186 µs
+    // against 70 to 90 unpinned (docs/PERFORMANCE.md, findings 14 and 19).
+    const pinned = pin && scenario !== "latency";
     for (const runtime of runtimes) {
-      const all = await runs(scenario, runtime, options, pin, Number(values.repeat));
+      const all = await runs(scenario, runtime, options, pinned, Number(values.repeat));
       // Runs whose server CPU was slowed count only when every run was.
       const calm = all.filter((result) => !slowed(result));
       results.push(median(calm.length > 0 ? calm : all));
