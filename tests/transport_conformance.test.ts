@@ -26,6 +26,25 @@ async function pair(
   return { listener, client, server: next.value as Conn };
 }
 
+/**
+ * Runs `body` with a connected pair, then closes both ends and the listener
+ * (each close is idempotent), even when `body` fails: an open listener or
+ * connection would keep the test process alive.
+ */
+async function withPair(
+  transport: Transport,
+  body: (pair: { listener: Listener; client: Conn; server: Conn }) => Promise<void>,
+): Promise<void> {
+  const connected = await pair(transport);
+  try {
+    await body(connected);
+  } finally {
+    connected.client.close();
+    connected.server.close();
+    await connected.listener.close();
+  }
+}
+
 async function readAll(conn: Conn): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   for await (const chunk of conn) chunks.push(chunk);
@@ -44,145 +63,139 @@ function patternByte(i: number): number {
 
 for (const { name, make } of [...transportCases(), ...tlsCases(transportCases(), certs)]) {
   test(`${name} transport echoes bytes`, async () => {
-    const transport = make();
-    const { listener, client, server } = await pair(transport);
-    const echo = (async () => {
-      for await (const chunk of server) await server.write(chunk);
-      server.close();
-    })();
-    await client.write(encoder.encode("hello\n"));
-    client.closeWrite();
-    assert.equal(decoder.decode(await readAll(client)), "hello\n");
-    await echo;
-    client.close();
-    await listener.close();
+    await withPair(make(), async ({ listener, client, server }) => {
+      const echo = (async () => {
+        for await (const chunk of server) await server.write(chunk);
+        server.close();
+      })();
+      await client.write(encoder.encode("hello\n"));
+      client.closeWrite();
+      assert.equal(decoder.decode(await readAll(client)), "hello\n");
+      await echo;
+      client.close();
+      await listener.close();
+    });
   });
 
   test(`${name} transport reports addresses`, async () => {
-    const transport = make();
-    const { listener, client, server } = await pair(transport);
-    assert.ok(listener.addr.port > 0);
-    assert.equal(client.remoteAddr.port, listener.addr.port);
-    assert.equal(server.localAddr.port, listener.addr.port);
-    assert.equal(server.remoteAddr.port, client.localAddr.port);
-    client.close();
-    server.close();
-    await listener.close();
+    await withPair(make(), async ({ listener, client, server }) => {
+      assert.ok(listener.addr.port > 0);
+      assert.equal(client.remoteAddr.port, listener.addr.port);
+      assert.equal(server.localAddr.port, listener.addr.port);
+      assert.equal(server.remoteAddr.port, client.localAddr.port);
+      client.close();
+      server.close();
+      await listener.close();
+    });
   });
 
   test(`${name} transport delivers 16 MiB intact and in order to a slower reader`, async () => {
-    const transport = make();
-    const { listener, client, server } = await pair(transport);
-    const total = 16 * 1024 * 1024;
-    const reader = (async () => {
-      let received = 0;
-      let mismatches = 0;
-      let chunks = 0;
-      for await (const chunk of server) {
-        for (let i = 0; i < chunk.byteLength; i++) {
-          if (chunk[i] !== patternByte(received + i)) mismatches++;
+    await withPair(make(), async ({ listener, client, server }) => {
+      const total = 16 * 1024 * 1024;
+      const reader = (async () => {
+        let received = 0;
+        let mismatches = 0;
+        let chunks = 0;
+        for await (const chunk of server) {
+          for (let i = 0; i < chunk.byteLength; i++) {
+            if (chunk[i] !== patternByte(received + i)) mismatches++;
+          }
+          received += chunk.byteLength;
+          // Yield to the event loop now and then: the writer runs ahead.
+          if (++chunks % 8 === 0) await new Promise<void>((resolve) => setTimeout(resolve, 0));
         }
-        received += chunk.byteLength;
-        // Yield to the event loop now and then: the writer runs ahead.
-        if (++chunks % 8 === 0) await new Promise<void>((resolve) => setTimeout(resolve, 0));
+        return { received, mismatches };
+      })();
+      const block = 256 * 1024;
+      for (let offset = 0; offset < total; offset += block) {
+        const chunk = new Uint8Array(block);
+        for (let i = 0; i < block; i++) chunk[i] = patternByte(offset + i);
+        await client.write(chunk);
       }
-      return { received, mismatches };
-    })();
-    const block = 256 * 1024;
-    for (let offset = 0; offset < total; offset += block) {
-      const chunk = new Uint8Array(block);
-      for (let i = 0; i < block; i++) chunk[i] = patternByte(offset + i);
-      await client.write(chunk);
-    }
-    client.closeWrite();
-    assert.deepEqual(await reader, { received: total, mismatches: 0 });
-    client.close();
-    server.close();
-    await listener.close();
+      client.closeWrite();
+      assert.deepEqual(await reader, { received: total, mismatches: 0 });
+      client.close();
+      server.close();
+      await listener.close();
+    });
   });
 
   test(`${name} transport ends the peer's stream when the client closes`, async () => {
-    const transport = make();
-    const { listener, client, server } = await pair(transport);
-    await client.write(encoder.encode("last words"));
-    client.close();
-    client.close(); // idempotent
-    await client.closed;
-    assert.equal(decoder.decode(await readAll(server)), "last words");
-    server.close();
-    await server.closed;
-    await listener.close();
+    await withPair(make(), async ({ listener, client, server }) => {
+      await client.write(encoder.encode("last words"));
+      client.close();
+      client.close(); // idempotent
+      await client.closed;
+      assert.equal(decoder.decode(await readAll(server)), "last words");
+      server.close();
+      await server.closed;
+      await listener.close();
+    });
   });
 
   test(`${name} transport ends the peer's stream when the server closes`, async () => {
-    const transport = make();
-    const { listener, client, server } = await pair(transport);
-    server.close();
-    assert.equal((await readAll(client)).byteLength, 0);
-    client.close();
-    await Promise.all([client.closed, server.closed]);
-    await listener.close();
+    await withPair(make(), async ({ listener, client, server }) => {
+      server.close();
+      assert.equal((await readAll(client)).byteLength, 0);
+      client.close();
+      await Promise.all([client.closed, server.closed]);
+      await listener.close();
+    });
   });
 
   test(`${name} transport delivers what was written before close()`, async () => {
-    const transport = make();
-    const { listener, client, server } = await pair(transport);
-    const total = 2 * 1024 * 1024;
-    const reading = readAll(server);
-    for (let sent = 0; sent < total; sent += 64 * 1024) {
-      await client.write(new Uint8Array(64 * 1024));
-    }
-    client.close();
-    assert.equal((await reading).byteLength, total);
-    server.close();
-    await listener.close();
+    await withPair(make(), async ({ listener, client, server }) => {
+      const total = 2 * 1024 * 1024;
+      const reading = readAll(server);
+      for (let sent = 0; sent < total; sent += 64 * 1024) {
+        await client.write(new Uint8Array(64 * 1024));
+      }
+      client.close();
+      assert.equal((await reading).byteLength, total);
+      server.close();
+      await listener.close();
+    });
   });
 
   test(`${name} transport rejects a write after close with ConnectionClosedError`, async () => {
-    const transport = make();
-    const { listener, client, server } = await pair(transport);
-    client.close();
-    await assert.rejects(client.write(encoder.encode("x")), ConnectionClosedError);
-    server.close();
-    await listener.close();
+    await withPair(make(), async ({ listener, client, server }) => {
+      client.close();
+      await assert.rejects(client.write(encoder.encode("x")), ConnectionClosedError);
+      server.close();
+      await listener.close();
+    });
   });
 
   test(`${name} transport rejects a write the peer never read when it closes`, async () => {
-    const transport = make();
-    const { listener, client, server } = await pair(transport);
-    // The server reads nothing, so 32 MiB cannot all reach the kernel: the
-    // write is still pending when the connection closes, and must not hang.
-    const writing = client.write(new Uint8Array(32 * 1024 * 1024));
-    try {
+    await withPair(make(), async ({ client }) => {
+      // The server reads nothing, so 32 MiB cannot all reach the kernel: the
+      // write is still pending when the connection closes, and must not hang.
+      const writing = client.write(new Uint8Array(32 * 1024 * 1024));
       client.close();
       await assert.rejects(writing, ConnectionClosedError);
-    } finally {
-      // Even when the assertion fails: an open listener would keep the test process alive.
-      server.close();
-      await listener.close();
-    }
+    });
   });
 
   test(`${name} transport ends a read in progress on close`, async () => {
-    const transport = make();
-    const { listener, client, server } = await pair(transport);
-    const reading = readAll(client);
-    client.close();
-    assert.equal((await reading).byteLength, 0);
-    server.close();
-    await listener.close();
+    await withPair(make(), async ({ listener, client, server }) => {
+      const reading = readAll(client);
+      client.close();
+      assert.equal((await reading).byteLength, 0);
+      server.close();
+      await listener.close();
+    });
   });
 
   test(`${name} transport keeps reading after the peer half-closes`, async () => {
-    const transport = make();
-    const { listener, client, server } = await pair(transport);
-    client.closeWrite();
-    assert.equal((await readAll(server)).byteLength, 0);
-    await server.write(encoder.encode("reply"));
-    server.close();
-    assert.equal(decoder.decode(await readAll(client)), "reply");
-    client.close();
-    await listener.close();
+    await withPair(make(), async ({ listener, client, server }) => {
+      client.closeWrite();
+      assert.equal((await readAll(server)).byteLength, 0);
+      await server.write(encoder.encode("reply"));
+      server.close();
+      assert.equal(decoder.decode(await readAll(client)), "reply");
+      client.close();
+      await listener.close();
+    });
   });
 
   test(`${name} transport refuses a connection with code connection_refused`, async () => {
@@ -222,13 +235,13 @@ for (const { name, make } of [...transportCases(), ...tlsCases(transportCases(),
   });
 
   test(`${name} transport keeps accepted connections open when the listener closes`, async () => {
-    const transport = make();
-    const { listener, client, server } = await pair(transport);
-    await listener.close();
-    await client.write(encoder.encode("still here"));
-    client.closeWrite();
-    assert.equal(decoder.decode(await readAll(server)), "still here");
-    server.close();
-    client.close();
+    await withPair(make(), async ({ listener, client, server }) => {
+      await listener.close();
+      await client.write(encoder.encode("still here"));
+      client.closeWrite();
+      assert.equal(decoder.decode(await readAll(server)), "still here");
+      server.close();
+      client.close();
+    });
   });
 }
