@@ -229,8 +229,8 @@ async function main(): Promise<void> {
       continue;
     }
     if (SCENARIOS[scenario] === undefined) throw new Error(`Unknown scenario "${scenario}"`);
-    // Pinned, every message of the latency scenario wakes the other, idle CPU: p50 186 µs
-    // against 70 to 90 unpinned (docs/PERFORMANCE.md, findings 14 and 19).
+    // Pinned, every message of the latency scenario wakes the other, idle CPU: p50 182 to 211 µs
+    // against 66 to 119 unpinned (docs/PERFORMANCE.md, findings 14 and 19).
     const pinned = pin && scenario !== "latency";
     for (const runtime of runtimes) {
       const all = await runs(scenario, runtime, options, pinned, Number(values.repeat));
