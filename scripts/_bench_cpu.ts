@@ -9,13 +9,13 @@
  * slowed during the run.
  *
  * Pinning uses `taskset` (Linux, util-linux); without it nothing is pinned
- * and the loop is timed on whichever CPU the system picks.
+ * and the loop is timed on whichever CPU the system picks. The loop runs in
+ * Node; without `node` it is skipped.
  *
  * @module
  */
 
 import { execFileSync } from "node:child_process";
-import { cpus } from "node:os";
 import process from "node:process";
 
 /**
@@ -46,15 +46,27 @@ console.log(((used.user + used.system) / 1000).toFixed(1), sink & 1);
 /** A run whose server CPU timed the loop this much slower than the best time seen was slowed. */
 export const CONTENDED_RATIO = 1.2;
 
-/** Whether processes can be pinned to CPUs here (`taskset`, two CPUs or more). */
-export function canPin(): boolean {
-  if (process.platform !== "linux" || cpus().length < 2) return false;
+/**
+ * The CPUs this process may run on (its affinity list, from `taskset`), or
+ * `null` when processes cannot be pinned here (not Linux, no `taskset`, or
+ * fewer than two CPUs allowed).
+ */
+export function allowedCpus(): number[] | null {
+  if (process.platform !== "linux") return null;
+  let out: string;
   try {
-    execFileSync("taskset", ["-V"], { stdio: "ignore" });
-    return true;
+    out = execFileSync("taskset", ["-c", "-p", String(process.pid)], { encoding: "utf8" });
   } catch {
-    return false;
+    return null;
   }
+  // "pid 123's current affinity list: 0,2-3"
+  const list = out.slice(out.lastIndexOf(":") + 1).trim();
+  const found: number[] = [];
+  for (const part of list.split(",")) {
+    const [first, last = first] = part.split("-").map(Number);
+    for (let cpu = first; cpu <= last; cpu++) found.push(cpu);
+  }
+  return found.length >= 2 && found.every(Number.isInteger) ? found : null;
 }
 
 /** The command prefix that runs a program on `cpu` (none for `null`). */
@@ -62,16 +74,29 @@ export function pinPrefix(cpu: number | null): string[] {
   return cpu === null ? [] : ["taskset", "-c", String(cpu)];
 }
 
-/** The fixed loop's CPU time in ms, run on `cpu` (or anywhere, for `null`), in Node. */
-export function loopMs(cpu: number | null): number {
+/**
+ * The fixed loop's CPU time in ms, run in Node on `cpu` (or anywhere, for
+ * `null`); `undefined` when it cannot be run (no `node` here).
+ */
+export function loopMs(cpu: number | null): number | undefined {
   const argv = [...pinPrefix(cpu), "node", "-e", LOOP];
-  const out = execFileSync(argv[0], argv.slice(1), { encoding: "utf8" });
-  return Number(out.trim().split(" ")[0]);
+  try {
+    const out = execFileSync(argv[0], argv.slice(1), { encoding: "utf8" });
+    return Number(out.trim().split(" ")[0]);
+  } catch {
+    return undefined;
+  }
 }
 
-/** The loop's time on each CPU, `[cpu, ms]`, fastest first. */
-export function cpuSpeeds(): [cpu: number, ms: number][] {
-  return cpus().map((_, cpu): [number, number] => [cpu, loopMs(cpu)]).sort((a, b) => a[1] - b[1]);
+/** The loop's time on each of `cpuList`, `[cpu, ms]`, fastest first; `[]` without `node`. */
+export function cpuSpeeds(cpuList: number[]): [cpu: number, ms: number][] {
+  const speeds: [number, number][] = [];
+  for (const cpu of cpuList) {
+    const ms = loopMs(cpu);
+    if (ms === undefined) return [];
+    speeds.push([cpu, ms]);
+  }
+  return speeds.sort((a, b) => a[1] - b[1]);
 }
 
 /** Pins this process (every thread of it) to `cpuList`; threads started later inherit it. */

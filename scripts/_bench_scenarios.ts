@@ -33,8 +33,13 @@ export interface Result {
   peakRssMiB?: number;
   /** The kernel's share of the server's CPU time over the whole run. */
   systemShare?: number;
-  /** The fixed loop's time on the server's CPU, the slower of before and after the run. */
+  /**
+   * The fixed loop's time, the slower of before and after the run: on the
+   * server's CPU when it was pinned, else on the slowest CPU.
+   */
   loopMs?: number;
+  /** Whether the loop showed the machine slowed during this run (judged when it ended). */
+  slowed?: boolean;
   note?: string;
 }
 

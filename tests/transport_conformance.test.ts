@@ -19,11 +19,16 @@ async function pair(
   transport: Transport,
 ): Promise<{ listener: Listener; client: Conn; server: Conn }> {
   const listener = await transport.listen({ hostname: "127.0.0.1", port: 0 });
-  const accepted = listener[Symbol.asyncIterator]().next();
-  const client = await transport.connect({ hostname: "127.0.0.1", port: listener.addr.port });
-  const next = await accepted;
-  assert.equal(next.done, false);
-  return { listener, client, server: next.value as Conn };
+  try {
+    const accepted = listener[Symbol.asyncIterator]().next();
+    const client = await transport.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+    const next = await accepted;
+    assert.equal(next.done, false);
+    return { listener, client, server: next.value as Conn };
+  } catch (error) {
+    await listener.close(); // an open listener would keep the test process alive
+    throw error;
+  }
 }
 
 /**

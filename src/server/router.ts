@@ -75,7 +75,7 @@ export class Router {
   #retainRefusal: Refusal | null = null;
   #seq = 0;
   #plain: Uint8Array | null = null;
-  /** Whether a kn-sock-shaped delivery went straight into a queue (see `#direct()`). */
+  /** Whether this publish's direct delivery was tried already (see `#direct()`). */
   #directDone = false;
   #extended: Uint8Array | null = null;
   #matched = 0;
@@ -328,8 +328,9 @@ export class Router {
   }
 
   /**
-   * The first kn-sock-shaped delivery of a publish read as JSON bytes is
-   * copied straight into the subscriber's queue, in three parts, rather than
+   * The first kn-sock-shaped delivery of a publish read as JSON bytes to a
+   * plain subscriber (not a queue group's member) is copied straight into
+   * its queue, in three parts, rather than
    * joined in the encoder's buffer and copied from there: at fan-out 1, the
    * common case of a topic with one reader, that saves a copy of the whole
    * delivery. The next recipients share the encoded bytes. `false` when the
