@@ -6,7 +6,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { PubSubClient, ServerClient, SlowConsumerPolicy } from "../mod.ts";
+import type { PubSubClient, PubSubServer, ServerClient, SlowConsumerPolicy } from "../mod.ts";
 import {
   type Fixture,
   type RawPeer,
@@ -147,6 +147,76 @@ for (const { name, make } of serverCases()) {
       assert.equal(stats.droppedMessages, dropped);
       assert.equal(stats.slowConsumerNotices, notices.length);
       assert.equal(stats.connections, 11); // nobody was disconnected
+      await f.close();
+    });
+  }
+
+  for (
+    const [policy, logged] of [
+      ["disconnect", "Slow consumer disconnected"],
+      ["drop-oldest", "Dropping messages for a slow consumer"],
+    ] as const
+  ) {
+    test(`slow consumer (${name}): a logger that publishes while ${policy} acts mid-publish changes no delivery`, async () => {
+      PAYLOAD = payload;
+      // The logger publishes each line it is given. The server calls it while
+      // it routes a publish, when that publish finds the stalled subscriber's
+      // queue full (the stalled one subscribed first, so it is visited first).
+      let server: PubSubServer | null = null;
+      const log = (message: string): void => void server?.publish("log", message);
+      const byTopic = new Map<string, ServerClient>();
+      const f = await startFixture(make(), {
+        limits: { maxOutboundBytes: LIMIT },
+        slowConsumerPolicy: policy,
+        logger: { debug: log, info: log, warn: log, error: log },
+        handler(data, client) {
+          if (data.action === "subscribe" && !byTopic.has(data.topic)) {
+            byTopic.set(data.topic, client);
+          }
+        },
+      });
+      server = f.server;
+      const stalled = await stalledSubscriber(f, byTopic, { topic: "feed" });
+      // Raw, so that a wrong delivery fails the test at once (a client drops
+      // messages on topics it did not subscribe to, and the test would hang).
+      const healthy = await f.raw();
+      await healthy.sendJson({ action: "subscribe", topic: "feed", id: 1 });
+      assert.deepEqual(await healthy.json(), { action: "ok", id: 1 });
+      const watcher = await f.client();
+      await subscribed(watcher, "log");
+      await until(() => f.server.stats().subscriptions === 3, "3 subscriptions");
+      const acted = (): boolean => {
+        const stats = f.server.stats();
+        return stats.slowConsumers + stats.droppedMessages > 0;
+      };
+      for (let round = 0; round < rounds && !acted(); round++) {
+        for (let i = 0; i < perRound; i++) {
+          f.server.publish("feed", `${round * perRound + i}:${PAYLOAD}`);
+        }
+        for (let i = 0; i < perRound; i++) {
+          const message = `${round * perRound + i}:${PAYLOAD}`;
+          assert.equal(await healthy.line(), JSON.stringify({ topic: "feed", message }));
+        }
+      }
+      assert.ok(acted(), `the stalled subscriber met ${policy}`);
+      // The logger's publish went out too.
+      let line = await watcher.recv();
+      while (line?.message !== logged) line = await watcher.recv();
+      // What the stalled subscriber still gets is whole, the delivery queued
+      // again after drop-oldest made room included: deliveries of "feed" in
+      // order, and notices.
+      const [rest] = [stalled.peer.end(), healthy.end()];
+      await f.server.close();
+      const numbers: number[] = [];
+      for (const text of await rest) {
+        const frame = JSON.parse(text);
+        if (frame.action !== undefined) continue; // the slow_consumer notice, the closing notice
+        assert.equal(frame.topic, "feed", text);
+        const [number, body] = String(frame.message).split(":");
+        assert.equal(body, PAYLOAD);
+        numbers.push(Number(number));
+      }
+      assertIncreasing(numbers);
       await f.close();
     });
   }

@@ -13,11 +13,12 @@
 import { ErrorCode } from "../errors.ts";
 import type { ServerLimits } from "../limits.ts";
 import { toAsciiJson } from "../protocol/codec.ts";
-import { DELIVERY_END, DeliveryEncoder } from "../protocol/delivery_encoder.ts";
+import { DELIVERY_END } from "../protocol/delivery_encoder.ts";
 import type { Headers, JsonValue, SlowConsumerPolicy } from "../protocol/frames.ts";
 import { SubscriptionIndex } from "../topic/subscription_index.ts";
 import { RetainedStore } from "./retained_store.ts";
 import type { Session } from "./session.ts";
+import { NO_EXTRAS, type PublishExtras, type Refusal, RoutedPublish } from "./routed_publish.ts";
 import type { ServerCounters } from "./stats.ts";
 
 /** Sequence numbers are kept for topics totalling this many characters; past it they restart. */
@@ -40,16 +41,6 @@ export class QueueGroup {
 
 type Subscriber = Session | QueueGroup;
 
-/** A refusal: an error code and its sentence. */
-export type Refusal = [code: string, text: string];
-
-/** The optional parts of a publish: the publish frame itself, or `server.publish()`'s options. */
-export interface PublishExtras {
-  headers?: Headers;
-  reply?: string;
-  retain?: boolean;
-}
-
 function groupKey(group: string, pattern: string): string {
   // Length-prefixed: no (group, pattern) pair can spell another's key.
   return `${group.length}:${group}:${pattern}`;
@@ -64,24 +55,16 @@ export class Router {
   readonly #retained: RetainedStore;
   readonly #seqs = new Map<string, number>();
   #seqChars = 0;
-  readonly #deliveries = new DeliveryEncoder();
-  // The publish being routed, kept in fields so visiting allocates nothing.
-  #stamp = 0;
-  #topic = "";
-  #message: JsonValue = null;
-  #extras: PublishExtras = NO_EXTRAS;
-  #json: Uint8Array | null = null;
-  #from: Session | null = null;
-  #retainRefusal: Refusal | null = null;
-  #seq = 0;
-  #plain: Uint8Array | null = null;
-  /** Whether this publish's direct delivery was tried already (see `#direct()`). */
-  #directDone = false;
-  #extended: Uint8Array | null = null;
-  #matched = 0;
-  #delivered = 0;
+  /** The publish being routed. */
+  #p = new RoutedPublish();
+  /** Publish states for publishes made while another is routed (see `#nested()`). */
+  readonly #spare: RoutedPublish[] = [];
+  /** Whether a publish is being routed. */
+  #routing = false;
+  /** The last stamp handed out: each publish gets a new one, nested or not. */
+  #lastStamp = 0;
   readonly #visit = (subscriber: Subscriber): void => {
-    this.#matched++;
+    this.#p.matched++;
     if (subscriber instanceof QueueGroup) this.#toGroup(subscriber);
     else this.#toSession(subscriber);
   };
@@ -170,7 +153,7 @@ export class Router {
       const extra = session.hello
         ? extraMembers(retained.seq, retained.headers, undefined, true)
         : "";
-      const bytes = this.#deliveries.encodeJson(retained.topic, retained.json, extra, 0);
+      const bytes = this.#p.deliveries.encodeJson(retained.topic, retained.json, extra, 0);
       if (!session.hasRoom(bytes.byteLength)) {
         session.sendError(
           ErrorCode.RetainedLimit,
@@ -221,39 +204,51 @@ export class Router {
     from: Session | null,
     extras: PublishExtras,
   ): number {
+    if (this.#routing) return this.#nested(topic, message, json, from, extras);
+    const p = this.#p;
+    this.#routing = true;
     this.#counters.messagesIn++;
-    this.#stamp++;
-    this.#topic = topic;
-    this.#message = message;
-    this.#json = json;
-    this.#from = from;
-    this.#extras = extras;
-    this.#seq = 0;
-    this.#plain = null;
-    this.#directDone = false;
-    this.#extended = null;
-    this.#matched = 0;
-    this.#delivered = 0;
-    this.#retainRefusal = null;
+    p.start(++this.#lastStamp, topic, message, json, from, extras);
     try {
       this.#index.match(topic, this.#visit);
       if (extras.retain === true) {
         // The seq this publish took, or the topic's last one when nobody got it.
-        const seq = this.#seq !== 0 ? this.#seq : this.#seqs.get(topic) ?? 0;
+        const seq = p.seq !== 0 ? p.seq : this.#seqs.get(topic) ?? 0;
         const problem = this.#retained.set(topic, message, extras.headers, seq);
-        if (problem !== null) this.#retainRefusal = [ErrorCode.RetainedLimit, problem];
+        if (problem !== null) p.retainRefusal = [ErrorCode.RetainedLimit, problem];
       }
     } finally {
-      this.#counters.messagesOut += this.#delivered;
-      // Let go of the message and its bytes: they may be large.
-      this.#message = null;
-      this.#json = null;
-      this.#from = null;
-      this.#extras = NO_EXTRAS;
-      this.#plain = null;
-      this.#extended = null;
+      this.#routing = false;
+      this.#counters.messagesOut += p.delivered;
+      p.end();
     }
-    return this.#delivered;
+    return p.delivered;
+  }
+
+  /**
+   * A publish made while another is being routed: by a logger that
+   * publishes, which the server calls when a delivery makes a subscriber a
+   * slow consumer. The nested publish gets a state (and an encoder) of its
+   * own, so the routed one's state and the bytes it is handing out stay as
+   * they are.
+   */
+  #nested(
+    topic: string,
+    message: JsonValue,
+    json: Uint8Array | null,
+    from: Session | null,
+    extras: PublishExtras,
+  ): number {
+    const routed = this.#p;
+    this.#p = this.#spare.pop() ?? new RoutedPublish();
+    this.#routing = false;
+    try {
+      return this.publish(topic, message, json, from, extras);
+    } finally {
+      this.#spare.push(this.#p);
+      this.#p = routed;
+      this.#routing = true;
+    }
   }
 
   /**
@@ -276,82 +271,77 @@ export class Router {
     } catch (error) {
       return [ErrorCode.InvalidFrame, `Message cannot be encoded: ${String(error)}`];
     }
-    if (this.#retainRefusal === null && extras.reply !== undefined && this.#matched === 0) {
+    if (this.#p.retainRefusal === null && extras.reply !== undefined && this.#p.matched === 0) {
       return [ErrorCode.NoResponders, `No subscriber for "${topic}"`];
     }
-    return this.#retainRefusal;
+    return this.#p.retainRefusal;
   }
 
   /** Why the last publish's retain was refused, or `null`. */
   get retainRefusal(): Refusal | null {
-    return this.#retainRefusal;
+    return this.#p.retainRefusal;
   }
 
   #nextSeq(): number {
-    if (this.#seq === 0) {
-      const last = this.#seqs.get(this.#topic);
+    const p = this.#p;
+    if (p.seq === 0) {
+      const last = this.#seqs.get(p.topic);
       if (last === undefined) {
-        this.#seqChars += this.#topic.length;
+        this.#seqChars += p.topic.length;
         if (this.#seqChars > MAX_SEQ_TOPIC_CHARS) {
           this.#seqs.clear();
-          this.#seqChars = this.#topic.length;
+          this.#seqChars = p.topic.length;
         }
       }
-      this.#seq = (last ?? 0) + 1;
-      this.#seqs.set(this.#topic, this.#seq);
+      p.seq = (last ?? 0) + 1;
+      this.#seqs.set(p.topic, p.seq);
     }
-    return this.#seq;
+    return p.seq;
   }
 
   /** The delivery for `session`: kn-sock's shape, or the extended one after `hello`. */
   #bytesFor(session: Session): Uint8Array {
-    if (!session.hello) {
-      return this.#plain ??= this.#deliveries.encode(this.#topic, this.#message, this.#json, "", 0);
-    }
-    const { headers, reply } = this.#extras;
-    return this.#extended ??= this.#deliveries.encode(
-      this.#topic,
-      this.#message,
-      this.#json,
-      extraMembers(this.#nextSeq(), headers, reply, false),
-      1,
-    );
+    const p = this.#p;
+    if (!session.hello) return p.plain ??= p.deliveries.encode(p.topic, p.message, p.json, "", 0);
+    if (p.extended !== null) return p.extended;
+    const { headers, reply } = p.extras;
+    const extra = extraMembers(this.#nextSeq(), headers, reply, false);
+    return p.extended = p.deliveries.encode(p.topic, p.message, p.json, extra, 1);
   }
 
   #toSession(session: Session): void {
-    if (session.stamp === this.#stamp) return;
-    if (session === this.#from && !session.echo) return;
-    session.stamp = this.#stamp;
-    if (this.#direct(session) || session.deliver(this.#bytesFor(session), this.#topic)) {
-      this.#delivered++;
-    }
+    const p = this.#p;
+    if (session.stamp === p.stamp) return;
+    if (session === p.from && !session.echo) return;
+    session.stamp = p.stamp;
+    if (this.#direct(session) || session.deliver(this.#bytesFor(session), p.topic)) p.delivered++;
   }
 
   /**
    * The first kn-sock-shaped delivery of a publish read as JSON bytes to a
    * plain subscriber (not a queue group's member) is copied straight into
-   * its queue, in three parts, rather than
-   * joined in the encoder's buffer and copied from there: at fan-out 1, the
-   * common case of a topic with one reader, that saves a copy of the whole
-   * delivery. The next recipients share the encoded bytes. `false` when the
-   * delivery was not queued this way.
+   * its queue, in three parts, rather than joined in the encoder's buffer
+   * and copied from there: at fan-out 1, the common case of a topic with
+   * one reader, that saves a copy of the whole delivery. The next
+   * recipients share the encoded bytes. `false` when the delivery was not
+   * queued this way.
    */
   #direct(session: Session): boolean {
-    if (this.#directDone || this.#json === null || session.hello) return false;
-    this.#directDone = true;
-    const head = this.#deliveries.prefix(this.#topic);
-    return session.deliverJoined(head, this.#json, DELIVERY_END, this.#topic);
+    const p = this.#p;
+    if (p.directDone || p.json === null || session.hello) return false;
+    p.directDone = true;
+    return session.deliverJoined(p.deliveries.prefix(p.topic), p.json, DELIVERY_END, p.topic);
   }
 
   #toGroup(group: QueueGroup): void {
     const members = group.members;
-    const from = this.#from;
+    const from = this.#p.from;
     let fallback = -1;
     for (let tried = 0; tried < members.length; tried++) {
       const at = (group.next + tried) % members.length;
       const member = members[at];
       // Skip a member that has this publish already (another pattern) or asked for no echo.
-      if (member.stamp === this.#stamp || (member === from && !member.echo)) continue;
+      if (member.stamp === this.#p.stamp || (member === from && !member.echo)) continue;
       if (member.hasRoom(this.#bytesFor(member).byteLength)) {
         this.#toMember(group, at);
         return;
@@ -365,8 +355,9 @@ export class Router {
   #toMember(group: QueueGroup, at: number): void {
     const member = group.members[at];
     group.next = at + 1;
-    member.stamp = this.#stamp;
-    if (member.deliver(this.#bytesFor(member), this.#topic)) this.#delivered++;
+    const p = this.#p;
+    member.stamp = p.stamp;
+    if (member.deliver(this.#bytesFor(member), p.topic)) p.delivered++;
   }
 
   #leave(key: string, session: Session): void {
@@ -380,9 +371,6 @@ export class Router {
     }
   }
 }
-
-/** A publish without extras. */
-export const NO_EXTRAS: PublishExtras = {};
 
 /** The extended members of a delivery: `,"seq":N` and the optional ones. */
 function extraMembers(

@@ -1,0 +1,86 @@
+/**
+ * The publish the router is handing out: its state while subscribers are
+ * visited, kept in one reusable object so that visiting allocates nothing.
+ * A publish made while another is routed (by a logger that publishes,
+ * called when a delivery makes a subscriber a slow consumer) gets an object
+ * of its own, encoder included, so the routed one's state and bytes stay as
+ * they are.
+ *
+ * @module
+ */
+
+import { DeliveryEncoder } from "../protocol/delivery_encoder.ts";
+import type { Headers, JsonValue } from "../protocol/frames.ts";
+import type { Session } from "./session.ts";
+
+/** The optional parts of a publish: the publish frame itself, or `server.publish()`'s options. */
+export interface PublishExtras {
+  headers?: Headers;
+  reply?: string;
+  retain?: boolean;
+}
+
+/** A publish without extras. */
+export const NO_EXTRAS: PublishExtras = {};
+
+/** A refusal: an error code and its sentence. */
+export type Refusal = [code: string, text: string];
+
+/** One publish being routed. */
+export class RoutedPublish {
+  /** Encodes this publish's deliveries, in buffers of its own. */
+  readonly deliveries: DeliveryEncoder = new DeliveryEncoder();
+  /** Marks the sessions that have this publish: a connection gets it once. */
+  stamp = 0;
+  topic = "";
+  message: JsonValue = null;
+  extras: PublishExtras = NO_EXTRAS;
+  /** The message's own JSON bytes when they are pure ASCII, else `null`. */
+  json: Uint8Array | null = null;
+  from: Session | null = null;
+  retainRefusal: Refusal | null = null;
+  /** The `seq` this publish took on its topic; 0 until one is needed. */
+  seq = 0;
+  /** The kn-sock-shaped delivery, once encoded. */
+  plain: Uint8Array | null = null;
+  /** Whether the direct delivery was tried already (see `Router.#direct()`). */
+  directDone = false;
+  /** The delivery for clients that said `hello`, once encoded. */
+  extended: Uint8Array | null = null;
+  matched = 0;
+  delivered = 0;
+
+  /** Starts routing a publish. */
+  start(
+    stamp: number,
+    topic: string,
+    message: JsonValue,
+    json: Uint8Array | null,
+    from: Session | null,
+    extras: PublishExtras,
+  ): void {
+    this.stamp = stamp;
+    this.topic = topic;
+    this.message = message;
+    this.json = json;
+    this.from = from;
+    this.extras = extras;
+    this.seq = 0;
+    this.plain = null;
+    this.directDone = false;
+    this.extended = null;
+    this.matched = 0;
+    this.delivered = 0;
+    this.retainRefusal = null;
+  }
+
+  /** Lets go of the message and its bytes: they may be large. */
+  end(): void {
+    this.message = null;
+    this.json = null;
+    this.from = null;
+    this.extras = NO_EXTRAS;
+    this.plain = null;
+    this.extended = null;
+  }
+}
