@@ -55,7 +55,12 @@ export interface PubSubServerOptions {
   transport?: Transport;
   /** Limits to change from {@linkcode DEFAULT_SERVER_LIMITS}. */
   limits?: Partial<ServerLimits>;
-  /** Where to log; nothing is logged when omitted. */
+  /**
+   * Where to log; nothing is logged when omitted. It is called synchronously,
+   * sometimes while a publish is being routed (a delivery that meets the
+   * slow-consumer policy is logged); it may itself call
+   * `server.publish()`, to send log lines to a topic.
+   */
   logger?: Logger;
   /** Closes the server when aborted (kn-sock's `shutdown_event`). */
   signal?: AbortSignal;
