@@ -18,7 +18,7 @@ import type { Headers, JsonValue, SlowConsumerPolicy } from "../protocol/frames.
 import { SubscriptionIndex } from "../topic/subscription_index.ts";
 import { RetainedStore } from "./retained_store.ts";
 import type { Session } from "./session.ts";
-import { NO_EXTRAS, type PublishExtras, type Refusal, RoutedPublish } from "./routed_publish.ts";
+import { type PublishExtras, type Refusal, RoutedPublish } from "./routed_publish.ts";
 import type { ServerCounters } from "./stats.ts";
 
 /** Sequence numbers are kept for topics totalling this many characters; past it they restart. */
