@@ -51,3 +51,25 @@ export const silentLogger: Logger = Object.freeze({
   warn: ignore,
   error: ignore,
 });
+
+/**
+ * `logger` with each method guarded: a logger that throws loses that line,
+ * never the caller's work. The server calls its logger in the middle of
+ * routing a publish, and the client in the middle of a reconnect.
+ */
+export function guardLogger(logger: Logger): Logger {
+  if (logger === silentLogger) return logger;
+  const guarded = (method: keyof Logger) => (message: string, fields?: LogFields): void => {
+    try {
+      logger[method](message, fields);
+    } catch {
+      // A failing logger has nowhere to report to: the line is lost, nothing else.
+    }
+  };
+  return {
+    debug: guarded("debug"),
+    info: guarded("info"),
+    warn: guarded("warn"),
+    error: guarded("error"),
+  };
+}

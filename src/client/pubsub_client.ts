@@ -8,7 +8,7 @@
 
 import { ConnectionClosedError, type ServerError } from "../errors.ts";
 import { type ClientLimits, DEFAULT_CLIENT_LIMITS, resolveLimits } from "../limits.ts";
-import { silentLogger } from "../logger.ts";
+import { guardLogger, silentLogger } from "../logger.ts";
 import type { JsonValue, Message, PublishFrame, ServerInfo } from "../protocol/frames.ts";
 import { defaultTransport } from "../transport/auto.ts";
 import type { Addr, Conn } from "../transport/types.ts";
@@ -117,7 +117,7 @@ export class PubSubClient implements AsyncIterable<Message> {
     this.#session = new ClientSession(conn, {
       limits,
       settings: resolveSettings(options),
-      logger: options.logger ?? silentLogger,
+      logger: guardLogger(options.logger ?? silentLogger),
       target: { hostname, port, tls: options.tls },
       transport: options.transport,
       publish: (topic, message, options) => this.publish(topic, message, options),

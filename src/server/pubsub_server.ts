@@ -12,7 +12,7 @@ import {
   resolveLimits,
   type ServerLimits,
 } from "../limits.ts";
-import { type Logger, silentLogger } from "../logger.ts";
+import { guardLogger, type Logger, silentLogger } from "../logger.ts";
 import type { ClientFrame, JsonValue } from "../protocol/frames.ts";
 import { jsonValueProblem } from "../protocol/json_value.ts";
 import { hasWildcard } from "../topic/pattern.ts";
@@ -93,7 +93,7 @@ export class PubSubServer {
     this.#handler = options.handler;
     this.#limits = resolveLimits(DEFAULT_SERVER_LIMITS, options.limits);
     this.#router = new Router(this.#limits, this.#counters);
-    this.#logger = options.logger ?? silentLogger;
+    this.#logger = guardLogger(options.logger ?? silentLogger);
     this.#auth = options.auth;
     const policy = checkPolicy(options.slowConsumerPolicy ?? DEFAULT_SLOW_CONSUMER_POLICY);
     this.#context = {
@@ -379,7 +379,7 @@ export async function startPubSubServer(
   const transport = options.transport ?? await defaultTransport();
   const listener = await transport.listen({ hostname: host, port, tls: options.tls });
   const server = new PubSubServer(listener, transport.name, options);
-  options.logger?.info("Server listening", {
+  guardLogger(options.logger ?? silentLogger).info("Server listening", {
     hostname: server.addr.hostname,
     port: server.addr.port,
     transport: transport.name,
