@@ -52,6 +52,10 @@ export const silentLogger: Logger = Object.freeze({
   error: ignore,
 });
 
+function lost(): void {
+  // A line the logger failed to write.
+}
+
 /**
  * `logger` with each method guarded: a logger that throws loses that line,
  * never the caller's work. The server calls its logger in the middle of
@@ -61,7 +65,9 @@ export function guardLogger(logger: Logger): Logger {
   if (logger === silentLogger) return logger;
   const guarded = (method: keyof Logger) => (message: string, fields?: LogFields): void => {
     try {
-      logger[method](message, fields);
+      // An async logger's rejection is lost the same way (unhandled, it could end the process).
+      const result: unknown = logger[method](message, fields);
+      if (result instanceof Promise) result.catch(lost);
     } catch {
       // A failing logger has nowhere to report to: the line is lost, nothing else.
     }

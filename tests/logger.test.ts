@@ -47,3 +47,19 @@ test("guardLogger swallows what a logger throws, and leaves the silent logger as
   assert.equal(calls, 4);
   assert.equal(guardLogger(silentLogger), silentLogger);
 });
+
+test("guardLogger catches what an async logger rejects with", async () => {
+  let calls = 0;
+  const logger = guardLogger({
+    ...silentLogger,
+    async warn(): Promise<void> {
+      calls++;
+      await Promise.resolve();
+      throw new Error("logger down");
+    },
+  });
+  logger.warn("line");
+  assert.equal(calls, 1);
+  // Were the rejection not caught, the runtime would report it unhandled and fail this file.
+  await new Promise<void>((resolve) => setImmediate(resolve));
+});

@@ -181,15 +181,27 @@ for (const { name, make } of serverCases()) {
         },
       });
       server = f.server;
+      // Two healthy subscribers, one subscribed before the stalled one and one
+      // after, each also through "+": a publish routed twice would reach the
+      // early one twice. The stalled one matches "+" too, so that the logger's
+      // publish meets its full queue as well. Raw peers, so that a wrong
+      // delivery fails the test at once (a client drops messages on topics it
+      // did not subscribe to, and the test would hang).
+      const subscribe = async (peer: RawPeer, ...topics: string[]): Promise<void> => {
+        for (const [i, topic] of topics.entries()) {
+          await peer.sendJson({ action: "subscribe", topic, id: 10 + i });
+          assert.deepEqual(await peer.json(), { action: "ok", id: 10 + i });
+        }
+      };
+      const early = await f.raw();
+      await subscribe(early, "feed", "+");
       const stalled = await stalledSubscriber(f, byTopic, { topic: "feed" });
-      // Raw, so that a wrong delivery fails the test at once (a client drops
-      // messages on topics it did not subscribe to, and the test would hang).
-      const healthy = await f.raw();
-      await healthy.sendJson({ action: "subscribe", topic: "feed", id: 1 });
-      assert.deepEqual(await healthy.json(), { action: "ok", id: 1 });
+      await subscribe(stalled.peer, "+");
+      const late = await f.raw();
+      await subscribe(late, "feed", "+");
       const watcher = await f.client();
       await subscribed(watcher, "log");
-      await until(() => f.server.stats().subscriptions === 3, "3 subscriptions");
+      await until(() => f.server.stats().subscriptions === 7, "7 subscriptions");
       const acted = (): boolean => {
         const stats = f.server.stats();
         return stats.slowConsumers + stats.droppedMessages > 0;
@@ -198,9 +210,13 @@ for (const { name, make } of serverCases()) {
         for (let i = 0; i < perRound; i++) {
           f.server.publish("feed", `${round * perRound + i}:${PAYLOAD}`);
         }
-        for (let i = 0; i < perRound; i++) {
-          const message = `${round * perRound + i}:${PAYLOAD}`;
-          assert.equal(await healthy.line(), JSON.stringify({ topic: "feed", message }));
+        for (const healthy of [early, late]) {
+          for (let i = 0; i < perRound; i++) {
+            const message = `${round * perRound + i}:${PAYLOAD}`;
+            let line = await healthy.line();
+            while (line?.startsWith('{"topic":"log",')) line = await healthy.line();
+            assert.equal(line, JSON.stringify({ topic: "feed", message }));
+          }
         }
       }
       assert.ok(acted(), `the stalled subscriber met ${policy}`);
@@ -212,12 +228,14 @@ for (const { name, make } of serverCases()) {
       // What the stalled subscriber still gets is whole, the delivery queued
       // again after drop-oldest made room included: deliveries of "feed" in
       // order, and notices.
-      const [rest] = [stalled.peer.end(), healthy.end()];
+      const ends = Promise.all([stalled.peer.end(), early.end(), late.end()]);
       await f.server.close();
+      const [rest] = await ends;
       const numbers: number[] = [];
-      for (const text of await rest) {
+      for (const text of rest) {
         const frame = JSON.parse(text);
-        if (frame.action !== undefined) continue; // the slow_consumer notice, the closing notice
+        // The slow_consumer notice, the closing notice, the log lines.
+        if (frame.action !== undefined || frame.topic === "log") continue;
         assert.equal(frame.topic, "feed", text);
         const [number, body] = String(frame.message).split(":");
         assert.equal(body, PAYLOAD);

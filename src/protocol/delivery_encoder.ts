@@ -9,7 +9,7 @@
  */
 
 import { toAsciiJson } from "./codec.ts";
-import type { JsonValue } from "./frames.ts";
+import type { Headers, JsonValue } from "./frames.ts";
 
 /** The bytes that end every delivery: `}` and the newline. */
 export const DELIVERY_END: Uint8Array = new TextEncoder().encode("}\n");
@@ -95,4 +95,22 @@ export class DeliveryEncoder {
     }
     return prefix;
   }
+}
+
+/**
+ * The extended members of a delivery (for clients that said `hello`):
+ * `,"seq":N` and the optional `headers`, `reply` and `retained`, as ASCII
+ * JSON to pass to {@linkcode DeliveryEncoder.encode} as `extra`.
+ */
+export function extraMembers(
+  seq: number,
+  headers: Headers | undefined,
+  reply: string | undefined,
+  retained: boolean,
+): string {
+  let extra = `,"seq":${seq}`;
+  if (headers !== undefined) extra += `,"headers":${toAsciiJson(JSON.stringify(headers))}`;
+  if (reply !== undefined) extra += `,"reply":${toAsciiJson(JSON.stringify(reply))}`;
+  if (retained) extra += `,"retained":true`;
+  return extra;
 }

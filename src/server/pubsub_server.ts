@@ -178,7 +178,9 @@ export class PubSubServer {
    * const delivered = server.publish("alerts/system", "Maintenance at noon");
    * ```
    *
-   * @returns How many subscribers it was queued for.
+   * @returns How many subscribers it was queued for; 0 when called from the
+   *   logger while another publish is routed (it is routed right after that
+   *   one, and a refusal of its retain is not reported).
    * @throws {TypeError} For an invalid topic or a message JSON cannot encode.
    */
   publish(topic: string, message: JsonValue, options: ServerPublishOptions = {}): number {

@@ -1,10 +1,8 @@
 /**
  * The publish the router is handing out: its state while subscribers are
- * visited, kept in one reusable object so that visiting allocates nothing.
- * A publish made while another is routed (by a logger that publishes,
- * called when a delivery makes a subscriber a slow consumer) gets an object
- * of its own, encoder included, so the routed one's state and bytes stay as
- * they are.
+ * visited, kept in one reusable object so that visiting allocates nothing;
+ * and the publishes made while it is routed (by a logger that publishes),
+ * which wait to be routed right after it.
  *
  * @module
  */
@@ -26,6 +24,18 @@ export const NO_EXTRAS: PublishExtras = {};
 /** A refusal: an error code and its sentence. */
 export type Refusal = [code: string, text: string];
 
+/** Publishes made while others are routed that wait at most; more are dropped and counted. */
+export const MAX_LATER_PUBLISHES = 1024;
+
+/** A publish made while another was routed, waiting to be routed. */
+export interface LaterPublish {
+  topic: string;
+  message: JsonValue;
+  json: Uint8Array | null;
+  from: Session | null;
+  extras: PublishExtras;
+}
+
 /** One publish being routed. */
 export class RoutedPublish {
   /** Encodes this publish's deliveries, in buffers of its own. */
@@ -43,7 +53,7 @@ export class RoutedPublish {
   seq = 0;
   /** The kn-sock-shaped delivery, once encoded. */
   plain: Uint8Array | null = null;
-  /** Whether the direct delivery was tried already (see `Router.#direct()`). */
+  /** Whether the direct delivery was tried already (see the router's `#direct()`). */
   directDone = false;
   /** The delivery for clients that said `hello`, once encoded. */
   extended: Uint8Array | null = null;

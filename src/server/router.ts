@@ -12,13 +12,18 @@
 
 import { ErrorCode } from "../errors.ts";
 import type { ServerLimits } from "../limits.ts";
-import { toAsciiJson } from "../protocol/codec.ts";
-import { DELIVERY_END } from "../protocol/delivery_encoder.ts";
-import type { Headers, JsonValue, SlowConsumerPolicy } from "../protocol/frames.ts";
+import { DELIVERY_END, extraMembers } from "../protocol/delivery_encoder.ts";
+import type { JsonValue, SlowConsumerPolicy } from "../protocol/frames.ts";
 import { SubscriptionIndex } from "../topic/subscription_index.ts";
 import { RetainedStore } from "./retained_store.ts";
 import type { Session } from "./session.ts";
-import { type PublishExtras, type Refusal, RoutedPublish } from "./routed_publish.ts";
+import {
+  type LaterPublish,
+  MAX_LATER_PUBLISHES,
+  type PublishExtras,
+  type Refusal,
+  RoutedPublish,
+} from "./routed_publish.ts";
 import type { ServerCounters } from "./stats.ts";
 
 /** Sequence numbers are kept for topics totalling this many characters; past it they restart. */
@@ -57,10 +62,12 @@ export class Router {
   #seqChars = 0;
   /** The publish being routed. */
   #p = new RoutedPublish();
-  /** Publish states for publishes made while another is routed (see `#nested()`). */
-  readonly #spare: RoutedPublish[] = [];
   /** Whether a publish is being routed. */
   #routing = false;
+  /** Publishes made while another was routed, routed right after it (see `publish()`). */
+  readonly #later: LaterPublish[] = [];
+  /** The state the later publishes are routed with, so `#p` keeps the first one's outcome. */
+  #laterState: RoutedPublish | null = null;
   /** The last stamp handed out: each publish gets a new one, nested or not. */
   #lastStamp = 0;
   readonly #visit = (subscriber: Subscriber): void => {
@@ -194,6 +201,11 @@ export class Router {
    * Returns the deliveries queued; `retainRefusal` tells why the retain was
    * refused. Allocates nothing per publish.
    *
+   * A publish made while another is routed (by a logger, called when a
+   * delivery meets the slow-consumer policy) is routed right after it: it
+   * returns 0 and a refusal of its retain is not reported. Inside the other
+   * it could deliver the other twice, reorder `seq`, or re-enter a queue.
+   *
    * @throws {TypeError} When JSON cannot encode the message.
    * @throws {RangeError} When the message is too deeply nested to encode.
    */
@@ -204,7 +216,25 @@ export class Router {
     from: Session | null,
     extras: PublishExtras,
   ): number {
-    if (this.#routing) return this.#nested(topic, message, json, from, extras);
+    if (this.#routing) {
+      if (this.#later.length < MAX_LATER_PUBLISHES) {
+        // `json` is valid only during this call.
+        this.#later.push({ topic, message, json: json?.slice() ?? null, from, extras });
+      } else this.#counters.droppedMessages++;
+      return 0;
+    }
+    const delivered = this.#route(topic, message, json, from, extras);
+    if (this.#later.length > 0) this.#routeLater();
+    return delivered;
+  }
+
+  #route(
+    topic: string,
+    message: JsonValue,
+    json: Uint8Array | null,
+    from: Session | null,
+    extras: PublishExtras,
+  ): number {
     const p = this.#p;
     this.#routing = true;
     this.#counters.messagesIn++;
@@ -225,29 +255,24 @@ export class Router {
     return p.delivered;
   }
 
-  /**
-   * A publish made while another is being routed: by a logger that
-   * publishes, which the server calls when a delivery makes a subscriber a
-   * slow consumer. The nested publish gets a state (and an encoder) of its
-   * own, so the routed one's state and the bytes it is handing out stay as
-   * they are.
-   */
-  #nested(
-    topic: string,
-    message: JsonValue,
-    json: Uint8Array | null,
-    from: Session | null,
-    extras: PublishExtras,
-  ): number {
-    const routed = this.#p;
-    this.#p = this.#spare.pop() ?? new RoutedPublish();
-    this.#routing = false;
+  /** Routes the publishes made while others were routed, those they make included. */
+  #routeLater(): void {
+    const first = this.#p;
+    this.#p = this.#laterState ??= new RoutedPublish();
     try {
-      return this.publish(topic, message, json, from, extras);
+      for (let i = 0; i < this.#later.length; i++) {
+        const { topic, message, json, from, extras } = this.#later[i];
+        try {
+          this.#route(topic, message, json, from, extras);
+        } catch {
+          // server.publish() checked the message; a message that still cannot be
+          // encoded is lost, as a log line that cannot be written is.
+          this.#counters.droppedMessages++;
+        }
+      }
     } finally {
-      this.#spare.push(this.#p);
-      this.#p = routed;
-      this.#routing = true;
+      this.#later.length = 0;
+      this.#p = first;
     }
   }
 
@@ -370,18 +395,4 @@ export class Router {
       this.#index.remove(group.pattern, group);
     }
   }
-}
-
-/** The extended members of a delivery: `,"seq":N` and the optional ones. */
-function extraMembers(
-  seq: number,
-  headers: Headers | undefined,
-  reply: string | undefined,
-  retained: boolean,
-): string {
-  let extra = `,"seq":${seq}`;
-  if (headers !== undefined) extra += `,"headers":${toAsciiJson(JSON.stringify(headers))}`;
-  if (reply !== undefined) extra += `,"reply":${toAsciiJson(JSON.stringify(reply))}`;
-  if (retained) extra += `,"retained":true`;
-  return extra;
 }

@@ -58,8 +58,10 @@ export interface PubSubServerOptions {
   /**
    * Where to log; nothing is logged when omitted. It is called synchronously,
    * sometimes while a publish is being routed (a delivery that meets the
-   * slow-consumer policy is logged); it may itself call
-   * `server.publish()`, to send log lines to a topic.
+   * slow-consumer policy is logged), and what it throws is ignored. It may
+   * call `server.publish()`, to send log lines to a topic: such a publish is
+   * routed right after the one being routed (it returns 0), and past 1,024
+   * of them in one go the rest are dropped and counted in `droppedMessages`.
    */
   logger?: Logger;
   /** Closes the server when aborted (kn-sock's `shutdown_event`). */

@@ -30,7 +30,11 @@ export interface ServerStats {
   errorsSent: number;
   /** Subscribers disconnected for falling behind (policy `disconnect`, or the write deadline). */
   slowConsumers: number;
-  /** Deliveries dropped by the `drop-oldest` and `drop-newest` policies. */
+  /**
+   * Deliveries dropped by the `drop-oldest` and `drop-newest` policies; also
+   * publishes a logger made during one publish past the first 1,024 (see
+   * the server's `logger` option).
+   */
   droppedMessages: number;
   /** `slow_consumer` notices sent (each tells a client what was dropped). */
   slowConsumerNotices: number;
