@@ -8,12 +8,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { decodeClientText } from "../mod.ts";
 import { payloadRefusal } from "../src/protocol/json_value.ts";
-import {
-  type PublishBounds,
-  publishSpans,
-  scanPublish,
-  scanPublishLine,
-} from "../src/protocol/publish_scanner.ts";
+import { scanPublish, scanPublishLine } from "../src/protocol/publish_scanner.ts";
+import { type PublishBounds, publishSpans } from "../src/protocol/publish_spans.ts";
 import { type ClientLine, decodeClientLine, scannedPublish } from "../src/protocol/client_line.ts";
 import { AsciiStrings } from "../src/protocol/ascii_strings.ts";
 import { ErrorCode, FrameError } from "../src/errors.ts";

@@ -14,13 +14,8 @@ import { decodeClientText, decodeUtf8 } from "./codec.ts";
 import type { ClientFrame, FrameId, JsonValue, PublishFrame } from "./frames.ts";
 import { payloadRefusal } from "./json_value.ts";
 import { messageJson } from "./message_span.ts";
-import {
-  type PublishBounds,
-  type PublishSpans,
-  publishSpans,
-  scanPublish,
-  scanPublishLine,
-} from "./publish_scanner.ts";
+import { scanPublish, scanPublishLine } from "./publish_scanner.ts";
+import { type PublishBounds, type PublishSpans, publishSpans } from "./publish_spans.ts";
 
 /** The limits a client's line is decoded under. */
 export interface ClientLineLimits extends PublishBounds {
