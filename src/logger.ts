@@ -5,6 +5,8 @@
  * @module
  */
 
+import { ignore } from "./_async.ts";
+
 /** Structured context for a log line. */
 export type LogFields = Record<string, unknown>;
 
@@ -29,10 +31,6 @@ export interface Logger {
   warn(message: string, fields?: LogFields): void;
   /** Something went wrong that the operator should see: a handler threw. */
   error(message: string, fields?: LogFields): void;
-}
-
-function ignore(): void {
-  // The silent logger drops everything by design.
 }
 
 /**

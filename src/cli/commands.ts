@@ -4,6 +4,7 @@
  * @module
  */
 
+import { ignore } from "../_async.ts";
 import process from "node:process";
 import { PubSubClient } from "../client/pubsub_client.ts";
 import type { Logger } from "../logger.ts";
@@ -48,10 +49,6 @@ export interface CliIo {
   out(line: string): void;
   /** Writes one line to standard error. */
   err(line: string): void;
-}
-
-function ignore(): void {
-  // Debug lines (and info lines with --quiet) are not printed.
 }
 
 function consoleLogger(io: CliIo, quiet: boolean): Logger {

@@ -5,13 +5,9 @@
  * @module
  */
 
-import { type Deferred, deferred, RESOLVED } from "../_deferred.ts";
+import { type Deferred, deferred, handled, ignore, RESOLVED } from "../_async.ts";
 import type { ConnectionClosedError, ServerError } from "../errors.ts";
 import type { FrameId, ServerInfo } from "../protocol/frames.ts";
-
-function ignore(): void {
-  // The promise is awaited by its caller; this only marks it handled.
-}
 
 /** Pending answers, by frame id. */
 export class Answers {
@@ -28,8 +24,7 @@ export class Answers {
 
   /** Waits for the answer to frame `id`: resolves on `ok`, rejects on `error`. */
   expect(id: FrameId): Promise<void> {
-    const answer = deferred<void>();
-    answer.promise.catch(ignore); // reported to whoever awaits it
+    const answer = handled<void>();
     this.#acks.set(id, answer);
     return answer.promise;
   }

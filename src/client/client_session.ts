@@ -7,7 +7,7 @@
  * @module
  */
 
-import { type Deferred, deferred, RESOLVED } from "../_deferred.ts";
+import { type Deferred, deferred, grace, ignore, RESOLVED } from "../_async.ts";
 import { ConnectionClosedError, ErrorCode, PubSubError } from "../errors.ts";
 import type { ClientLimits } from "../limits.ts";
 import type { Logger } from "../logger.ts";
@@ -26,10 +26,6 @@ import { RoundTrips } from "./round_trips.ts";
 import type { ClientSettings } from "./settings.ts";
 import { StatusEvents } from "./status.ts";
 import type { Subscription } from "./subscription.ts";
-
-function ignore(): void {
-  // Reported elsewhere: to whoever awaits the promise, or by the connection's end.
-}
 
 /** What a session is made of. */
 export interface SessionOptions {
@@ -327,10 +323,7 @@ export class ClientSession {
   }
 
   async #closeWithin(graceMs: number, drain: boolean): Promise<void> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const grace = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, graceMs);
-    });
+    const within = grace(graceMs);
     try {
       const link = this.connector.open;
       if (drain && link !== null) {
@@ -339,12 +332,12 @@ export class ClientSession {
           this.#sendMaybeAck(link, unsubscribeFrame(subscription), undefined, true).catch(ignore)
         );
         done.push(this.answers.idle());
-        await Promise.race([Promise.all(done), grace]);
+        await Promise.race([Promise.all(done), within.elapsed]);
       }
       if (drain) this.#closeError = new ConnectionClosedError("Client is closed");
-      await this.#teardown(grace);
+      await this.#teardown(within.elapsed);
     } finally {
-      clearTimeout(timer);
+      within.clear();
     }
   }
 

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type Deferred, deferred } from "../_deferred.ts";
+import { deadline, type Deferred, handled } from "../_async.ts";
 import type { ConnectionClosedError, PubSubError } from "../errors.ts";
 import type { ClientLimits } from "../limits.ts";
 import type { Logger } from "../logger.ts";
@@ -15,21 +15,10 @@ import { defaultTransport } from "../transport/auto.ts";
 import type { Conn, Transport } from "../transport/types.ts";
 import type { Answers } from "./answers.ts";
 import { Connection, type ConnectionHost } from "./connection.ts";
-import {
-  deadline,
-  type DialTarget,
-  helloFailed,
-  isFinal,
-  openConn,
-  sayHello,
-} from "./handshake.ts";
+import { type DialTarget, helloFailed, isFinal, openConn, sayHello } from "./handshake.ts";
 import { Reconnector } from "./reconnector.ts";
 import type { ClientSettings } from "./settings.ts";
 import type { StatusEvent } from "./status.ts";
-
-function ignore(): void {
-  // The waiters are told by their own promise; this only marks it handled.
-}
 
 /** What the connector tells its session. */
 export interface ConnectorHooks {
@@ -137,8 +126,7 @@ export class Connector {
   /** Resolves once a connection is current again; rejects when the connector stops. */
   whenConnected(): Promise<void> {
     if (this.#ready === null) {
-      this.#ready = deferred<void>();
-      this.#ready.promise.catch(ignore);
+      this.#ready = handled<void>();
     }
     return this.#ready.promise;
   }

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { ignore } from "../_async.ts";
 import { ErrorCode, ServerError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { JsonValue, ServerFrame } from "../protocol/frames.ts";
@@ -63,10 +64,6 @@ const CLOSING_CODES: ReadonlySet<string> = new Set<string>([
 ]);
 
 const PONG = { action: "pong" } as const;
-
-function ignore(): void {
-  // A pong that cannot be written: the connection is ending, and says so.
-}
 
 /** Handles one frame that arrived on `link`; `size` is its line's length in bytes. */
 export function dispatchFrame(

@@ -24,36 +24,6 @@ export interface DialTarget {
   readonly tls: TlsConnectOptions | undefined;
 }
 
-/** An abort signal that fires at a deadline or with another signal, and its cleanup. */
-export interface Deadline {
-  /** Aborts at the deadline (a `TimeoutError`) or when the outer signal does. */
-  readonly signal: AbortSignal;
-  /** Stops the timer and lets go of the outer signal. */
-  clear(): void;
-}
-
-/**
- * A signal that aborts after `ms`, or when `outer` aborts. Our own timer
- * rather than `AbortSignal.timeout()`: Node does not keep the process alive
- * for the latter, so a hung connect could vanish.
- */
-export function deadline(ms: number, what: string, outer?: AbortSignal): Deadline {
-  const controller = new AbortController();
-  const timer = setTimeout(() => {
-    controller.abort(new DOMException(`${what} timed out after ${ms} ms`, "TimeoutError"));
-  }, ms);
-  const onAbort = (): void => controller.abort(outer?.reason);
-  if (outer?.aborted) onAbort();
-  outer?.addEventListener("abort", onAbort, { once: true });
-  return {
-    signal: controller.signal,
-    clear() {
-      clearTimeout(timer);
-      outer?.removeEventListener("abort", onAbort);
-    },
-  };
-}
-
 /** Opens a socket to `target`; rejects with the transport's `ConnectError`. */
 export function openConn(
   transport: Transport,

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { type Deferred, deferred, RESOLVED } from "../_deferred.ts";
+import { type Deferred, deferred, RESOLVED } from "../_async.ts";
 import { Fifo } from "../_fifo.ts";
 import type { ConnectionClosedError } from "../errors.ts";
 import type { Message } from "../protocol/frames.ts";

@@ -5,17 +5,13 @@
  * @module
  */
 
-import { type Deferred, deferred, RESOLVED } from "../_deferred.ts";
+import { type Deferred, handled, RESOLVED } from "../_async.ts";
 import { Fifo } from "../_fifo.ts";
 import { utf8Length } from "../_utf8.ts";
 import { type ConnectionClosedError, ErrorCode, PubSubError } from "../errors.ts";
 import type { PublishFrame } from "../protocol/frames.ts";
 import { frameText } from "./connection.ts";
 import type { OfflineOverflow } from "./options.ts";
-
-function ignore(): void {
-  // The promise is awaited by its caller; this only marks it handled.
-}
 
 /** One held publish: its line, or its frame when it waits for an ack. */
 export interface OfflineEntry {
@@ -88,13 +84,13 @@ export class OfflineBuffer {
   #add(text: string, size: number): Promise<void> {
     this.#entries.push({ text, frame: null, answer: null, size });
     this.#bytes += size;
-    this.#batch ??= handled();
+    this.#batch ??= handled<void>();
     return this.#batch.promise;
   }
 
   /** Holds a publish with ack; settles with its ack. */
   #addAcked(frame: PublishFrame, size: number): Promise<void> {
-    const answer = handled();
+    const answer = handled<void>();
     this.#entries.push({ text: null, frame, answer, size });
     this.#bytes += size;
     return answer.promise;
@@ -123,10 +119,4 @@ export class OfflineBuffer {
     this.#batch?.reject(error);
     this.#batch = null;
   }
-}
-
-function handled(): Deferred<void> {
-  const batch = deferred<void>();
-  batch.promise.catch(ignore);
-  return batch;
 }

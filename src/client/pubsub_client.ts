@@ -14,7 +14,8 @@ import { defaultTransport } from "../transport/auto.ts";
 import type { Addr, Conn } from "../transport/types.ts";
 import { checkAddress, checkPattern, checkTopic } from "./checks.ts";
 import { ClientSession } from "./client_session.ts";
-import { deadline, type DialTarget, openConn } from "./handshake.ts";
+import { deadline } from "../_async.ts";
+import { type DialTarget, openConn } from "./handshake.ts";
 import type { RecvOptions } from "./inbox.ts";
 import type {
   PublishOptions,

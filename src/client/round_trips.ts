@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type Deferred, deferred } from "../_deferred.ts";
+import { type Deferred, deferred, handled, ignore } from "../_async.ts";
 import { type ConnectionClosedError, ErrorCode, PubSubError } from "../errors.ts";
 import type { ClientFrame, Headers, JsonValue, Message } from "../protocol/frames.ts";
 
@@ -22,10 +22,6 @@ export interface RoundTripHost {
   closedError(): ConnectionClosedError | null;
   /** Whether the server answered `hello` (it then answers a `ping` with an `id`). */
   helloed(): boolean;
-}
-
-function ignore(): void {
-  // The promise is awaited by its caller; this only marks it handled.
 }
 
 /** The longest delay setTimeout can count. */
@@ -75,8 +71,7 @@ export class RoundTrips {
     // after everything sent before: no topic, so no permission, is needed.
     if (host.helloed()) return await host.sendMaybeAck({ action: "ping" });
     const topic = `_flush/${this.#prefix}/${this.#flushes++}`;
-    const arrived = deferred<void>();
-    arrived.promise.catch(ignore); // awaited below unless a send fails first
+    const arrived = handled<void>();
     this.#waiting.set(topic, () => arrived.resolve());
     this.#pending.add(arrived);
     try {

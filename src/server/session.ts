@@ -6,7 +6,7 @@
  */
 
 import { ErrorCode, FrameError } from "../errors.ts";
-import { RESOLVED } from "../_deferred.ts";
+import { grace, ignore, RESOLVED } from "../_async.ts";
 import type { Logger } from "../logger.ts";
 import type { ServerLimits } from "../limits.ts";
 import { type ClientLine, decodeClientLine, scanClientLine } from "../protocol/client_line.ts";
@@ -62,10 +62,6 @@ function isBlank(bytes: Uint8Array, start: number, end: number): boolean {
     if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0d) return false;
   }
   return true;
-}
-
-function ignore(): void {
-  // A failed final flush is expected when the peer is already gone.
 }
 
 /** A closing notice: an error frame sent just before closing. */
@@ -283,16 +279,13 @@ export class Session implements ServerClient {
 
   /** Flushes (bounded), half-closes, waits for the peer's end (bounded), closes. */
   async #finish(): Promise<void> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const deadline = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, this.#host.limits.shutdownGraceMs);
-    });
+    const within = grace(this.#host.limits.shutdownGraceMs);
     try {
-      await Promise.race([this.#queue.written().catch(ignore), deadline]);
+      await Promise.race([this.#queue.written().catch(ignore), within.elapsed]);
       this.#conn.closeWrite();
-      await Promise.race([this.#readDone, deadline]);
+      await Promise.race([this.#readDone, within.elapsed]);
     } finally {
-      clearTimeout(timer);
+      within.clear();
       this.#conn.close();
       this.#state = CLOSED;
     }

@@ -17,9 +17,9 @@
  */
 
 import { ConnectionClosedError } from "../errors.ts";
-import { type Deferred, deferred, RESOLVED } from "../_deferred.ts";
+import { type Deferred, deferred, RESOLVED } from "../_async.ts";
 import { connectFailed, connectionRefused } from "./_connect_errors.ts";
-import { chunkQueue, plainBytes, PushQueue } from "./_push_queue.ts";
+import { chunkQueue, plainBytes, PushQueue } from "../_push_queue.ts";
 import {
   checkTlsListenOptions,
   handshakeFailed,

@@ -17,7 +17,7 @@
  */
 
 import { ConnectionClosedError } from "../errors.ts";
-import { type Deferred, deferred, RESOLVED } from "../_deferred.ts";
+import { abortable, type Deferred, deferred, RESOLVED } from "../_async.ts";
 import { connectFailed, connectionRefused } from "./_connect_errors.ts";
 import { checkTlsListenOptions, invalidTlsCredentials, trustedCas } from "./_socket_options.ts";
 import type { Addr, Conn, ConnectOptions, Listener, ListenOptions, Transport } from "./types.ts";
@@ -198,23 +198,6 @@ function listen(options: ListenOptions): Promise<Listener> {
     return Promise.resolve(new DenoListener(listener));
   } catch (error) {
     return Promise.reject(error);
-  }
-}
-
-/** Waits for `promise`, or rejects with the signal's reason once it aborts. */
-async function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return await promise;
-  if (signal.aborted) {
-    promise.catch(() => {}); // settled by the caller's cleanup; not awaited here
-    throw signal.reason;
-  }
-  const aborted = deferred<never>();
-  const onAbort = (): void => aborted.reject(signal.reason);
-  signal.addEventListener("abort", onAbort, { once: true });
-  try {
-    return await Promise.race([promise, aborted.promise]);
-  } finally {
-    signal.removeEventListener("abort", onAbort);
   }
 }
 

@@ -9,9 +9,9 @@
  */
 
 import { ConnectionClosedError } from "../errors.ts";
-import { deferred, RESOLVED } from "../_deferred.ts";
+import { deferred, RESOLVED } from "../_async.ts";
 import { connectFailed, connectionRefused } from "./_connect_errors.ts";
-import { PushQueue } from "./_push_queue.ts";
+import { PushQueue } from "../_push_queue.ts";
 import type { Addr, Conn, ConnectOptions, Listener, ListenOptions, Transport } from "./types.ts";
 
 const PIPE_BYTES = 64 * 1024;

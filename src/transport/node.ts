@@ -19,8 +19,8 @@ import * as net from "node:net";
 import * as tls from "node:tls";
 import { ConnectionClosedError } from "../errors.ts";
 import { connectFailed, connectionRefused } from "./_connect_errors.ts";
-import { type Deferred, deferred, RESOLVED } from "../_deferred.ts";
-import { chunkQueue, plainBytes, PushQueue } from "./_push_queue.ts";
+import { type Deferred, deferred, RESOLVED } from "../_async.ts";
+import { chunkQueue, plainBytes, PushQueue } from "../_push_queue.ts";
 import {
   checkTlsListenOptions,
   invalidTlsCredentials,

@@ -6,18 +6,13 @@
  */
 
 import { ConnectionClosedError } from "../errors.ts";
-import { type Deferred, deferred, RESOLVED } from "../_deferred.ts";
+import { type Deferred, handled, RESOLVED } from "../_async.ts";
 import { utf8Length } from "../_utf8.ts";
 import { giveBuffer, takeBuffer } from "./buffer_pool.ts";
 import type { Conn } from "./types.ts";
 
 const EMPTY = new Uint8Array(0);
 const encoder = new TextEncoder();
-
-function ignore(): void {
-  // Marks a shared promise as handled: its rejection is reported to whoever
-  // awaits it, and to the queue's owner through `onError`.
-}
 
 /**
  * Queues bytes for one connection, bounded in bytes. Enqueued bytes are
@@ -212,8 +207,8 @@ export class WriteQueue {
    */
   written(): Promise<void> {
     if (this.#error !== null) return Promise.reject(this.#closedError());
-    if (this.#length > 0) return (this.#queuedBatch ??= handled()).promise;
-    if (this.#writing) return (this.#inFlightBatch ??= handled()).promise;
+    if (this.#length > 0) return (this.#queuedBatch ??= handled<void>()).promise;
+    if (this.#writing) return (this.#inFlightBatch ??= handled<void>()).promise;
     return RESOLVED;
   }
 
@@ -340,10 +335,4 @@ export class WriteQueue {
     this.#inFlightBatch = null;
     this.onError?.(error);
   }
-}
-
-function handled(): Deferred<void> {
-  const batch = deferred<void>();
-  batch.promise.catch(ignore);
-  return batch;
 }

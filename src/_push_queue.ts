@@ -6,7 +6,7 @@
  * @module
  */
 
-import { Fifo } from "../_fifo.ts";
+import { Fifo } from "./_fifo.ts";
 
 /** What a {@linkcode PushQueue} pauses and resumes: a socket. */
 export interface FlowSource {
