@@ -25,6 +25,18 @@ import type { Addr, Conn, ConnectOptions, Listener, ListenOptions, Transport } f
 const MIN_READ_BUFFER_BYTES = 512;
 const MAX_READ_BUFFER_BYTES = 64 * 1024;
 const ACCEPT_RETRY_MS = 50;
+/**
+ * `accept()` failures that concern one connection only: it was reset or
+ * aborted by its peer while it waited to be accepted (Deno then throws
+ * `NotConnected`). The next connection is accepted at once.
+ */
+const PER_CONNECTION_CODES: ReadonlySet<unknown> = new Set([
+  "ECONNABORTED",
+  "ECONNRESET",
+  "ENOTCONN",
+  "EPROTO",
+  "EINTR",
+]);
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
 function toAddr(addr: Deno.Addr): Addr {
@@ -137,6 +149,13 @@ class DenoConn implements Conn {
   }
 }
 
+function perConnection(error: unknown): boolean {
+  return error instanceof Deno.errors.NotConnected ||
+    error instanceof Deno.errors.ConnectionReset ||
+    error instanceof Deno.errors.ConnectionAborted ||
+    PER_CONNECTION_CODES.has((error as { code?: unknown } | null)?.code);
+}
+
 class DenoListener implements Listener {
   readonly addr: Addr;
   #listener: Deno.TcpListener | Deno.TlsListener;
@@ -163,8 +182,10 @@ class DenoListener implements Listener {
         conn = await this.#listener.accept();
       } catch (error) {
         if (this.#closed || error instanceof Deno.errors.BadResource) return;
-        // A failed accept (for example too many open files) is not fatal;
-        // wait a little so a persistent failure does not spin the CPU.
+        // A connection reset before it was accepted: only that one is lost.
+        if (perConnection(error)) continue;
+        // Anything else (for example too many open files) is not fatal
+        // either; wait a little so a persistent failure does not spin the CPU.
         await new Promise((resolve) => setTimeout(resolve, ACCEPT_RETRY_MS));
         continue;
       }
