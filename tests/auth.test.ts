@@ -371,6 +371,33 @@ test("Authenticator spends a PBKDF2 run on an unknown user as on a known one", a
   assert.deepEqual(iterations, [1000, 1000]);
 });
 
+test("Authenticator spends the most iterations of any user on every password check", async () => {
+  // With users hashed at different counts, an unknown user and each known
+  // one must cost the same, or timing tells who exists (and who is who).
+  const auth = new Authenticator({
+    users: [
+      { user: "alice", password: await hashPassword("pw", FAST) },
+      { user: "bob", password: await hashPassword("pw", { iterations: 3000 }) },
+    ],
+  });
+  const perCheck: number[] = [];
+  for (
+    const credentials of [
+      { user: "mallory", pass: "pw" },
+      { user: "alice", pass: "nope" },
+      { user: "alice", pass: "pw" },
+      { user: "bob", pass: "nope" },
+      { user: "bob", pass: "pw" },
+    ]
+  ) {
+    const iterations = await recordPbkdf2(() => auth.authenticate(credentials).then(() => {}));
+    perCheck.push(iterations.reduce((sum, n) => sum + n, 0));
+  }
+  assert.deepEqual(perCheck, [3000, 3000, 3000, 3000, 3000]);
+  assert.equal((await auth.authenticate({ user: "alice", pass: "pw" }))?.user, "alice");
+  assert.equal((await auth.authenticate({ user: "bob", pass: "pw" }))?.user, "bob");
+});
+
 test("Authenticator without password users refuses user and pass without a PBKDF2 run", async () => {
   const auth = new Authenticator({ users: [{ user: "bot", token: await hashToken(TOKEN) }] });
   const iterations = await recordPbkdf2(async () => {

@@ -29,8 +29,10 @@ export interface AuthResult {
 }
 
 interface PasswordEntry {
-  stored: string;
-  result: AuthResult;
+  readonly stored: string;
+  readonly result: AuthResult;
+  /** A decoy that makes this user's check cost as much as the costliest one's. */
+  padding: string | null;
 }
 
 interface TokenEntry {
@@ -71,6 +73,7 @@ interface TokenEntry {
 export class Authenticator {
   readonly #passwords = new Map<string, PasswordEntry>();
   readonly #tokens = new Map<string, TokenEntry>();
+  /** What an unknown user's password is checked against: the most iterations of any user. */
   #dummy: string | null = null;
 
   /**
@@ -88,12 +91,31 @@ export class Authenticator {
         : new PermissionSet(entry.permissions);
       const result: AuthResult = { user: entry.user, permissions };
       if ("password" in entry) {
-        this.#passwords.set(entry.user, { stored: entry.password, result });
-        this.#dummy ??= dummyHash(parsePasswordHash(entry.password).iterations);
+        this.#passwords.set(entry.user, { stored: entry.password, result, padding: null });
       } else {
         const digest = parseTokenHash(entry.token) as Uint8Array;
         this.#tokens.set(toHex(digest), { digest, result });
       }
+    }
+    this.#equaliseWork();
+  }
+
+  /**
+   * Makes every password check cost the most iterations of any user, so
+   * that timing tells neither whether a user exists nor which one it is:
+   * an unknown user is checked against a decoy hash of that count, a user
+   * hashed with fewer iterations also checks a decoy of the difference.
+   */
+  #equaliseWork(): void {
+    const counts = new Map<PasswordEntry, number>();
+    for (const entry of this.#passwords.values()) {
+      counts.set(entry, parsePasswordHash(entry.stored).iterations);
+    }
+    if (counts.size === 0) return;
+    const most = Math.max(...counts.values());
+    this.#dummy = dummyHash(most);
+    for (const [entry, iterations] of counts) {
+      if (iterations < most) entry.padding = dummyHash(most - iterations);
     }
   }
 
@@ -122,7 +144,10 @@ export class Authenticator {
       if (this.#dummy !== null) await verifyPassword(pass, this.#dummy);
       return null;
     }
-    return await verifyPassword(pass, entry.stored) ? entry.result : null;
+    const valid = await verifyPassword(pass, entry.stored);
+    // The decoy's result is ignored: it only spends the same work.
+    if (entry.padding !== null) await verifyPassword(pass, entry.padding);
+    return valid ? entry.result : null;
   }
 
   async #byToken(token: string): Promise<AuthResult | null> {
