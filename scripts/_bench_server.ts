@@ -12,8 +12,9 @@ import { pinPrefix } from "./_bench_cpu.ts";
 
 /**
  * A runtime the server can run on; `node` is the system's Node, `node24` the
- * Node 24 the tests use, and `relay` the floor: `_bench_relay.ts`, a
- * minimal relay on Bun, not this package.
+ * Node 24 the tests use, and `relay` the baseline: `_bench_relay.ts`, a
+ * minimal fan-out server on Bun (coalesced writes, linear line splitting),
+ * not this package.
  */
 export type Runtime = "deno" | "bun" | "node" | "node24" | "relay";
 

@@ -10,8 +10,8 @@
  * subscribers), slow consumer (one stalled subscriber among 10).
  *
  * Run: `npm run bench` (`bun scripts/bench.ts`), with options
- * `--runtimes deno,bun,node` (also `node24`, and `relay`: a minimal relay
- * that shows the floor of the machine), `--scenarios fanout1,latency,...`,
+ * `--runtimes deno,bun,node` (also `node24`, and `relay`: a minimal but fair
+ * fan-out server on Bun, the baseline), `--scenarios fanout1,latency,...`,
  * `--quick` (smaller counts), `--cold` (measure the first pass: by default
  * the fan-out, fan-in and topics loads run once unmeasured first, and the
  * latency scenario publishes 2 s unsampled, so that the figures are of
@@ -42,7 +42,7 @@ import { allowedCpus, CONTENDED_RATIO, cpuSpeeds, loopMs, pinSelf } from "./_ben
 
 const USAGE = `Usage: bun scripts/bench.ts [options]   (npm run bench -- [options])
 
-  --runtimes LIST    deno,bun,node (default); also node24, and relay (the machine's floor)
+  --runtimes LIST    deno,bun,node (default); also node24, and relay (a baseline)
   --scenarios LIST   fanout1,fanout10,fanout100,fanin,topics,latency,connections,slow,match
   --quick            smaller counts
   --cold             measure the first pass (no warm-up)

@@ -5,8 +5,13 @@
  *    CLI (`src/cli/`) may name `Deno`, `Bun`, `process` or `Buffer`, or
  *    import `node:*`.
  * 2. Layers import only from layers before them: transport, topic, protocol,
- *    then server and client (which never import each other), then cli.
- *    The leaf modules directly in `src/` may be imported by any layer.
+ *    auth, then server and client (which never import each other), then
+ *    cli. The leaf modules directly in `src/` may be imported by any layer,
+ *    and import only each other.
+ * 3. A file whose name starts with `_` is private to its folder: only files
+ *    in that folder (or below it) may import it. `src/_async.ts` is thus
+ *    open to all of `src/`, `src/transport/_connect_errors.ts` only to
+ *    `src/transport/`.
  *
  * Run: `deno run --allow-read scripts/check_boundaries.ts` (exit 1 on a
  * violation). `tests/boundaries.test.ts` runs it on every runtime.
@@ -49,6 +54,17 @@ function layerOf(path: string): string | null {
   return match ? match[1] : null;
 }
 
+/** Whether `path` is a leaf: a file directly in `src/`. */
+function isLeaf(path: string): boolean {
+  return /^src\/[^/]+$/.test(path);
+}
+
+/** The folder that may import `path` when it is `_`-private, else `null`. */
+function privateTo(path: string): string | null {
+  const slash = path.lastIndexOf("/");
+  return path.slice(slash + 1).startsWith("_") ? path.slice(0, slash + 1) : null;
+}
+
 function files(dir: string): string[] {
   const out: string[] = [];
   for (const name of readdirSync(dir)) {
@@ -60,7 +76,9 @@ function files(dir: string): string[] {
 }
 
 function stripComments(source: string): string {
-  return source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+  // A block comment keeps its line breaks, so that line numbers stay right.
+  return source.replace(/\/\*[\s\S]*?\*\//g, (comment) => comment.replace(/[^\n]/g, ""))
+    .replace(/^\s*\/\/.*$/gm, "");
 }
 
 /**
@@ -82,14 +100,23 @@ export function checkBoundaries(root: string): string[] {
           if (pattern.test(line)) violations.push(`${path}:${index + 1}: names ${what}`);
         }
       }
-      for (const match of line.matchAll(/(?:from|import\()\s*["'](\.[^"']+)["']/g)) {
+      for (const match of line.matchAll(/(?:from|import\(?)\s*["'](\.[^"']+)["']/g)) {
         const target = normalize(join(dirname(path), match[1])).replaceAll("\\", "/");
+        const at = `${path}:${index + 1}`;
+        const owner = privateTo(target);
+        if (owner !== null && !path.startsWith(owner)) {
+          violations.push(`${at}: imports ${target}, private to ${owner} (${match[1]})`);
+        }
         const targetLayer = layerOf(target);
+        if (isLeaf(path)) {
+          if (!isLeaf(target)) violations.push(`${at}: leaf imports a non-leaf (${match[1]})`);
+          continue;
+        }
         if (layer === null || targetLayer === null || targetLayer === layer) continue;
         const crossed = (layer === "server" && targetLayer === "client") ||
           (layer === "client" && targetLayer === "server");
         if (crossed || LAYERS[targetLayer] > LAYERS[layer]) {
-          violations.push(`${path}:${index + 1}: ${layer}/ imports ${targetLayer}/ (${match[1]})`);
+          violations.push(`${at}: ${layer}/ imports ${targetLayer}/ (${match[1]})`);
         }
       }
     });

@@ -1,12 +1,27 @@
 /**
  * Every resource limit of the server and the client, with its default.
  * This file is the only place where a default limit is written down;
- * `README.md` and `docs/PROTOCOL.md` quote it.
+ * `docs/OPERATIONS.md` quotes it (and a test compares the two).
  *
  * @module
  */
 
-import type { SlowConsumerPolicy } from "./protocol/frames.ts";
+/**
+ * What the server does with a subscriber whose outbound queue is full:
+ * disconnect it (the default), drop the oldest queued messages, or drop the
+ * new message. Either way the subscriber is told in-band.
+ */
+export const SlowConsumerPolicy = {
+  /** Close the connection with a `slow_consumer` error frame. */
+  Disconnect: "disconnect",
+  /** Drop the oldest queued deliveries to make room, and send a `slow_consumer` notice. */
+  DropOldest: "drop-oldest",
+  /** Drop the new delivery, and send a `slow_consumer` notice. */
+  DropNewest: "drop-newest",
+} as const;
+
+/** One of the values of {@linkcode SlowConsumerPolicy}. */
+export type SlowConsumerPolicy = typeof SlowConsumerPolicy[keyof typeof SlowConsumerPolicy];
 
 /** One mebibyte, in bytes. */
 const MiB = 1024 * 1024;

@@ -1,11 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import process from "node:process";
 import { checkBoundaries } from "../scripts/check_boundaries.ts";
 import { VERSION } from "../src/version.ts";
 
-test("only the adapters and the CLI name runtime globals, and layers import downwards", () => {
+test("src/ follows the boundary rules (runtime globals, layers, leaves, _-private files)", () => {
   assert.deepEqual(checkBoundaries(process.cwd()), []);
 });
 
@@ -14,10 +16,7 @@ test("src/version.ts matches the version in deno.json", () => {
   assert.equal(VERSION, config.version);
 });
 
-test("the boundary check reports a runtime global and an upward import", async () => {
-  const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import("node:fs");
-  const { tmpdir } = await import("node:os");
-  const { join } = await import("node:path");
+test("the boundary check reports a runtime global and an upward import", () => {
   const root = mkdtempSync(join(tmpdir(), "boundaries-"));
   try {
     mkdirSync(join(root, "src", "protocol"), { recursive: true });
@@ -34,4 +33,59 @@ test("the boundary check reports a runtime global and an upward import", async (
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
+});
+
+/** Runs the check on a tree of `files` (path to source) written under a temp dir. */
+function checkTree(files: Record<string, string>): string[] {
+  const root = mkdtempSync(join(tmpdir(), "boundaries-"));
+  try {
+    for (const [path, source] of Object.entries(files)) {
+      mkdirSync(dirname(join(root, path)), { recursive: true });
+      writeFileSync(join(root, path), source);
+    }
+    return checkBoundaries(root);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+test("the boundary check reports a leaf in src/ that imports a layer", () => {
+  assert.deepEqual(
+    checkTree({
+      "src/protocol/frames.ts": "export type P = 1;\n",
+      "src/_async.ts": "export const a = 1;\n",
+      "src/errors.ts": "export const e = 1;\n",
+      "src/limits.ts": [
+        'import type { P } from "./protocol/frames.ts";',
+        'import { a } from "./_async.ts";',
+        'export { e } from "./errors.ts";',
+        "export const l: P = a;",
+      ].join("\n"),
+    }),
+    ["src/limits.ts:1: leaf imports a non-leaf (./protocol/frames.ts)"],
+  );
+});
+
+test("the boundary check reports an import of another folder's _-private file", () => {
+  assert.deepEqual(
+    checkTree({
+      "src/transport/_connect_errors.ts": "export const c = 1;\n",
+      "src/transport/node.ts": 'import { c } from "./_connect_errors.ts";\nexport const n = c;\n',
+      "src/_async.ts": "export const a = 1;\n",
+      "src/client/handshake.ts": [
+        "/**",
+        " * A block comment keeps the line numbers right.",
+        " */",
+        'import { a } from "../_async.ts";',
+        'import { c } from "../transport/_connect_errors.ts";',
+        'export const h = import("../transport/_connect_errors.ts").then(() => a + c);',
+      ].join("\n"),
+    }),
+    [
+      "src/client/handshake.ts:5: imports src/transport/_connect_errors.ts, private to " +
+      "src/transport/ (../transport/_connect_errors.ts)",
+      "src/client/handshake.ts:6: imports src/transport/_connect_errors.ts, private to " +
+      "src/transport/ (../transport/_connect_errors.ts)",
+    ],
+  );
 });

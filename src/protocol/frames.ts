@@ -6,6 +6,8 @@
  * @module
  */
 
+import { SlowConsumerPolicy } from "../limits.ts";
+
 /** Any value JSON can carry. */
 export type JsonValue =
   | null
@@ -34,22 +36,8 @@ export type FrameId = string | number;
 /** Headers of a message: names to string values. */
 export type Headers = Record<string, string>;
 
-/**
- * What the server does with a subscriber whose outbound queue is full:
- * disconnect it (the default), drop the oldest queued messages, or drop the
- * new message. Either way the subscriber is told in-band.
- */
-export const SlowConsumerPolicy = {
-  /** Close the connection with a `slow_consumer` error frame. */
-  Disconnect: "disconnect",
-  /** Drop the oldest queued deliveries to make room, and send a `slow_consumer` notice. */
-  DropOldest: "drop-oldest",
-  /** Drop the new delivery, and send a `slow_consumer` notice. */
-  DropNewest: "drop-newest",
-} as const;
-
-/** One of the values of {@linkcode SlowConsumerPolicy}. */
-export type SlowConsumerPolicy = typeof SlowConsumerPolicy[keyof typeof SlowConsumerPolicy];
+// Defined in the leaf src/limits.ts (DEFAULT_SLOW_CONSUMER_POLICY needs it).
+export { SlowConsumerPolicy } from "../limits.ts";
 
 const POLICIES: ReadonlySet<unknown> = new Set(Object.values(SlowConsumerPolicy));
 
