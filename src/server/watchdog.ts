@@ -59,7 +59,7 @@ export class Watchdog {
   }
 
   /** How often a round runs: a quarter of the shortest interval watched. */
-  get roundMs(): number {
+  get #roundMs(): number {
     const { pingIntervalMs, writeDeadlineMs, authTimeoutMs } = this.#host.limits;
     let shortest = Math.min(pingIntervalMs, writeDeadlineMs);
     if (this.#host.authRequired) shortest = Math.min(shortest, authTimeoutMs);
@@ -68,7 +68,7 @@ export class Watchdog {
 
   /** Starts the rounds. */
   start(): void {
-    this.#timer ??= setInterval(() => this.round(Date.now()), this.roundMs);
+    this.#timer ??= setInterval(() => this.#round(Date.now()), this.#roundMs);
   }
 
   /** Stops the rounds. Idempotent. */
@@ -78,7 +78,7 @@ export class Watchdog {
   }
 
   /** One round over every session, at time `now` (ms since the epoch). */
-  round(now: number): void {
+  #round(now: number): void {
     for (const connection of this.#host.connections) {
       if (connection.session.open) this.#check(connection, now);
     }
