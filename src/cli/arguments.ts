@@ -11,12 +11,8 @@ import { parseArgs } from "node:util";
 import { Authenticator } from "../auth/authenticator.ts";
 import { parseUsersConfig } from "../auth/users_config.ts";
 import type { ClientAuth } from "../client/options.ts";
-import {
-  type Headers,
-  isSlowConsumerPolicy,
-  type JsonValue,
-  SlowConsumerPolicy,
-} from "../protocol/frames.ts";
+import { type Headers, isSlowConsumerPolicy, type JsonValue } from "../protocol/frames.ts";
+import { POLICY_CHOICES } from "../protocol/policy_problem.ts";
 import type { TlsConnectOptions, TlsListenOptions } from "../transport/types.ts";
 import type { ServeOptions, Target } from "./commands.ts";
 import type { HelpTopic } from "./help.ts";
@@ -195,9 +191,7 @@ export async function serverSetup(
   const policy = values["slow-consumer-policy"] as string | undefined;
   if (policy !== undefined && !isSlowConsumerPolicy(policy)) {
     throw new UsageError(
-      `Invalid --slow-consumer-policy "${policy}": expected ${
-        Object.values(SlowConsumerPolicy).join(", ")
-      }`,
+      `Invalid --slow-consumer-policy "${policy}": expected ${POLICY_CHOICES}`,
       topic,
     );
   }

@@ -32,6 +32,34 @@ const consoleIo: CliIo = {
   err: (line) => console.error(line),
 };
 
+/**
+ * `serve`, and kn-sock's `run-pubsub-server <port>`: one server, its port
+ * given as `--port` or as the one argument.
+ */
+async function runServer(
+  command: "serve" | "run-pubsub-server",
+  rest: string[],
+  io: CliIo,
+): Promise<number> {
+  const { values, positionals } = parse(rest, command, SERVER_OPTIONS);
+  if (values.help) return help(io, command);
+  let portText = values.port as string;
+  if (command === "run-pubsub-server") {
+    if (positionals.length !== 1) {
+      throw new UsageError("Expected exactly one argument: <port>", command);
+    }
+    portText = positionals[0];
+  } else if (positionals.length > 0) {
+    throw new UsageError(`Unexpected argument "${positionals[0]}"`, command);
+  }
+  const port = parsePort(portText, command, true);
+  const setup = await serverSetup(values, command);
+  return serve(
+    { host: values.host as string, port, quiet: values.quiet as boolean, ...setup },
+    io,
+  );
+}
+
 async function run(args: string[], io: CliIo): Promise<number> {
   const [command, ...rest] = args;
   switch (command) {
@@ -47,32 +75,9 @@ async function run(args: string[], io: CliIo): Promise<number> {
     case "-V":
       io.out(VERSION);
       return Promise.resolve(0);
-    case "serve": {
-      const { values, positionals } = parse(rest, "serve", SERVER_OPTIONS);
-      if (values.help) return help(io, "serve");
-      if (positionals.length > 0) {
-        throw new UsageError(`Unexpected argument "${positionals[0]}"`, "serve");
-      }
-      const port = parsePort(values.port as string, "serve", true);
-      const setup = await serverSetup(values, "serve");
-      return serve(
-        { host: values.host as string, port, quiet: values.quiet as boolean, ...setup },
-        io,
-      );
-    }
-    case "run-pubsub-server": {
-      const { values, positionals } = parse(rest, "run-pubsub-server", SERVER_OPTIONS);
-      if (values.help) return help(io, "run-pubsub-server");
-      if (positionals.length !== 1) {
-        throw new UsageError("Expected exactly one argument: <port>", "run-pubsub-server");
-      }
-      const port = parsePort(positionals[0], "run-pubsub-server", true);
-      const setup = await serverSetup(values, "run-pubsub-server");
-      return serve(
-        { host: values.host as string, port, quiet: values.quiet as boolean, ...setup },
-        io,
-      );
-    }
+    case "serve":
+    case "run-pubsub-server":
+      return runServer(command, rest, io);
     case "pub": {
       const { values, positionals } = parse(rest, "pub", {
         ...CLIENT_OPTIONS,

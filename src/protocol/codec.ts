@@ -29,6 +29,7 @@ import type {
   UnsubscribeFrame,
 } from "./frames.ts";
 import { isSlowConsumerPolicy } from "./frames.ts";
+import { policyProblem } from "./policy_problem.ts";
 import { hasWildcard, patternProblem } from "../topic/pattern.ts";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -213,14 +214,8 @@ function checkFrame(
     refuse(ErrorCode.InvalidFrame, "Group must be a non-empty string");
   }
   const policy = frame.policy;
-  if (policy !== undefined && !isSlowConsumerPolicy(policy)) {
-    refuse(
-      ErrorCode.InvalidFrame,
-      `Policy must be "disconnect", "drop-oldest" or "drop-newest", got ${
-        typeof policy === "string" ? JSON.stringify(policy) : typeName(policy)
-      }`,
-    );
-  }
+  const policyIssue = policy === undefined ? null : policyProblem(policy);
+  if (policyIssue !== null) refuse(ErrorCode.InvalidFrame, policyIssue);
   return frame as unknown as SubscribeFrame | UnsubscribeFrame;
 }
 

@@ -28,6 +28,22 @@ export interface ServerAuthenticator {
   ): Promise<{ user: string; permissions: PermissionChecker } | null>;
 }
 
+/** Who an authenticated client is, and what it may do. */
+export interface Identity {
+  /** The user name. */
+  readonly user: string;
+  /** What the user may do. */
+  readonly permissions: PermissionChecker;
+}
+
+/** What a client said in `hello`. */
+export interface Greeting {
+  /** Whether its own publishes come back to it (`echo: false` turns it off). */
+  readonly echo: boolean;
+  /** The client's name, `""` when it gave none. */
+  readonly name: string;
+}
+
 /** What the handshake needs from the server. */
 export interface HandshakeContext {
   readonly limits: ServerLimits;
@@ -37,19 +53,18 @@ export interface HandshakeContext {
 }
 
 /**
- * Authenticates `frame`'s credentials. On success the session gets its user
- * and permissions and the credentials are removed from the frame (the
- * handler never sees a password); on failure the client is told
+ * Authenticates `frame`'s credentials. The credentials are removed from the
+ * frame (the handler never sees a password); on failure the client is told
  * `auth_failed` and closed.
  *
- * @returns Whether the client is now authenticated.
+ * @returns Who the client is, or `null` when it is not authenticated.
  */
 export async function authenticate(
   auth: ServerAuthenticator,
   session: Session,
   frame: HelloFrame,
   context: HandshakeContext,
-): Promise<boolean> {
+): Promise<Identity | null> {
   const credentials: Credentials = {};
   if (frame.user !== undefined) credentials.user = frame.user;
   if (frame.pass !== undefined) credentials.pass = frame.pass;
@@ -62,24 +77,27 @@ export async function authenticate(
   } catch (error) {
     context.logger.error("Authentication failed with an error", { id: session.id, error });
   }
-  if (!session.open) return false;
+  if (!session.open) return null;
   if (result === null) {
     context.counters.authFailures++;
     context.logger.warn("Authentication failed", { id: session.id, user: credentials.user });
     void session.close({ code: ErrorCode.AuthFailed, text: "Invalid credentials" });
-    return false;
+    return null;
   }
-  session.user = result.user;
-  session.permissions = result.permissions;
   context.logger.info("Client authenticated", { id: session.id, user: result.user });
-  return true;
+  return { user: result.user, permissions: result.permissions };
 }
 
-/** Records the client's `hello` on its session and queues the server's answer. */
-export function answerHello(session: Session, frame: HelloFrame, context: HandshakeContext): void {
-  session.hello = true;
-  session.echo = frame.echo !== false;
-  session.name = frame.name ?? "";
+/**
+ * Queues the server's answer to the client's `hello` (`user`: the
+ * authenticated user, if any) and returns what the client said.
+ */
+export function answerHello(
+  session: Session,
+  frame: HelloFrame,
+  context: HandshakeContext,
+  user: string | null,
+): Greeting {
   const { limits } = context;
   const answer: Record<string, unknown> = {
     action: "hello",
@@ -89,7 +107,8 @@ export function answerHello(session: Session, frame: HelloFrame, context: Handsh
     max_payload: Math.min(limits.maxPayloadBytes, limits.maxLineBytes),
     ping_interval: limits.pingIntervalMs,
   };
-  if (session.user !== null) answer.user = session.user;
+  if (user !== null) answer.user = user;
   if (frame.id !== undefined) answer.id = frame.id;
   session.send(answer);
+  return { echo: frame.echo !== false, name: frame.name ?? "" };
 }

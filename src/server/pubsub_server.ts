@@ -13,35 +13,23 @@ import {
   type ServerLimits,
 } from "../limits.ts";
 import { guardLogger, type Logger, silentLogger } from "../logger.ts";
-import type { ClientFrame, JsonValue } from "../protocol/frames.ts";
+import type { JsonValue } from "../protocol/frames.ts";
 import { jsonValueProblem } from "../protocol/json_value.ts";
 import { hasWildcard } from "../topic/pattern.ts";
 import { topicProblem } from "../topic/validate_topic.ts";
 import { Router } from "./router.ts";
-import { NO_EXTRAS, type Refusal } from "./routed_publish.ts";
 import { defaultTransport } from "../transport/auto.ts";
 import type { Addr, Conn, Listener } from "../transport/types.ts";
-import { Session, type SessionHost } from "./session.ts";
+import { ServerConnection, type ServerCore } from "./connection.ts";
 import { createCounters, type ServerCounters, type ServerStats } from "./stats.ts";
-import {
-  answerHello,
-  authenticate,
-  type HandshakeContext,
-  type ServerAuthenticator,
-} from "./handshake.ts";
 import {
   checkHost,
   checkPolicy,
   checkPort,
-  type PubSubHandler,
   type PubSubServerOptions,
   type ServerPublishOptions,
 } from "./server_options.ts";
 import { Watchdog } from "./watchdog.ts";
-
-function isPromise<T>(value: unknown): value is Promise<T> {
-  return typeof (value as Promise<T> | null)?.then === "function";
-}
 
 /**
  * A running pub/sub server. Start one with {@linkcode startPubSubServer}.
@@ -61,17 +49,14 @@ export class PubSubServer {
   /** The name of the transport in use, for example `"deno"`. */
   readonly transportName: string;
   readonly #listener: Listener;
-  readonly #host: SessionHost;
-  readonly #handler: PubSubHandler | undefined;
+  readonly #core: ServerCore;
   readonly #router: Router;
-  readonly #sessions = new Set<Session>();
+  readonly #connections = new Set<ServerConnection>();
   /** Answers `hello` with it: unique to this server while it runs. */
   readonly serverId: string = crypto.randomUUID();
   readonly #counters: ServerCounters = createCounters();
   readonly #limits: ServerLimits;
   readonly #logger: Logger;
-  readonly #auth: ServerAuthenticator | undefined;
-  readonly #context: HandshakeContext;
   readonly #watchdog: Watchdog;
   #nextId = 1;
   #signal: AbortSignal | undefined = undefined;
@@ -90,38 +75,25 @@ export class PubSubServer {
     this.#listener = listener;
     this.addr = listener.addr;
     this.transportName = transportName;
-    this.#handler = options.handler;
-    this.#limits = resolveLimits(DEFAULT_SERVER_LIMITS, options.limits);
-    this.#router = new Router(this.#limits, this.#counters);
-    this.#logger = guardLogger(options.logger ?? silentLogger);
-    this.#auth = options.auth;
+    const limits = this.#limits = resolveLimits(DEFAULT_SERVER_LIMITS, options.limits);
+    const counters = this.#counters;
+    const logger = this.#logger = guardLogger(options.logger ?? silentLogger);
+    this.#router = new Router(limits, counters);
     const policy = checkPolicy(options.slowConsumerPolicy ?? DEFAULT_SLOW_CONSUMER_POLICY);
-    this.#context = {
-      limits: this.#limits,
-      logger: this.#logger,
-      counters: this.#counters,
-      serverId: this.serverId,
-    };
-    this.#host = {
-      limits: this.#limits,
-      policy,
-      logger: this.#logger,
-      counters: this.#counters,
-      dispatch: (session, frame, json) => this.#dispatch(session, frame, json),
-      wantsFrames: (session) =>
-        this.#handler !== undefined || (this.#auth !== undefined && session.user === null),
-      publish: (session, topic, json, id) => {
-        if (session.open) {
-          session.answer(id, this.#router.publishFrom(session, topic, null, json, NO_EXTRAS));
-        }
-      },
-      detach: (session) => this.#detach(session),
+    this.#core = {
+      settings: { limits, policy, logger, counters },
+      context: { limits, logger, counters, serverId: this.serverId },
+      router: this.#router,
+      handler: options.handler,
+      auth: options.auth,
+      server: this,
+      connections: this.#connections,
     };
     this.#watchdog = new Watchdog({
-      limits: this.#limits,
-      counters: this.#counters,
-      sessions: this.#sessions,
-      authRequired: this.#auth !== undefined,
+      limits,
+      counters,
+      connections: this.#connections,
+      authRequired: options.auth !== undefined,
     });
     this.#watchdog.start();
     this.#accepting = this.#accept().catch((error) => {
@@ -158,10 +130,10 @@ export class PubSubServer {
    */
   stats(): ServerStats {
     let pendingBytes = 0;
-    for (const session of this.#sessions) pendingBytes += session.pendingBytes;
+    for (const connection of this.#connections) pendingBytes += connection.pendingBytes;
     return {
       ...this.#counters,
-      connections: this.#sessions.size,
+      connections: this.#connections.size,
       subscriptions: this.#router.subscriptionCount,
       topics: this.#router.patternCount,
       retained: this.#router.retainedCount,
@@ -213,10 +185,10 @@ export class PubSubServer {
   async #shutdown(): Promise<void> {
     this.#signal?.removeEventListener("abort", this.#onAbort);
     this.#watchdog.stop();
-    const sessions = [...this.#sessions];
+    const connections = [...this.#connections];
     await this.#listener.close();
     await Promise.all(
-      sessions.map((session) =>
+      connections.map(({ session }) =>
         session.close({ code: ErrorCode.ServerShutdown, text: "Server is shutting down" })
       ),
     );
@@ -235,9 +207,10 @@ export class PubSubServer {
   }
 
   #open(conn: Conn): void {
-    const session = new Session(this.#nextId++, conn, this.#host);
+    const connection = new ServerConnection(this.#core, this.#nextId++, conn);
+    const session = connection.session;
     this.#counters.totalConnections++;
-    if (this.#sessions.size >= this.#limits.maxConnections) {
+    if (this.#connections.size >= this.#limits.maxConnections) {
       this.#counters.refusedConnections++;
       this.#logger.warn("Connection refused: too many connections", { ...conn.remoteAddr });
       session.start();
@@ -247,105 +220,9 @@ export class PubSubServer {
       });
       return;
     }
-    this.#sessions.add(session);
+    this.#connections.add(connection);
     this.#logger.info("Client connected", { id: session.id, ...conn.remoteAddr });
     session.start();
-  }
-
-  #detach(session: Session): void {
-    if (!this.#sessions.delete(session)) return;
-    this.#router.detach(session);
-    this.#logger.info("Client disconnected", { id: session.id, ...session.remoteAddr });
-  }
-
-  #dispatch(
-    session: Session,
-    frame: ClientFrame,
-    json: Uint8Array | null,
-  ): void | Promise<void> {
-    if (this.#auth !== undefined && session.user === null) {
-      return this.#unauthenticated(session, frame);
-    }
-    const handler = this.#handler;
-    // Without a handler the delivery is built from the message's own bytes; a
-    // handler may have changed `data`, so then the frame is re-encoded.
-    if (handler === undefined) return this.#route(session, frame, json);
-    let verdict: ReturnType<PubSubHandler>;
-    try {
-      verdict = handler(frame, session, this);
-    } catch (error) {
-      return this.#handlerFailed(session, frame, error);
-    }
-    if (isPromise<boolean | void>(verdict)) {
-      return verdict.then(
-        (result) => this.#afterHandler(session, frame, result),
-        (error) => this.#handlerFailed(session, frame, error),
-      );
-    }
-    this.#afterHandler(session, frame, verdict);
-  }
-
-  /** A frame from a client that has not authenticated: only an authenticating hello goes on. */
-  #unauthenticated(session: Session, frame: ClientFrame): void | Promise<void> {
-    if (frame.action !== "hello") {
-      session.sendError(
-        ErrorCode.AuthRequired,
-        "Authenticate first: hello with user and pass, or token",
-        false,
-        frame.id,
-      );
-      return;
-    }
-    return authenticate(this.#auth!, session, frame, this.#context).then((ok) => {
-      if (ok) return this.#dispatch(session, frame, null);
-    });
-  }
-
-  /** Routes the frame unless the handler said `false`; an `id` is answered either way. */
-  #afterHandler(session: Session, frame: ClientFrame, verdict: boolean | void): void {
-    if (verdict !== false) this.#route(session, frame, null);
-    else if (frame.id !== undefined && session.open) session.sendOk(frame.id);
-  }
-
-  #handlerFailed(session: Session, frame: ClientFrame, error: unknown): void {
-    this.#counters.handlerErrors++;
-    this.#logger.error("Handler failed", { id: session.id, error });
-    session.sendError(
-      ErrorCode.HandlerError,
-      "Handler failed; the frame was not routed",
-      false,
-      frame.id,
-    );
-  }
-
-  #route(session: Session, frame: ClientFrame, json: Uint8Array | null): void {
-    if (!session.open) return;
-    const id = frame.id;
-    let refusal: Refusal | null = null;
-    switch (frame.action) {
-      case "hello":
-        return answerHello(session, frame, this.#context);
-      case "ping":
-        session.send(id === undefined ? { action: "pong" } : { action: "pong", id });
-        return;
-      case "pong":
-        // Any inbound line shows the peer is alive; a pong needs nothing more.
-        return;
-      case "publish":
-        refusal = this.#router.publishFrom(session, frame.topic, frame.message, json, frame);
-        break;
-      case "subscribe":
-        if (session.permissions !== null && !session.permissions.canSubscribe(frame.topic)) {
-          refusal = [ErrorCode.Forbidden, `Subscribing to "${frame.topic}" is not allowed`];
-          break;
-        }
-        refusal = this.#router.subscribe(session, frame.topic, frame.group, frame.policy);
-        break;
-      case "unsubscribe":
-        this.#router.unsubscribe(session, frame.topic, frame.group);
-        break;
-    }
-    session.answer(id, refusal);
   }
 }
 

@@ -27,7 +27,7 @@ export interface Retained {
 }
 
 /** Whether a retained publish clears instead of storing: `null` or `""`. */
-export function clearsRetained(message: JsonValue): boolean {
+function clearsRetained(message: JsonValue): boolean {
   return message === null || message === "";
 }
 
@@ -50,11 +50,6 @@ export class RetainedStore {
   /** How many messages are retained. */
   get size(): number {
     return this.#byTopic.size;
-  }
-
-  /** Bytes retained. */
-  get bytes(): number {
-    return this.#bytes;
   }
 
   /**

@@ -9,7 +9,7 @@
 
 import { DeliveryEncoder } from "../protocol/delivery_encoder.ts";
 import type { Headers, JsonValue } from "../protocol/frames.ts";
-import type { Session } from "./session.ts";
+import type { Route } from "./route.ts";
 
 /** The optional parts of a publish: the publish frame itself, or `server.publish()`'s options. */
 export interface PublishExtras {
@@ -32,7 +32,7 @@ export interface LaterPublish {
   topic: string;
   message: JsonValue;
   json: Uint8Array | null;
-  from: Session | null;
+  from: Route | null;
   extras: PublishExtras;
 }
 
@@ -40,14 +40,14 @@ export interface LaterPublish {
 export class RoutedPublish {
   /** Encodes this publish's deliveries, in buffers of its own. */
   readonly deliveries: DeliveryEncoder = new DeliveryEncoder();
-  /** Marks the sessions that have this publish: a connection gets it once. */
+  /** Marks the routes that have this publish: a connection gets it once. */
   stamp = 0;
   topic = "";
   message: JsonValue = null;
   extras: PublishExtras = NO_EXTRAS;
   /** The message's own JSON bytes when they are pure ASCII, else `null`. */
   json: Uint8Array | null = null;
-  from: Session | null = null;
+  from: Route | null = null;
   retainRefusal: Refusal | null = null;
   /** The `seq` this publish took on its topic; 0 until one is needed. */
   seq = 0;
@@ -66,7 +66,7 @@ export class RoutedPublish {
     topic: string,
     message: JsonValue,
     json: Uint8Array | null,
-    from: Session | null,
+    from: Route | null,
     extras: PublishExtras,
   ): void {
     this.stamp = stamp;

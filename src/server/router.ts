@@ -15,8 +15,9 @@ import type { ServerLimits } from "../limits.ts";
 import { DELIVERY_END, extraMembers } from "../protocol/delivery_encoder.ts";
 import type { JsonValue, SlowConsumerPolicy } from "../protocol/frames.ts";
 import { SubscriptionIndex } from "../topic/subscription_index.ts";
+import { subscriptionKey } from "../topic/subscription_key.ts";
 import { RetainedStore } from "./retained_store.ts";
-import type { Session } from "./session.ts";
+import { type Outlet, Route } from "./route.ts";
 import {
   type LaterPublish,
   MAX_LATER_PUBLISHES,
@@ -30,26 +31,17 @@ import type { ServerCounters } from "./stats.ts";
 const MAX_SEQ_TOPIC_CHARS = 4 * 1024 * 1024;
 
 /** Members sharing one (group, pattern) subscription; each message goes to one of them. */
-export class QueueGroup {
-  readonly key: string;
-  readonly name: string;
+class QueueGroup {
   readonly pattern: string;
-  readonly members: Session[] = [];
+  readonly members: Route[] = [];
   next = 0;
 
-  constructor(key: string, name: string, pattern: string) {
-    this.key = key;
-    this.name = name;
+  constructor(pattern: string) {
     this.pattern = pattern;
   }
 }
 
-type Subscriber = Session | QueueGroup;
-
-function groupKey(group: string, pattern: string): string {
-  // Length-prefixed: no (group, pattern) pair can spell another's key.
-  return `${group.length}:${group}:${pattern}`;
-}
+type Subscriber = Route | QueueGroup;
 
 /** The server's routing table and publish path. */
 export class Router {
@@ -73,7 +65,7 @@ export class Router {
   readonly #visit = (subscriber: Subscriber): void => {
     this.#p.matched++;
     if (subscriber instanceof QueueGroup) this.#toGroup(subscriber);
-    else this.#toSession(subscriber);
+    else this.#toRoute(subscriber);
   };
 
   /**
@@ -101,28 +93,38 @@ export class Router {
     return this.#retained.size;
   }
 
+  /** Starts routing to `out`: the returned route is the connection's handle on the router. */
+  attach(out: Outlet): Route {
+    return new Route(out);
+  }
+
+  /** Marks `route` as having said `hello`: extended deliveries, and its own publishes unless `echo` is `false`. */
+  greet(route: Route, echo: boolean): void {
+    route.extended = true;
+    route.echo = echo;
+  }
+
   /**
-   * Subscribes `session` to `pattern` (in `group` when given, with its own
+   * Subscribes `route` to `pattern` (in `group` when given, with its own
    * slow-consumer `policy` when given) and sends it the matching retained
    * messages (plain subscriptions only, as in MQTT).
    * Returns a refusal, or `null`.
    */
   subscribe(
-    session: Session,
+    route: Route,
     pattern: string,
     group: string | undefined,
     policy?: SlowConsumerPolicy,
   ): Refusal | null {
-    const count = session.subscriptions.size + (session.groups?.size ?? 0);
-    const key = group === undefined ? pattern : groupKey(group, pattern);
+    const key = subscriptionKey(pattern, group);
     const has = group === undefined
-      ? session.subscriptions.has(key)
-      : session.groups?.has(key) === true;
+      ? route.subscriptions.has(pattern)
+      : route.groups?.has(key) === true;
     if (has) {
-      session.setPolicy(key, pattern, policy);
+      route.out.setPolicy(key, pattern, policy);
       return null;
     }
-    if (count >= this.#limits.maxSubscriptionsPerConnection) {
+    if (route.size >= this.#limits.maxSubscriptionsPerConnection) {
       return [
         ErrorCode.TooManySubscriptions,
         `Connection already has ${this.#limits.maxSubscriptionsPerConnection} subscriptions`,
@@ -131,19 +133,19 @@ export class Router {
     if (group !== undefined) {
       let queue = this.#groups.get(key);
       if (queue === undefined) {
-        queue = new QueueGroup(key, group, pattern);
+        queue = new QueueGroup(pattern);
         this.#groups.set(key, queue);
         this.#index.add(pattern, queue);
       }
-      queue.members.push(session);
-      (session.groups ??= new Set()).add(key);
-      session.setPolicy(key, pattern, policy);
+      queue.members.push(route);
+      (route.groups ??= new Set()).add(key);
+      route.out.setPolicy(key, pattern, policy);
       return null;
     }
-    this.#index.add(pattern, session);
-    session.subscriptions.add(pattern);
-    session.setPolicy(key, pattern, policy);
-    this.#sendRetained(session, pattern);
+    this.#index.add(pattern, route);
+    route.subscriptions.add(pattern);
+    route.out.setPolicy(key, pattern, policy);
+    this.#sendRetained(route, pattern);
     return null;
   }
 
@@ -152,44 +154,45 @@ export class Router {
    * outbound queue has room; the rest are skipped with a notice rather than
    * making a fresh subscriber a slow consumer.
    */
-  #sendRetained(session: Session, pattern: string): void {
+  #sendRetained(route: Route, pattern: string): void {
+    const out = route.out;
     const matching = this.#retained.matching(pattern);
     for (let i = 0; i < matching.length; i++) {
-      if (!session.open) return;
+      if (!out.open) return;
       const retained = matching[i];
-      const extra = session.hello
+      const extra = route.extended
         ? extraMembers(retained.seq, retained.headers, undefined, true)
         : "";
       const bytes = this.#p.deliveries.encodeJson(retained.topic, retained.json, extra, 0);
-      if (!session.hasRoom(bytes.byteLength)) {
-        session.sendError(
+      if (!out.hasRoom(bytes.byteLength)) {
+        out.sendError(
           ErrorCode.RetainedLimit,
           `${matching.length - i} retained messages for "${pattern}" not sent: outbound queue full`,
         );
         return;
       }
-      session.deliver(bytes, retained.topic);
+      out.deliver(bytes, retained.topic);
     }
   }
 
-  /** Unsubscribes `session` from `pattern` (in `group` when given). */
-  unsubscribe(session: Session, pattern: string, group: string | undefined): void {
-    const key = group === undefined ? pattern : groupKey(group, pattern);
-    session.setPolicy(key, pattern, undefined);
+  /** Unsubscribes `route` from `pattern` (in `group` when given). */
+  unsubscribe(route: Route, pattern: string, group: string | undefined): void {
+    const key = subscriptionKey(pattern, group);
+    route.out.setPolicy(key, pattern, undefined);
     if (group === undefined) {
-      if (this.#index.remove(pattern, session)) session.subscriptions.delete(pattern);
+      if (this.#index.remove(pattern, route)) route.subscriptions.delete(pattern);
       return;
     }
-    if (session.groups?.delete(key) === true) this.#leave(key, session);
+    if (route.groups?.delete(key) === true) this.#leave(key, route);
   }
 
-  /** Removes every subscription of `session`. */
-  detach(session: Session): void {
-    for (const pattern of session.subscriptions) this.#index.remove(pattern, session);
-    session.subscriptions.clear();
-    const groups = session.groups;
-    session.groups = null;
-    if (groups !== null) { for (const key of groups) this.#leave(key, session); }
+  /** Stops routing to `route`: removes every subscription it has. */
+  detach(route: Route): void {
+    for (const pattern of route.subscriptions) this.#index.remove(pattern, route);
+    route.subscriptions.clear();
+    const groups = route.groups;
+    route.groups = null;
+    if (groups !== null) { for (const key of groups) this.#leave(key, route); }
   }
 
   /**
@@ -213,7 +216,7 @@ export class Router {
     topic: string,
     message: JsonValue,
     json: Uint8Array | null,
-    from: Session | null,
+    from: Route | null,
     extras: PublishExtras,
   ): number {
     if (this.#routing) {
@@ -232,7 +235,7 @@ export class Router {
     topic: string,
     message: JsonValue,
     json: Uint8Array | null,
-    from: Session | null,
+    from: Route | null,
     extras: PublishExtras,
   ): number {
     const p = this.#p;
@@ -277,22 +280,19 @@ export class Router {
   }
 
   /**
-   * Routes a publish from `session`, unless its permissions forbid it, and
-   * returns why it was refused, or `null`. `message` is read only when
-   * `json` is `null` or the publish is retained.
+   * Routes a publish from `route` and returns why it was refused, or
+   * `null`. `message` is read only when `json` is `null` or the publish is
+   * retained.
    */
   publishFrom(
-    session: Session,
+    route: Route,
     topic: string,
     message: JsonValue,
     json: Uint8Array | null,
     extras: PublishExtras,
   ): Refusal | null {
-    if (session.permissions !== null && !session.permissions.canPublish(topic)) {
-      return [ErrorCode.Forbidden, `Publishing to "${topic}" is not allowed`];
-    }
     try {
-      this.publish(topic, message, json, session, extras);
+      this.publish(topic, message, json, route, extras);
     } catch (error) {
       return [ErrorCode.InvalidFrame, `Message cannot be encoded: ${String(error)}`];
     }
@@ -324,22 +324,22 @@ export class Router {
     return p.seq;
   }
 
-  /** The delivery for `session`: kn-sock's shape, or the extended one after `hello`. */
-  #bytesFor(session: Session): Uint8Array {
+  /** The delivery for `route`: kn-sock's shape, or the extended one after `hello`. */
+  #bytesFor(route: Route): Uint8Array {
     const p = this.#p;
-    if (!session.hello) return p.plain ??= p.deliveries.encode(p.topic, p.message, p.json, "", 0);
+    if (!route.extended) return p.plain ??= p.deliveries.encode(p.topic, p.message, p.json, "", 0);
     if (p.extended !== null) return p.extended;
     const { headers, reply } = p.extras;
     const extra = extraMembers(this.#nextSeq(), headers, reply, false);
     return p.extended = p.deliveries.encode(p.topic, p.message, p.json, extra, 1);
   }
 
-  #toSession(session: Session): void {
+  #toRoute(route: Route): void {
     const p = this.#p;
-    if (session.stamp === p.stamp) return;
-    if (session === p.from && !session.echo) return;
-    session.stamp = p.stamp;
-    if (this.#direct(session) || session.deliver(this.#bytesFor(session), p.topic)) p.delivered++;
+    if (route.stamp === p.stamp) return;
+    if (route === p.from && !route.echo) return;
+    route.stamp = p.stamp;
+    if (this.#direct(route) || route.out.deliver(this.#bytesFor(route), p.topic)) p.delivered++;
   }
 
   /**
@@ -351,11 +351,11 @@ export class Router {
    * recipients share the encoded bytes. `false` when the delivery was not
    * queued this way.
    */
-  #direct(session: Session): boolean {
+  #direct(route: Route): boolean {
     const p = this.#p;
-    if (p.directDone || p.json === null || session.hello) return false;
+    if (p.directDone || p.json === null || route.extended) return false;
     p.directDone = true;
-    return session.deliverJoined(p.deliveries.prefix(p.topic), p.json, DELIVERY_END, p.topic);
+    return route.out.deliverJoined(p.deliveries.prefix(p.topic), p.json, DELIVERY_END, p.topic);
   }
 
   #toGroup(group: QueueGroup): void {
@@ -367,7 +367,7 @@ export class Router {
       const member = members[at];
       // Skip a member that has this publish already (another pattern) or asked for no echo.
       if (member.stamp === this.#p.stamp || (member === from && !member.echo)) continue;
-      if (member.hasRoom(this.#bytesFor(member).byteLength)) {
+      if (member.out.hasRoom(this.#bytesFor(member).byteLength)) {
         this.#toMember(group, at);
         return;
       }
@@ -382,13 +382,13 @@ export class Router {
     group.next = at + 1;
     const p = this.#p;
     member.stamp = p.stamp;
-    if (member.deliver(this.#bytesFor(member), p.topic)) p.delivered++;
+    if (member.out.deliver(this.#bytesFor(member), p.topic)) p.delivered++;
   }
 
-  #leave(key: string, session: Session): void {
+  #leave(key: string, route: Route): void {
     const group = this.#groups.get(key);
     if (group === undefined) return;
-    const at = group.members.indexOf(session);
+    const at = group.members.indexOf(route);
     if (at !== -1) group.members.splice(at, 1);
     if (group.members.length === 0) {
       this.#groups.delete(key);

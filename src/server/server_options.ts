@@ -6,12 +6,8 @@
 
 import type { ServerLimits } from "../limits.ts";
 import type { Logger } from "../logger.ts";
-import {
-  type ClientFrame,
-  type Headers,
-  isSlowConsumerPolicy,
-  type SlowConsumerPolicy,
-} from "../protocol/frames.ts";
+import type { ClientFrame, Headers, SlowConsumerPolicy } from "../protocol/frames.ts";
+import { policyProblem } from "../protocol/policy_problem.ts";
 import type { TlsListenOptions, Transport } from "../transport/types.ts";
 import type { ServerAuthenticator } from "./handshake.ts";
 import type { PubSubServer } from "./pubsub_server.ts";
@@ -116,12 +112,7 @@ export function checkHost(host: unknown): string {
 
 /** Checks a slow-consumer policy. */
 export function checkPolicy(policy: unknown): SlowConsumerPolicy {
-  if (!isSlowConsumerPolicy(policy)) {
-    throw new TypeError(
-      `Slow-consumer policy must be "disconnect", "drop-oldest" or "drop-newest", got ${
-        String(policy)
-      }`,
-    );
-  }
-  return policy;
+  const problem = policyProblem(policy, "Slow-consumer policy");
+  if (problem !== null) throw new TypeError(problem);
+  return policy as SlowConsumerPolicy;
 }

@@ -15,34 +15,37 @@ import type { ClientFrame, FrameId, SlowConsumerPolicy } from "../protocol/frame
 import { LineDecoder } from "../protocol/line_decoder.ts";
 import type { Addr, Conn } from "../transport/types.ts";
 import { WriteQueue } from "../transport/write_queue.ts";
-import type { PermissionChecker, ServerClient } from "./server_client.ts";
+import type { Outlet } from "./route.ts";
 import type { Liveness } from "./watchdog.ts";
 import { DropLedger } from "./slow_consumer.ts";
 import type { ServerCounters } from "./stats.ts";
 
-/** What a session needs from its server. */
-export interface SessionHost {
+/** What every session of a server shares: its limits, policy, logger and counters. */
+export interface SessionSettings {
   readonly limits: ServerLimits;
   /** The server's slow-consumer policy. */
   readonly policy: SlowConsumerPolicy;
   readonly logger: Logger;
   readonly counters: ServerCounters;
+}
+
+/** Where a session hands what it reads: the connection it carries. */
+export interface SessionOwner {
+  /**
+   * Whether lines must be decoded into frame objects (for a handler, or
+   * before authentication); else a plain publish goes to `publish()` as bytes.
+   */
+  readonly wantsFrames: boolean;
   /**
    * Runs the handler and routing for one valid frame; a promise pauses
    * reading. For a publish, `json` holds the message's own JSON bytes, when
    * they are pure ASCII, until the call returns; otherwise it is `null`.
    */
-  dispatch(session: Session, frame: ClientFrame, json: Uint8Array | null): void | Promise<void>;
-  /**
-   * Whether `session`'s lines must be decoded into frame objects (for a
-   * handler, or before authentication); else a plain publish goes to
-   * `publish()` as bytes.
-   */
-  wantsFrames(session: Session): boolean;
+  frame(frame: ClientFrame, json: Uint8Array | null): void | Promise<void>;
   /** Routes a publish read without a frame object; `json` is valid until the call returns. */
-  publish(session: Session, topic: string, json: Uint8Array, id: FrameId | undefined): void;
-  /** Forgets the session: its subscriptions and its place in the server. */
-  detach(session: Session): void;
+  publish(topic: string, json: Uint8Array, id: FrameId | undefined): void;
+  /** Called once, when the session starts closing. */
+  closed(): void;
 }
 
 /**
@@ -72,31 +75,21 @@ export interface Notice {
   text: string;
 }
 
-/** One client connection. Internal: the handler sees it as a {@linkcode ServerClient}. */
-export class Session implements ServerClient {
+/**
+ * One client connection's input and output: reads its lines and hands them
+ * to its owner, writes what it is sent, closes once. It keeps no routing or
+ * handshake state.
+ */
+export class Session implements Outlet {
   readonly id: number;
   readonly remoteAddr: Addr;
-  readonly subscriptions: Set<string> = new Set();
-  /** Queue-group subscriptions, as router keys; `null` until the first. */
-  groups: Set<string> | null = null;
-  /** Whether the client said `hello` (it then gets extended deliveries). */
-  hello = false;
-  /** Whether its own publishes come back to it (`hello` with `echo: false` turns it off). */
-  echo = true;
-  /** The client's name from `hello`. */
-  name = "";
-  /** The last publish delivered to it: a connection gets each publish once. */
-  stamp = 0;
-  /** The authenticated user, when the server requires auth; `null` before. */
-  user: string | null = null;
-  /** What the authenticated user may do; `null` when auth is off or not done yet. */
-  permissions: PermissionChecker | null = null;
   /** Chunks read so far: the watchdog sees the client is alive by it. */
   chunksIn = 0;
   /** The watchdog's notes. */
   readonly liveness: Liveness;
   readonly #conn: Conn;
-  readonly #host: SessionHost;
+  readonly #host: SessionSettings;
+  readonly #owner: SessionOwner;
   readonly #queue: WriteQueue;
   readonly #ledger: DropLedger;
   // Made on first use: most connections never drop a message.
@@ -106,10 +99,17 @@ export class Session implements ServerClient {
   #closing: Promise<void> | null = null;
   #readDone: Promise<void> = Promise.resolve();
 
-  constructor(id: number, conn: Conn, host: SessionHost) {
+  /**
+   * @param id A number unique within the server.
+   * @param conn The connection.
+   * @param host The server's settings.
+   * @param owner Where what is read goes.
+   */
+  constructor(id: number, conn: Conn, host: SessionSettings, owner: SessionOwner) {
     this.id = id;
     this.#conn = conn;
     this.#host = host;
+    this.#owner = owner;
     this.remoteAddr = conn.remoteAddr;
     this.#queue = new WriteQueue(conn, host.limits.maxOutboundBytes);
     this.#queue.onError = () => void this.close();
@@ -203,6 +203,7 @@ export class Session implements ServerClient {
       this.#queue.pendingBytes + bytes <= this.#host.limits.maxOutboundBytes;
   }
 
+  /** Sends one JSON object as a line, subject to the outbound limit. */
   send(frame: Record<string, unknown>): boolean {
     return this.deliver(encodeLine(frame));
   }
@@ -232,10 +233,11 @@ export class Session implements ServerClient {
     }
   }
 
+  /** Closes once: flushes (bounded), with `notice` as the last frame when given. */
   close(notice?: Notice): Promise<void> {
     if (this.#closing !== null) return this.#closing;
     this.#state = CLOSING;
-    this.#host.detach(this);
+    this.#owner.closed();
     if (notice !== undefined) this.sendError(notice.code, notice.text, true);
     this.#closing = this.#finish();
     return this.#closing;
@@ -346,7 +348,7 @@ export class Session implements ServerClient {
       limits.maxLineBytes,
       limits,
       decoded,
-      this.#host.wantsFrames(this),
+      this.#owner.wantsFrames,
     );
     if (newline < 0) return false;
     decoder.advanceTo(newline);
@@ -363,7 +365,7 @@ export class Session implements ServerClient {
     host.counters.linesIn++;
     if (isBlank(bytes, start, end)) return;
     try {
-      decodeClientLine(bytes, start, end, host.limits, decoded, host.wantsFrames(this), scan);
+      decodeClientLine(bytes, start, end, host.limits, decoded, this.#owner.wantsFrames, scan);
     } catch (error) {
       if (!(error instanceof FrameError)) throw error;
       this.sendError(error.code, error.message, false, error.id);
@@ -379,8 +381,8 @@ export class Session implements ServerClient {
     const { frame, json } = decoded;
     decoded.frame = null;
     decoded.json = null;
-    if (frame !== null) return host.dispatch(this, frame, json);
-    host.publish(this, decoded.topic, json!, decoded.id);
+    if (frame !== null) return this.#owner.frame(frame, json);
+    this.#owner.publish(decoded.topic, json!, decoded.id);
   }
 }
 

@@ -11,7 +11,7 @@ import type { SlowConsumerPolicy } from "../protocol/frames.ts";
 import { matchTopic } from "../topic/pattern.ts";
 
 /** A notice lists at most this many topics; the total counts them all. */
-export const MAX_NOTICE_TOPICS = 100;
+const MAX_NOTICE_TOPICS = 100;
 
 /** When subscriptions disagree: a drop policy wins over disconnecting, drop-oldest over drop-newest. */
 const RANK: Readonly<Record<SlowConsumerPolicy, number>> = {

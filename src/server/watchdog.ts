@@ -11,7 +11,7 @@ import { ErrorCode } from "../errors.ts";
 import type { ServerLimits } from "../limits.ts";
 import { encodeLine } from "../protocol/codec.ts";
 import { trimBufferPool } from "../transport/buffer_pool.ts";
-import type { Session } from "./session.ts";
+import type { ServerConnection } from "./connection.ts";
 import type { ServerCounters } from "./stats.ts";
 
 const PING = encodeLine({ action: "ping" });
@@ -39,8 +39,8 @@ const MIN_ROUND_MS = 10;
 export interface WatchdogHost {
   readonly limits: ServerLimits;
   readonly counters: ServerCounters;
-  /** The open sessions. */
-  readonly sessions: ReadonlySet<Session>;
+  /** The open connections. */
+  readonly connections: ReadonlySet<ServerConnection>;
   /** Whether clients must authenticate. */
   readonly authRequired: boolean;
 }
@@ -59,7 +59,7 @@ export class Watchdog {
   }
 
   /** How often a round runs: a quarter of the shortest interval watched. */
-  get roundMs(): number {
+  get #roundMs(): number {
     const { pingIntervalMs, writeDeadlineMs, authTimeoutMs } = this.#host.limits;
     let shortest = Math.min(pingIntervalMs, writeDeadlineMs);
     if (this.#host.authRequired) shortest = Math.min(shortest, authTimeoutMs);
@@ -68,7 +68,7 @@ export class Watchdog {
 
   /** Starts the rounds. */
   start(): void {
-    this.#timer ??= setInterval(() => this.round(Date.now()), this.roundMs);
+    this.#timer ??= setInterval(() => this.#round(Date.now()), this.#roundMs);
   }
 
   /** Stops the rounds. Idempotent. */
@@ -78,15 +78,16 @@ export class Watchdog {
   }
 
   /** One round over every session, at time `now` (ms since the epoch). */
-  round(now: number): void {
-    for (const session of this.#host.sessions) {
-      if (session.open) this.#check(session, now);
+  #round(now: number): void {
+    for (const connection of this.#host.connections) {
+      if (connection.session.open) this.#check(connection, now);
     }
     trimBufferPool();
   }
 
-  #check(session: Session, now: number): void {
+  #check(connection: ServerConnection, now: number): void {
     const { limits, counters } = this.#host;
+    const session = connection.session;
     const live = session.liveness;
     if (session.chunksIn !== live.seenChunks) {
       live.seenChunks = session.chunksIn;
@@ -100,7 +101,7 @@ export class Watchdog {
       session.disconnectSlow(`A write made no progress for ${limits.writeDeadlineMs} ms`);
       return;
     }
-    if (this.#host.authRequired && session.user === null) {
+    if (this.#host.authRequired && connection.identity === null) {
       if (now - live.openedAt >= limits.authTimeoutMs) {
         counters.authFailures++;
         void session.close({
@@ -111,7 +112,10 @@ export class Watchdog {
       return;
     }
     // kn-sock clients cannot answer pings: only clients that said hello are pinged.
-    if (!session.hello || now - live.heardAt < limits.pingIntervalMs * (live.pingsOut + 1)) return;
+    if (
+      connection.greeting === null ||
+      now - live.heardAt < limits.pingIntervalMs * (live.pingsOut + 1)
+    ) return;
     if (live.pingsOut >= limits.maxPingsOutstanding) {
       counters.pingTimeouts++;
       void session.close({

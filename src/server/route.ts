@@ -1,0 +1,52 @@
+/**
+ * The router's record of one connection: what it is subscribed to, which
+ * queue groups it is in, how it wants deliveries, and the last publish it
+ * got. The router creates it, keeps it and alone changes it; the session it
+ * delivers to knows nothing of it.
+ *
+ * @module
+ */
+
+import type { SlowConsumerPolicy } from "../protocol/frames.ts";
+
+/** Where a route's deliveries go: the outbound side of a session. */
+export interface Outlet {
+  /** Whether deliveries are still accepted. */
+  readonly open: boolean;
+  /** Queues a delivery; over the outbound limit the slow-consumer policy decides. */
+  deliver(bytes: Uint8Array, topic: string): boolean;
+  /** Queues `head` + `body` + `tail` when it fits under the outbound limit. */
+  deliverJoined(head: Uint8Array, body: Uint8Array, tail: Uint8Array, topic: string): boolean;
+  /** Whether `bytes` more would fit under the outbound limit. */
+  hasRoom(bytes: number): boolean;
+  /** Sends an error frame (it counts against the outbound limit). */
+  sendError(code: string, text: string): void;
+  /** Sets (or clears) the slow-consumer policy of the subscription `key`. */
+  setPolicy(key: string, pattern: string, policy: SlowConsumerPolicy | undefined): void;
+}
+
+/** One connection's routing state, owned by the router. */
+export class Route {
+  /** Where its deliveries go. */
+  readonly out: Outlet;
+  /** Its plain subscriptions' patterns. */
+  readonly subscriptions: Set<string> = new Set();
+  /** Its queue-group subscriptions, as subscription keys; `null` until the first. */
+  groups: Set<string> | null = null;
+  /** The stamp of the last publish delivered to it: a connection gets each publish once. */
+  stamp = 0;
+  /** Whether it gets extended deliveries (`seq`, `headers`, `reply`): it said `hello`. */
+  extended = false;
+  /** Whether its own publishes come back to it. */
+  echo = true;
+
+  /** @param out Where its deliveries go. */
+  constructor(out: Outlet) {
+    this.out = out;
+  }
+
+  /** How many subscriptions it has, plain and in groups. */
+  get size(): number {
+    return this.subscriptions.size + (this.groups?.size ?? 0);
+  }
+}
