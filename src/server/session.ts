@@ -349,7 +349,7 @@ export class Session implements ServerClient {
       this.#host.wantsFrames(this),
     );
     if (newline < 0) return false;
-    decoder.advanceTo(newline);
+    decoder.advance(newline);
     this.#host.counters.linesIn++;
     return true;
   }
