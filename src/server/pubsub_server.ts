@@ -13,6 +13,7 @@ import {
   type ServerLimits,
 } from "../limits.ts";
 import { guardLogger, type Logger, silentLogger } from "../logger.ts";
+import { AsciiStrings } from "../protocol/ascii_strings.ts";
 import type { ClientFrame, JsonValue } from "../protocol/frames.ts";
 import { jsonValueProblem } from "../protocol/json_value.ts";
 import { hasWildcard } from "../topic/pattern.ts";
@@ -116,6 +117,7 @@ export class PubSubServer {
         }
       },
       detach: (session) => this.#detach(session),
+      topics: new AsciiStrings(),
     };
     this.#watchdog = new Watchdog({
       limits: this.#limits,

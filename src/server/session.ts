@@ -9,7 +9,8 @@ import { ErrorCode, FrameError } from "../errors.ts";
 import { grace, ignore, RESOLVED } from "../_async.ts";
 import type { Logger } from "../logger.ts";
 import type { ServerLimits } from "../limits.ts";
-import { type ClientLine, decodeClientLine, scanClientLine } from "../protocol/client_line.ts";
+import type { AsciiStrings } from "../protocol/ascii_strings.ts";
+import { ClientLine } from "../protocol/client_line.ts";
 import { encodeErrorFrame, encodeLine, encodeOkFrame } from "../protocol/codec.ts";
 import type { ClientFrame, FrameId, SlowConsumerPolicy } from "../protocol/frames.ts";
 import { LineDecoder } from "../protocol/line_decoder.ts";
@@ -43,6 +44,8 @@ export interface SessionHost {
   publish(session: Session, topic: string, json: Uint8Array, id: FrameId | undefined): void;
   /** Forgets the session: its subscriptions and its place in the server. */
   detach(session: Session): void;
+  /** The text of the topics scanned publishes name, shared by the server's sessions. */
+  readonly topics: AsciiStrings;
 }
 
 /**
@@ -296,6 +299,7 @@ export class Session implements ServerClient {
 
   async #read(): Promise<void> {
     const decoder = new LineDecoder(this.#host.limits.maxLineBytes);
+    const lines = new ClientLine(this.#host.limits, this.#host.topics);
     try {
       for await (const chunk of this.#conn) {
         // While closing, input is read and dropped so that the close is clean.
@@ -307,12 +311,12 @@ export class Session implements ServerClient {
           for (;;) {
             // A publish the scanner vouches for is read in one pass, its end found by the scan.
             const unread = decoder.unread;
-            const scanned = unread !== null && this.#scan(decoder, unread);
+            const scanned = unread !== null && this.#scan(decoder, unread, lines);
             if (!scanned && !decoder.advance()) break;
             const { lineStart, lineEnd } = decoder;
             const pending = scanned
-              ? this.#decoded()
-              : this.#line(decoder.lineBytes, lineStart, lineEnd, unread === null);
+              ? this.#decoded(lines)
+              : this.#line(lines, decoder.lineBytes, lineStart, lineEnd, unread === null);
             if (pending !== undefined) await pending;
             if (this.#state !== OPEN) break;
             handled += lineEnd - lineStart + 1;
@@ -328,6 +332,8 @@ export class Session implements ServerClient {
           this.#host.logger.warn("Closing connection", { id: this.id, code: error.code });
           void this.close({ code: error.code, text: error.message });
         }
+        // The chunk's lines are handled: nothing keeps it now.
+        lines.release();
       }
       if (this.#state === OPEN && decoder.flush() !== null) this.#host.counters.partialLines++;
     } catch (error) {
@@ -336,16 +342,13 @@ export class Session implements ServerClient {
     void this.close();
   }
 
-  /** Tries to scan a publish line from `unread`; on success the decoder is past it. */
-  #scan(decoder: LineDecoder, unread: Uint8Array): boolean {
-    const { limits } = this.#host;
-    const newline = scanClientLine(
+  /** Tries to scan a publish line from `unread` into `lines`; on success the decoder is past it. */
+  #scan(decoder: LineDecoder, unread: Uint8Array, lines: ClientLine): boolean {
+    const newline = lines.scanLine(
       unread,
       decoder.unreadStart,
       unread.byteLength,
-      limits.maxLineBytes,
-      limits,
-      decoded,
+      this.#host.limits.maxLineBytes,
       this.#host.wantsFrames(this),
     );
     if (newline < 0) return false;
@@ -358,31 +361,34 @@ export class Session implements ServerClient {
    * Handles the line `bytes[start, end)` (`scan`: whether the scanner has
    * yet to try it); returns a promise when reading must wait for it.
    */
-  #line(bytes: Uint8Array, start: number, end: number, scan: boolean): void | Promise<void> {
+  #line(
+    lines: ClientLine,
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    scan: boolean,
+  ): void | Promise<void> {
     const host = this.#host;
     host.counters.linesIn++;
     if (isBlank(bytes, start, end)) return;
     try {
-      decodeClientLine(bytes, start, end, host.limits, decoded, host.wantsFrames(this), scan);
+      lines.decode(bytes, start, end, host.wantsFrames(this), scan);
     } catch (error) {
       if (!(error instanceof FrameError)) throw error;
       this.sendError(error.code, error.message, false, error.id);
       return;
     }
-    return this.#decoded();
+    return this.#decoded(lines);
   }
 
-  /** Handles the frame (or scanned publish) in `decoded`. */
-  #decoded(): void | Promise<void> {
+  /** Handles the frame (or scanned publish) `lines` read last. */
+  #decoded(lines: ClientLine): void | Promise<void> {
     const host = this.#host;
     host.counters.framesIn++;
-    const { frame, json } = decoded;
-    decoded.frame = null;
-    decoded.json = null;
+    const { frame, json } = lines;
+    lines.frame = null;
+    lines.json = null;
     if (frame !== null) return host.dispatch(this, frame, json);
-    host.publish(this, decoded.topic, json!, decoded.id);
+    host.publish(this, lines.topic, json!, lines.id);
   }
 }
-
-/** The line being handled: one for all sessions, as handling a line is synchronous. */
-const decoded: ClientLine = { frame: null, topic: "", id: undefined, json: null };
