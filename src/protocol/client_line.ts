@@ -100,7 +100,7 @@ export class ClientLine {
     const span = this.#scanner;
     if (
       text.length === line.byteLength &&
-      findMessage(span.json, bytes, start, end, limits.maxNestingDepth, span)
+      findMessage(span, bytes, start, end, limits.maxNestingDepth, span)
     ) {
       this.json = bytes.subarray(span.messageStart, span.messageEnd);
     }

@@ -87,18 +87,20 @@ export class JsonScanner {
    * would read it as `Infinity`); cleared by the caller.
    */
   inexact = false;
-  #line: Uint8Array = EMPTY;
-  /** The whole 4-byte words of `#line`, for skipping plain string runs. */
+  /** The bytes being scanned (for subclasses that read them directly). */
+  protected line: Uint8Array = EMPTY;
+  /** The whole 4-byte words of `line`, for skipping plain string runs. */
   #words: Uint32Array = NO_WORDS;
-  /** Where `#words` starts in `#line`. */
+  /** Where `#words` starts in `line`. */
   #wordsOffset = 0;
-  #limit = 0;
+  /** Where scanning stops: the bytes from here on are not read. */
+  protected limit = 0;
 
   /** Scans `bytes` up to (not including) `limit` from now on. */
   use(bytes: Uint8Array, limit: number): void {
-    this.#limit = limit;
-    if (bytes === this.#line) return;
-    this.#line = bytes;
+    this.limit = limit;
+    if (bytes === this.line) return;
+    this.line = bytes;
     const first = (bytes.byteOffset + 3) & ~3;
     this.#wordsOffset = first - bytes.byteOffset;
     this.#words = new Uint32Array(
@@ -110,21 +112,21 @@ export class JsonScanner {
 
   /** Lets go of the bytes (and their buffer): call it once their lines are read. */
   release(): void {
-    this.#line = EMPTY;
+    this.line = EMPTY;
     this.#words = NO_WORDS;
     this.#wordsOffset = 0;
-    this.#limit = 0;
+    this.limit = 0;
   }
 
   /** The byte at `at`, or 0 at or past the limit. */
   peek(at: number): number {
-    return at < this.#limit ? this.#line[at] : 0;
+    return at < this.limit ? this.line[at] : 0;
   }
 
   /** Past JSON spacing within a line (spaces, tabs, `\r`: a line holds no `\n`). */
   skipSpace(at: number): number {
-    const line = this.#line;
-    const limit = this.#limit;
+    const line = this.line;
+    const limit = this.limit;
     while (at < limit) {
       const byte = line[at];
       if (byte !== SPACE && byte !== TAB && byte !== CR) break;
@@ -133,26 +135,26 @@ export class JsonScanner {
     return at;
   }
 
-  /** Whether the bytes at `at` are `word`. */
+  /** Whether the bytes at `at` (not -1) are `word`. */
   startsWith(at: number, word: Uint8Array): boolean {
-    const line = this.#line;
-    if (at < 0 || at + word.length > this.#limit) return false;
+    const line = this.line;
+    if (at + word.length > this.limit) return false;
     for (let i = 0; i < word.length; i++) if (line[at + i] !== word[i]) return false;
     return true;
   }
 
   /** Past the digits at `at`. */
   skipDigits(at: number): number {
-    const line = this.#line;
-    const limit = this.#limit;
+    const line = this.line;
+    const limit = this.limit;
     while (at < limit && line[at] >= ZERO && line[at] <= NINE) at++;
     return at;
   }
 
   /** From `at`, the first byte that may end a plain string run (whole words are skipped). */
   #skipPlain(at: number): number {
-    const line = this.#line;
-    const limit = this.#limit;
+    const line = this.line;
+    const limit = this.limit;
     const wordsOffset = this.#wordsOffset;
     while ((at - wordsOffset) & 3 && at < limit) {
       const byte = line[at];
@@ -173,8 +175,8 @@ export class JsonScanner {
    */
   scanString(at: number): number {
     if (this.peek(at) !== QUOTE) return -1;
-    const line = this.#line;
-    const limit = this.#limit;
+    const line = this.line;
+    const limit = this.limit;
     for (let i = this.#skipPlain(at + 1); i < limit; i++) {
       const byte = line[i];
       if (byte === QUOTE) return i + 1;
@@ -205,7 +207,7 @@ export class JsonScanner {
    * exponent or more than 300 characters.
    */
   scanNumber(at: number): number {
-    const line = this.#line;
+    const line = this.line;
     const digits = this.peek(at) === MINUS ? at + 1 : at;
     let i = this.skipDigits(digits);
     if (i === digits || (line[digits] === ZERO && i - digits > 1)) return -1;

@@ -43,17 +43,18 @@ const TOPIC = encoder.encode('"topic"');
 const MESSAGE = encoder.encode('"message"');
 const ID = encoder.encode('"id"');
 // The usual spellings of the line up to the topic, and between the topic and the message:
-// JSON.stringify()'s and Python json.dumps()'s (kn-sock's own client). One comparison each.
+// JSON.stringify()'s and Python this.dumps()'s (kn-sock's own client). One comparison each.
 const COMPACT_HEAD = encoder.encode('{"action":"publish","topic":');
 const SPACED_HEAD = encoder.encode('{"action": "publish", "topic": ');
 const COMPACT_MESSAGE = encoder.encode(',"message":');
 const SPACED_MESSAGE = encoder.encode(', "message": ');
 
 /**
- * Scans publish lines; after a scan that said yes, its fields are the
- * line's {@linkcode PublishSpans}. One per reader (a session): it keeps the
- * chunk it scans (and a word view of it, reused for the chunk's next
- * lines) until {@linkcode PublishScanner.release}.
+ * Scans publish lines: a {@linkcode JsonScanner} that knows the publish
+ * shape. After a scan that said yes, its fields are the line's
+ * {@linkcode PublishSpans}. One per reader (a session): it keeps the chunk
+ * it scans (and a word view of it, reused for the chunk's next lines) until
+ * {@linkcode JsonScanner.release}.
  *
  * @example
  * ```ts ignore
@@ -64,7 +65,7 @@ const SPACED_MESSAGE = encoder.encode(', "message": ');
  * // true; scanner.topicStart is 31, scanner.plainString is true
  * ```
  */
-export class PublishScanner implements PublishSpans {
+export class PublishScanner extends JsonScanner implements PublishSpans {
   topicStart = 0;
   topicEnd = 0;
   messageStart = 0;
@@ -73,13 +74,6 @@ export class PublishScanner implements PublishSpans {
   idStart = -1;
   idEnd = -1;
   idIsString = false;
-  /** The JSON scanner it reads through (the message finder may share it). */
-  readonly json: JsonScanner;
-
-  /** A scanner reading through `json` (a fresh one by default). */
-  constructor(json: JsonScanner = new JsonScanner()) {
-    this.json = json;
-  }
 
   /**
    * Scans the line `bytes[start, end)` (without `\n`) and fills the spans
@@ -88,10 +82,9 @@ export class PublishScanner implements PublishSpans {
    * the line in full.
    */
   scan(bytes: Uint8Array, start: number, end: number, bounds: PublishBounds): boolean {
-    const json = this.json;
-    json.use(bytes, end);
+    this.use(bytes, end);
     const close = this.#scanObject(start, bounds);
-    return close >= 0 && json.skipSpace(close) === end;
+    return close >= 0 && this.skipSpace(close) === end;
   }
 
   /**
@@ -107,29 +100,22 @@ export class PublishScanner implements PublishSpans {
     maxBytes: number,
     bounds: PublishBounds,
   ): number {
-    const json = this.json;
-    json.use(bytes, Math.min(end, start + maxBytes + 1));
+    this.use(bytes, Math.min(end, start + maxBytes + 1));
     const close = this.#scanObject(start, bounds);
     if (close < 0) return -1;
-    const newline = json.skipSpace(close);
-    return json.peek(newline) === LF ? newline : -1;
-  }
-
-  /** Lets go of the chunk scanned last. */
-  release(): void {
-    this.json.release();
+    const newline = this.skipSpace(close);
+    return this.peek(newline) === LF ? newline : -1;
   }
 
   /** Scans the publish object at `start`; returns just past its closing brace, or -1. */
   #scanObject(start: number, bounds: PublishBounds): number {
-    const json = this.json;
-    let at = json.skipSpace(start);
-    if (json.startsWith(at, COMPACT_HEAD)) at = json.skipSpace(at + COMPACT_HEAD.length);
-    else if (json.startsWith(at, SPACED_HEAD)) at = json.skipSpace(at + SPACED_HEAD.length);
+    let at = this.skipSpace(start);
+    if (this.startsWith(at, COMPACT_HEAD)) at = this.skipSpace(at + COMPACT_HEAD.length);
+    else if (this.startsWith(at, SPACED_HEAD)) at = this.skipSpace(at + SPACED_HEAD.length);
     else {
-      if (json.peek(at) !== OPEN_BRACE) return -1;
-      at = this.#member(json.skipSpace(at + 1), ACTION_PUBLISH);
-      if (!json.startsWith(at, PUBLISH)) return -1;
+      if (this.peek(at) !== OPEN_BRACE) return -1;
+      at = this.#member(this.skipSpace(at + 1), ACTION_PUBLISH);
+      if (at < 0 || !this.startsWith(at, PUBLISH)) return -1;
       at = this.#next(at + PUBLISH.length);
       at = this.#member(at, TOPIC);
       if (at < 0) return -1;
@@ -138,60 +124,58 @@ export class PublishScanner implements PublishSpans {
     if (topicEnd < 0) return -1;
     this.topicStart = at + 1;
     this.topicEnd = topicEnd - 1;
-    if (json.startsWith(topicEnd, COMPACT_MESSAGE)) {
-      at = json.skipSpace(topicEnd + COMPACT_MESSAGE.length);
-    } else if (json.startsWith(topicEnd, SPACED_MESSAGE)) {
-      at = json.skipSpace(topicEnd + SPACED_MESSAGE.length);
+    if (this.startsWith(topicEnd, COMPACT_MESSAGE)) {
+      at = this.skipSpace(topicEnd + COMPACT_MESSAGE.length);
+    } else if (this.startsWith(topicEnd, SPACED_MESSAGE)) {
+      at = this.skipSpace(topicEnd + SPACED_MESSAGE.length);
     } else {
       at = this.#member(this.#next(topicEnd), MESSAGE);
       if (at < 0) return -1;
     }
-    json.escaped = false;
-    json.inexact = false;
-    const messageEnd = json.scanValue(at, bounds.maxNestingDepth);
-    if (messageEnd < 0 || json.inexact) return -1;
+    this.escaped = false;
+    this.inexact = false;
+    const messageEnd = this.scanValue(at, bounds.maxNestingDepth);
+    if (messageEnd < 0 || this.inexact) return -1;
     this.messageStart = at;
     this.messageEnd = messageEnd;
-    this.plainString = json.peek(at) === QUOTE && !json.escaped;
+    this.plainString = this.peek(at) === QUOTE && !this.escaped;
     this.idStart = -1;
-    at = json.skipSpace(messageEnd);
-    if (json.peek(at) === COMMA) {
-      at = this.#member(json.skipSpace(at + 1), ID);
+    at = this.skipSpace(messageEnd);
+    if (this.peek(at) === COMMA) {
+      at = this.#member(this.skipSpace(at + 1), ID);
       if (at < 0) return -1;
       const idEnd = this.#scanId(at);
       if (idEnd < 0) return -1;
       this.idStart = at;
       this.idEnd = idEnd;
-      this.idIsString = json.peek(at) === QUOTE;
-      at = json.skipSpace(idEnd);
+      this.idIsString = this.peek(at) === QUOTE;
+      at = this.skipSpace(idEnd);
     }
-    return json.peek(at) === CLOSE_BRACE ? at + 1 : -1;
+    return this.peek(at) === CLOSE_BRACE ? at + 1 : -1;
   }
 
   /** Past `key` and its colon, at the value; or -1. */
   #member(at: number, key: Uint8Array): number {
-    const json = this.json;
-    if (!json.startsWith(at, key)) return -1;
-    at = json.skipSpace(at + key.length);
-    if (json.peek(at) !== COLON) return -1;
-    return json.skipSpace(at + 1);
+    if (at < 0 || !this.startsWith(at, key)) return -1;
+    at = this.skipSpace(at + key.length);
+    if (this.peek(at) !== COLON) return -1;
+    return this.skipSpace(at + 1);
   }
 
   /** Past the comma after a member, at the next key; or -1. */
   #next(at: number): number {
-    const json = this.json;
-    at = json.skipSpace(at);
-    if (json.peek(at) !== COMMA) return -1;
-    return json.skipSpace(at + 1);
+    at = this.skipSpace(at);
+    if (this.peek(at) !== COMMA) return -1;
+    return this.skipSpace(at + 1);
   }
 
   /** Just past a topic string that needs no further checks, or -1. */
   #scanTopic(at: number, bounds: PublishBounds): number {
-    const json = this.json;
-    if (json.peek(at) !== QUOTE) return -1;
+    const { line, limit } = this;
+    if (this.peek(at) !== QUOTE) return -1;
     let levels = 1;
-    for (let i = at + 1;; i++) {
-      const byte = json.peek(i);
+    for (let i = at + 1; i < limit; i++) {
+      const byte = line[i];
       if (byte === QUOTE) {
         const length = i - at - 1;
         if (length === 0 || length > bounds.maxTopicBytes || levels > bounds.maxTopicLevels) {
@@ -200,27 +184,27 @@ export class PublishScanner implements PublishSpans {
         return i + 1;
       }
       if (byte === SLASH) levels++;
-      // The limit (0), escapes, control characters, non-ASCII and wildcards: the full decoder decides.
+      // Escapes, control characters, non-ASCII and wildcards: the full decoder decides.
       else if (
         byte < SPACE || byte >= 0x80 || byte === BACKSLASH || byte === PLUS || byte === HASH
       ) {
         return -1;
       }
     }
+    return -1;
   }
 
   /** Just past an `id`: a string without escapes or an integer a double holds exactly; or -1. */
   #scanId(at: number): number {
-    const json = this.json;
-    if (json.peek(at) === QUOTE) {
-      json.escaped = false;
-      const idEnd = json.scanString(at);
-      return json.escaped ? -1 : idEnd;
+    if (this.peek(at) === QUOTE) {
+      this.escaped = false;
+      const idEnd = this.scanString(at);
+      return this.escaped ? -1 : idEnd;
     }
-    const digits = json.peek(at) === MINUS ? at + 1 : at;
-    const i = json.skipDigits(digits);
+    const digits = this.peek(at) === MINUS ? at + 1 : at;
+    const i = this.skipDigits(digits);
     if (
-      i === digits || i - digits > MAX_ID_DIGITS || (json.peek(digits) === ZERO && i - digits > 1)
+      i === digits || i - digits > MAX_ID_DIGITS || (this.peek(digits) === ZERO && i - digits > 1)
     ) {
       return -1;
     }
