@@ -35,28 +35,20 @@ function slowDecode(line: string): { frame?: unknown; code?: string } {
   }
 }
 
+const SPAN_KEYS = [
+  "topicStart",
+  "topicEnd",
+  "messageStart",
+  "messageEnd",
+  "plainString",
+  "idStart",
+  "idEnd",
+  "idIsString",
+] as const;
+
 /** The spans a scanner found (its fields, without its state). */
-function spansOf(spans: PublishSpans): PublishSpans {
-  const {
-    topicStart,
-    topicEnd,
-    messageStart,
-    messageEnd,
-    plainString,
-    idStart,
-    idEnd,
-    idIsString,
-  } = spans;
-  return {
-    topicStart,
-    topicEnd,
-    messageStart,
-    messageEnd,
-    plainString,
-    idStart,
-    idEnd,
-    idIsString,
-  };
+function spansOf(spans: PublishSpans): Partial<PublishSpans> {
+  return Object.fromEntries(SPAN_KEYS.map((key) => [key, spans[key]]));
 }
 
 /** Whether the scanner took `line`; when it did, checks it against the full decoder. */
