@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { decodeClientFrame, encodeDelivery, type PublishFrame } from "../mod.ts";
 import { DeliveryEncoder } from "../src/protocol/delivery_encoder.ts";
-import { type ClientLine, decodeClientLine } from "../src/protocol/client_line.ts";
+import { ClientLine } from "../src/protocol/client_line.ts";
 import { DEFAULT_SERVER_LIMITS } from "../src/limits.ts";
 
 const encoder = new TextEncoder();
@@ -79,8 +79,8 @@ for (const { name, line, fast } of CASES) {
   test(`DeliveryEncoder delivers ${name} as the slow path would`, () => {
     const bytes = encoder.encode(line);
     const frame = decodeClientFrame(bytes) as PublishFrame;
-    const out: ClientLine = { frame: null, topic: "", id: undefined, json: null };
-    decodeClientLine(bytes, 0, bytes.length, DEFAULT_SERVER_LIMITS, out, true);
+    const out = new ClientLine(DEFAULT_SERVER_LIMITS);
+    out.decode(bytes, 0, bytes.length, true);
     assert.deepEqual(out.frame, frame);
     const got = new DeliveryEncoder().encode(frame.topic, frame.message, out.json);
     const expected = encodeDelivery(frame.topic, frame.message);

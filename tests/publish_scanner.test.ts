@@ -8,9 +8,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { decodeClientText } from "../mod.ts";
 import { payloadRefusal } from "../src/protocol/json_value.ts";
-import { scanPublish, scanPublishLine } from "../src/protocol/publish_scanner.ts";
-import { type PublishBounds, publishSpans } from "../src/protocol/publish_spans.ts";
-import { type ClientLine, decodeClientLine, scannedPublish } from "../src/protocol/client_line.ts";
+import { PublishScanner } from "../src/protocol/publish_scanner.ts";
+import type { PublishBounds, PublishSpans } from "../src/protocol/publish_spans.ts";
+import { ClientLine, scannedPublish } from "../src/protocol/client_line.ts";
 import { AsciiStrings } from "../src/protocol/ascii_strings.ts";
 import { ErrorCode, FrameError } from "../src/errors.ts";
 import { rng } from "./_fuzz_inputs.ts";
@@ -35,20 +35,36 @@ function slowDecode(line: string): { frame?: unknown; code?: string } {
   }
 }
 
+const SPAN_KEYS = [
+  "topicStart",
+  "topicEnd",
+  "messageStart",
+  "messageEnd",
+  "plainString",
+  "idStart",
+  "idEnd",
+  "idIsString",
+] as const;
+
+/** The spans a scanner found (its fields, without its state). */
+function spansOf(spans: PublishSpans): Partial<PublishSpans> {
+  return Object.fromEntries(SPAN_KEYS.map((key) => [key, spans[key]]));
+}
+
 /** Whether the scanner took `line`; when it did, checks it against the full decoder. */
 function agrees(line: string): boolean {
   const bytes = encoder.encode(line);
-  const spans = publishSpans();
+  const spans = new PublishScanner();
   // The line on its own, and in the middle of chunks (as the server scans
   // it) at every alignment, followed by bytes that must not be read.
-  const alone = scanPublish(bytes, 0, bytes.length, BOUNDS, spans);
+  const alone = spans.scan(bytes, 0, bytes.length, BOUNDS);
   for (let shift = 0; shift < 4; shift++) {
     const before = `${" ".repeat(shift)}{"a":1}\n`;
     const buffer = encoder.encode(`${before}${line}.5e"}]${"x".repeat(8)}`);
     const chunk = buffer.subarray(1 + shift); // a view at another offset of its buffer
     const start = before.length - 1 - shift;
-    const inChunk = publishSpans();
-    const took = scanPublish(chunk, start, start + bytes.length, BOUNDS, inChunk);
+    const inChunk = new PublishScanner();
+    const took = inChunk.scan(chunk, start, start + bytes.length, BOUNDS);
     assert.equal(took, alone, `the scan depends on the bytes around the line: ${line}`);
     if (took) assert.equal(inChunk.messageEnd - start, spans.messageEnd, line);
     // The same line with its end to be found by the scan: after "\n" or "\r\n", and cut
@@ -57,20 +73,13 @@ function agrees(line: string): boolean {
     const rest = `${before}${line}${ending}{"a":"\n"}\n`;
     const withEnd = encoder.encode(rest).subarray(1 + shift);
     const newline = start + bytes.length + ending.length - 1;
-    const fused = publishSpans();
-    const found = scanPublishLine(withEnd, start, withEnd.length, newline - start, BOUNDS, fused);
+    const fused = new PublishScanner();
+    const found = fused.scanLine(withEnd, start, withEnd.length, newline - start, BOUNDS);
     assert.equal(found, alone ? newline : -1, `the line's end was not found as its own: ${line}`);
-    if (alone) assert.deepEqual(fused, inChunk, line);
-    const short = scanPublishLine(
-      withEnd,
-      start,
-      withEnd.length,
-      newline - start - 1,
-      BOUNDS,
-      fused,
-    );
+    if (alone) assert.deepEqual(spansOf(fused), spansOf(inChunk), line);
+    const short = fused.scanLine(withEnd, start, withEnd.length, newline - start - 1, BOUNDS);
     assert.equal(short, -1, `a line longer than allowed was scanned: ${line}`);
-    assert.equal(scanPublishLine(withEnd, start, newline, 1 << 20, BOUNDS, fused), -1, line);
+    assert.equal(fused.scanLine(withEnd, start, newline, 1 << 20, BOUNDS), -1, line);
   }
   if (!alone) return false;
   assert.equal(bytes.length, line.length, `a line that is not ASCII was scanned: ${line}`);
@@ -239,9 +248,9 @@ test("the publish scanner leaves what it cannot vouch for to the full decoder", 
   }
 });
 
-test("decodeClientLine reads a publish with or without a frame, and refuses as the decoder does", () => {
-  const out: ClientLine = { frame: null, topic: "", id: undefined, json: null };
+test("ClientLine.decode() reads a publish with or without a frame, and refuses as the decoder does", () => {
   const limits = { ...LIMITS, maxPayloadBytes: 64 };
+  const out = new ClientLine(limits);
   for (
     const [line, json] of [
       ['{"action":"publish","topic":"a","message":{ "b" : 1 },"id":-0}', '{ "b" : 1 }'],
@@ -251,10 +260,10 @@ test("decodeClientLine reads a publish with or without a frame, and refuses as t
   ) {
     const bytes = encoder.encode(line);
     const frame = decodeClientText(line);
-    decodeClientLine(bytes, 0, bytes.length, limits, out, true);
+    out.decode(bytes, 0, bytes.length, true);
     assert.deepEqual(out.frame, frame, line);
     assert.equal(out.json === null ? null : text.decode(out.json), json, line);
-    decodeClientLine(bytes, 0, bytes.length, limits, out, false);
+    out.decode(bytes, 0, bytes.length, false);
     if (out.frame === null) {
       // Scanned without a frame: the topic, id and message bytes are the whole publish.
       assert.equal(out.topic, "a");
@@ -267,12 +276,12 @@ test("decodeClientLine reads a publish with or without a frame, and refuses as t
     JSON.stringify({ action: "publish", topic: "a", message: "x".repeat(80) }),
   );
   assert.throws(
-    () => decodeClientLine(big, 0, big.length, limits, out, false),
+    () => out.decode(big, 0, big.length, false),
     (error: unknown) => error instanceof FrameError && error.code === ErrorCode.PayloadTooLarge,
   );
   const deep = encoder.encode('{"action":"publish","topic":"a","message":[[[[1]]]],"id":3}');
   assert.throws(
-    () => decodeClientLine(deep, 0, deep.length, limits, out, false),
+    () => out.decode(deep, 0, deep.length, false),
     (error: unknown) =>
       error instanceof FrameError && error.code === ErrorCode.InvalidFrame && error.id === 3,
   );

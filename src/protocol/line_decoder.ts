@@ -13,8 +13,14 @@ const EMPTY = new Uint8Array(0);
 const KEEP_BUFFER_BYTES = 64 * 1024;
 
 /**
- * Splits bytes into lines. Push a chunk, then call `next()` until it returns
- * `null`; then push the next chunk.
+ * Splits bytes into lines. Push a chunk, then read lines until there are no
+ * more; then push the next chunk. Two ways to read, which may be mixed:
+ *
+ * - **Views**: `next()` returns each line as a `Uint8Array`, or `null`.
+ * - **Offsets**: `advance()` moves to the next line without making a view:
+ *   the line is then `lineBytes` from `lineStart` to `lineEnd`. A caller
+ *   that finds a line's end itself (reading `unread` from `unreadStart`)
+ *   passes that `\n`'s index: `advance(newline)`.
  *
  * - It scans each byte once: only new bytes are searched for `\n`.
  * - A line is returned without its `\n` and without one `\r` before it.
@@ -25,9 +31,9 @@ const KEEP_BUFFER_BYTES = 64 * 1024;
  * - The bytes of an unfinished line are copied into one growing buffer, so
  *   holding them never pins a larger chunk in memory and a line sent one
  *   byte at a time costs no more than one sent whole; `bufferedBytes`
- *   counts them.
- * - A returned line may share memory with the pushed chunk or the buffer:
- *   use it before the next call to `next()` or `push()`.
+ *   counts them. Once its lines are read, a chunk is not held either.
+ * - A line may share memory with the pushed chunk or the buffer: use it
+ *   before reading the next line or pushing the next chunk.
  *
  * @example Splitting two chunks
  * ```ts
@@ -47,7 +53,6 @@ export class LineDecoder {
   readonly #maxLineBytes: number;
   #chunk: Uint8Array | null = null;
   #offset = 0;
-  #lineOffset = -1;
   #buffer: Uint8Array = EMPTY;
   #partBytes = 0;
   #lineBytes: Uint8Array = EMPTY;
@@ -67,21 +72,13 @@ export class LineDecoder {
     this.#maxLineBytes = maxLineBytes;
   }
 
-  /**
-   * Where the line `next()` returned last starts in the chunk pushed last,
-   * or -1 when it was joined from bytes of earlier chunks.
-   */
-  get lineOffset(): number {
-    return this.#lineOffset;
-  }
-
   /** Bytes of an unfinished line held between chunks. */
   get bufferedBytes(): number {
     return this.#partBytes;
   }
 
   /**
-   * Adds a chunk. Call `next()` until it returns `null` before the next push.
+   * Adds a chunk. Read its lines until there are no more before the next push.
    *
    * @throws {Error} When the previous chunk was not consumed.
    */
@@ -92,7 +89,8 @@ export class LineDecoder {
   }
 
   /**
-   * The next complete line, or `null` when the pushed bytes hold no more.
+   * The next complete line, as a view, or `null` when the pushed bytes hold
+   * no more.
    *
    * @throws {FrameError} `line_too_long` when a line passes the limit.
    */
@@ -101,14 +99,16 @@ export class LineDecoder {
   }
 
   /**
-   * Moves to the next complete line without making a view of it, for
-   * callers that read it in place: when it returns `true`, the line is
-   * `lineBytes` from `lineStart` to `lineEnd`. `false` when the pushed
-   * bytes hold no more.
+   * Moves to the next complete line without making a view of it: when it
+   * returns `true`, the line is `lineBytes` from `lineStart` to `lineEnd`.
+   * `false` when the pushed bytes hold no more.
    *
+   * @param newline The index in `unread` of the line's `\n`, when the
+   *   caller found it (the first `\n` from `unreadStart`); else it is
+   *   searched for.
    * @throws {FrameError} `line_too_long` when a line passes the limit.
    */
-  advance(): boolean {
+  advance(newline = -1): boolean {
     const chunk = this.#chunk;
     // No more lines: the last one has been read, so its bytes are let go of
     // (an idle connection keeps no chunk alive).
@@ -117,7 +117,7 @@ export class LineDecoder {
       return false;
     }
     const start = this.#offset;
-    const newline = chunk.indexOf(LF, start);
+    if (newline < 0) newline = chunk.indexOf(LF, start);
     if (newline === -1) {
       this.#chunk = null;
       this.#lineBytes = EMPTY;
@@ -140,7 +140,6 @@ export class LineDecoder {
       this.#lineBytes = this.#buffer;
       this.#lineStart = 0;
       this.#lineEnd = this.#partBytes;
-      this.#lineOffset = -1;
       this.#partBytes = 0;
       // The line is read before the next call, so the buffer can be let go of now.
       if (this.#buffer.byteLength > KEEP_BUFFER_BYTES) this.#buffer = EMPTY;
@@ -148,7 +147,6 @@ export class LineDecoder {
       this.#lineBytes = chunk;
       this.#lineStart = start;
       this.#lineEnd = newline;
-      this.#lineOffset = start;
     }
     if (this.#lineEnd > this.#lineStart && this.#lineBytes[this.#lineEnd - 1] === CR) {
       this.#lineEnd--;
@@ -159,7 +157,7 @@ export class LineDecoder {
   /**
    * The chunk pushed last, when its unread bytes start a line (no part of
    * a line is held from earlier chunks), for a caller that finds the line's
-   * end itself and then calls {@linkcode LineDecoder.advanceTo}; else `null`.
+   * end itself and passes it to {@linkcode LineDecoder.advance}; else `null`.
    */
   get unread(): Uint8Array | null {
     return this.#partBytes === 0 ? this.#chunk : null;
@@ -171,22 +169,6 @@ export class LineDecoder {
   }
 
   /**
-   * Like `advance()`, when the caller found the line's end: `newline` is
-   * the index in `unread` of the first `\n` from `unreadStart`, at most
-   * `maxLineBytes` (plus one for a `\r`) after it.
-   */
-  advanceTo(newline: number): void {
-    const chunk = this.#chunk!;
-    const start = this.#offset;
-    this.#offset = newline + 1;
-    if (this.#offset === chunk.byteLength) this.#chunk = null;
-    this.#lineBytes = chunk;
-    this.#lineStart = start;
-    this.#lineEnd = newline > start && chunk[newline - 1] === CR ? newline - 1 : newline;
-    this.#lineOffset = start;
-  }
-
-  /**
    * The bytes holding the line `advance()` found last: the chunk pushed
    * last, or the decoder's own buffer for a line joined from several chunks.
    * Empty once `advance()` returned `false`.
@@ -194,7 +176,6 @@ export class LineDecoder {
   get lineBytes(): Uint8Array {
     return this.#lineBytes;
   }
-
   /** Where that line starts in `lineBytes`. */
   get lineStart(): number {
     return this.#lineStart;

@@ -13,6 +13,7 @@ import {
   type ServerLimits,
 } from "../limits.ts";
 import { guardLogger, type Logger, silentLogger } from "../logger.ts";
+import { AsciiStrings } from "../protocol/ascii_strings.ts";
 import type { JsonValue } from "../protocol/frames.ts";
 import { jsonValueProblem } from "../protocol/json_value.ts";
 import { hasWildcard } from "../topic/pattern.ts";
@@ -81,7 +82,7 @@ export class PubSubServer {
     this.#router = new Router(limits, counters);
     const policy = checkPolicy(options.slowConsumerPolicy ?? DEFAULT_SLOW_CONSUMER_POLICY);
     this.#core = {
-      settings: { limits, policy, logger, counters },
+      settings: { limits, policy, logger, counters, topics: new AsciiStrings() },
       context: { limits, logger, counters, serverId: this.serverId },
       router: this.#router,
       handler: options.handler,

@@ -9,7 +9,8 @@ import { ErrorCode, FrameError } from "../errors.ts";
 import { grace, ignore, RESOLVED } from "../_async.ts";
 import type { Logger } from "../logger.ts";
 import type { ServerLimits } from "../limits.ts";
-import { type ClientLine, decodeClientLine, scanClientLine } from "../protocol/client_line.ts";
+import type { AsciiStrings } from "../protocol/ascii_strings.ts";
+import { ClientLine } from "../protocol/client_line.ts";
 import { encodeErrorFrame, encodeLine, encodeOkFrame } from "../protocol/codec.ts";
 import type { ClientFrame, FrameId, SlowConsumerPolicy } from "../protocol/frames.ts";
 import { LineDecoder } from "../protocol/line_decoder.ts";
@@ -27,6 +28,8 @@ export interface SessionSettings {
   readonly policy: SlowConsumerPolicy;
   readonly logger: Logger;
   readonly counters: ServerCounters;
+  /** The text of the topics scanned publishes name, shared by the server's sessions. */
+  readonly topics: AsciiStrings;
 }
 
 /** Where a session hands what it reads: the connection it carries. */
@@ -298,6 +301,7 @@ export class Session implements Outlet {
 
   async #read(): Promise<void> {
     const decoder = new LineDecoder(this.#host.limits.maxLineBytes);
+    const lines = new ClientLine(this.#host.limits, this.#host.topics);
     try {
       for await (const chunk of this.#conn) {
         // While closing, input is read and dropped so that the close is clean.
@@ -309,12 +313,12 @@ export class Session implements Outlet {
           for (;;) {
             // A publish the scanner vouches for is read in one pass, its end found by the scan.
             const unread = decoder.unread;
-            const scanned = unread !== null && this.#scan(decoder, unread);
+            const scanned = unread !== null && this.#scan(decoder, unread, lines);
             if (!scanned && !decoder.advance()) break;
             const { lineStart, lineEnd } = decoder;
             const pending = scanned
-              ? this.#decoded()
-              : this.#line(decoder.lineBytes, lineStart, lineEnd, unread === null);
+              ? this.#decoded(lines)
+              : this.#line(lines, decoder.lineBytes, lineStart, lineEnd, unread === null);
             if (pending !== undefined) await pending;
             if (this.#state !== OPEN) break;
             handled += lineEnd - lineStart + 1;
@@ -330,6 +334,8 @@ export class Session implements Outlet {
           this.#host.logger.warn("Closing connection", { id: this.id, code: error.code });
           void this.close({ code: error.code, text: error.message });
         }
+        // The chunk's lines are handled: nothing keeps it now.
+        lines.release();
       }
       if (this.#state === OPEN && decoder.flush() !== null) this.#host.counters.partialLines++;
     } catch (error) {
@@ -338,20 +344,17 @@ export class Session implements Outlet {
     void this.close();
   }
 
-  /** Tries to scan a publish line from `unread`; on success the decoder is past it. */
-  #scan(decoder: LineDecoder, unread: Uint8Array): boolean {
-    const { limits } = this.#host;
-    const newline = scanClientLine(
+  /** Tries to scan a publish line from `unread` into `lines`; on success the decoder is past it. */
+  #scan(decoder: LineDecoder, unread: Uint8Array, lines: ClientLine): boolean {
+    const newline = lines.scanLine(
       unread,
       decoder.unreadStart,
       unread.byteLength,
-      limits.maxLineBytes,
-      limits,
-      decoded,
+      this.#host.limits.maxLineBytes,
       this.#owner.wantsFrames,
     );
     if (newline < 0) return false;
-    decoder.advanceTo(newline);
+    decoder.advance(newline);
     this.#host.counters.linesIn++;
     return true;
   }
@@ -360,31 +363,34 @@ export class Session implements Outlet {
    * Handles the line `bytes[start, end)` (`scan`: whether the scanner has
    * yet to try it); returns a promise when reading must wait for it.
    */
-  #line(bytes: Uint8Array, start: number, end: number, scan: boolean): void | Promise<void> {
+  #line(
+    lines: ClientLine,
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    scan: boolean,
+  ): void | Promise<void> {
     const host = this.#host;
     host.counters.linesIn++;
     if (isBlank(bytes, start, end)) return;
     try {
-      decodeClientLine(bytes, start, end, host.limits, decoded, this.#owner.wantsFrames, scan);
+      lines.decode(bytes, start, end, this.#owner.wantsFrames, scan);
     } catch (error) {
       if (!(error instanceof FrameError)) throw error;
       this.sendError(error.code, error.message, false, error.id);
       return;
     }
-    return this.#decoded();
+    return this.#decoded(lines);
   }
 
-  /** Handles the frame (or scanned publish) in `decoded`. */
-  #decoded(): void | Promise<void> {
+  /** Handles the frame (or scanned publish) `lines` read last. */
+  #decoded(lines: ClientLine): void | Promise<void> {
     const host = this.#host;
     host.counters.framesIn++;
-    const { frame, json } = decoded;
-    decoded.frame = null;
-    decoded.json = null;
+    const { frame, json } = lines;
+    lines.frame = null;
+    lines.json = null;
     if (frame !== null) return this.#owner.frame(frame, json);
-    this.#owner.publish(decoded.topic, json!, decoded.id);
+    this.#owner.publish(lines.topic, json!, lines.id);
   }
 }
-
-/** The line being handled: one for all sessions, as handling a line is synchronous. */
-const decoded: ClientLine = { frame: null, topic: "", id: undefined, json: null };
