@@ -67,7 +67,6 @@ export {
   type HelloFrame,
   isSlowConsumerPolicy,
   type JsonValue,
-  type Message,
   type PingFrame,
   type PongFrame,
   type PublishFrame,
@@ -112,7 +111,7 @@ export type {
   SubscribeOptions,
 } from "./src/client/options.ts";
 export { type ClientAuth, OfflineOverflow } from "./src/client/options.ts";
-export type { RecvOptions } from "./src/client/inbox.ts";
+export type { Message, RecvOptions } from "./src/client/inbox.ts";
 export { Subscription, type SubscriptionHost } from "./src/client/subscription.ts";
 export {
   backoffDelay,
