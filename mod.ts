@@ -67,6 +67,7 @@ export {
   type HelloFrame,
   isSlowConsumerPolicy,
   type JsonValue,
+  type Message,
   type PingFrame,
   type PongFrame,
   type PublishFrame,
@@ -111,7 +112,7 @@ export type {
   SubscribeOptions,
 } from "./src/client/options.ts";
 export { type ClientAuth, OfflineOverflow } from "./src/client/options.ts";
-export type { Message, RecvOptions } from "./src/client/inbox.ts";
+export type { RecvOptions } from "./src/client/inbox.ts";
 export { Subscription, type SubscriptionHost } from "./src/client/subscription.ts";
 export {
   backoffDelay,

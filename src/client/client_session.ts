@@ -10,12 +10,18 @@
 
 import { deferred, grace, ignore, RESOLVED } from "../_async.ts";
 import { ConnectionClosedError, ErrorCode, PubSubError, ServerError } from "../errors.ts";
-import type { ClientFrame, JsonValue, PublishFrame, ServerFrame } from "../protocol/frames.ts";
+import type {
+  ClientFrame,
+  JsonValue,
+  Message,
+  PublishFrame,
+  ServerFrame,
+} from "../protocol/frames.ts";
 import type { Conn } from "../transport/types.ts";
 import { Answers } from "./answers.ts";
 import type { Connection, DialTarget } from "./connection.ts";
 import { ConnectionLoop } from "./connection_loop.ts";
-import { Inbox, type Message } from "./inbox.ts";
+import { Inbox } from "./inbox.ts";
 import { OfflineBuffer } from "./offline_buffer.ts";
 import {
   checkTopic,

@@ -11,29 +11,7 @@
 import { type Deferred, deferred, RESOLVED } from "../_async.ts";
 import { Fifo } from "../_fifo.ts";
 import type { ConnectionClosedError } from "../errors.ts";
-import type { Headers, JsonValue } from "../protocol/frames.ts";
-
-/**
- * A message delivered to a subscriber: `{"topic": T, "message": M}`. A client
- * that said `hello` also gets `seq` and, when present, `headers`, `reply` and
- * `retained`; a message with `reply` can be answered with `respond()`.
- */
-export interface Message {
-  /** The topic it was published to. */
-  topic: string;
-  /** The payload, as published. */
-  message: JsonValue;
-  /** The topic's sequence number on this server (after `hello`). */
-  seq?: number;
-  /** Headers, as published. */
-  headers?: Headers;
-  /** Where the publisher wants replies. */
-  reply?: string;
-  /** `true` for a retained message sent on subscribe. */
-  retained?: boolean;
-  /** Publishes `message` to `reply` (only on a message with `reply`, received by `PubSubClient`). */
-  respond?: (message: JsonValue) => Promise<void>;
-}
+import type { Message } from "../protocol/frames.ts";
 
 /** Options of `recv()`. */
 export interface RecvOptions {

@@ -10,12 +10,12 @@
 import { deadline } from "../_async.ts";
 import { ConnectionClosedError, type ServerError } from "../errors.ts";
 import { type ClientLimits, DEFAULT_CLIENT_LIMITS, resolveLimits } from "../limits.ts";
-import type { JsonValue, ServerInfo } from "../protocol/frames.ts";
+import type { JsonValue, Message, ServerInfo } from "../protocol/frames.ts";
 import { defaultTransport } from "../transport/auto.ts";
 import type { Addr, Conn } from "../transport/types.ts";
 import { ClientSession } from "./client_session.ts";
 import { type DialTarget, openConn } from "./connection.ts";
-import type { Message, RecvOptions } from "./inbox.ts";
+import type { RecvOptions } from "./inbox.ts";
 import {
   checkAddress,
   checkPattern,

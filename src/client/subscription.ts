@@ -8,10 +8,10 @@
  */
 
 import { ConnectionClosedError } from "../errors.ts";
-import type { ClientFrame, SlowConsumerPolicy } from "../protocol/frames.ts";
 import { SubscriptionIndex } from "../topic/subscription_index.ts";
 import type { ClientSession } from "./client_session.ts";
-import type { Inbox, InboxQueue, Message, RecvOptions } from "./inbox.ts";
+import type { ClientFrame, Message, SlowConsumerPolicy } from "../protocol/frames.ts";
+import type { Inbox, InboxQueue, RecvOptions } from "./inbox.ts";
 
 /** What a subscription needs from its client. */
 export interface SubscriptionHost {

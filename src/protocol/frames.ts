@@ -180,6 +180,8 @@ export interface Message {
   reply?: string;
   /** `true` for a retained message sent on subscribe. */
   retained?: boolean;
+  /** Publishes `message` to `reply` (only on a message with `reply`, received by `PubSubClient`). */
+  respond?: (message: JsonValue) => Promise<void>;
 }
 
 /** `{"action": "error", "code": C, "error": text}`, sent by the server. */
