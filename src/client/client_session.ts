@@ -1,22 +1,16 @@
 /**
  * A client's session with the server, across connections: where a frame
  * goes (the current connection, the offline buffer, or a wait for the next
- * connection), what each frame from the server does, round trips
- * (`flush()`, `request()`), and the one close path. `ConnectionLoop` keeps
- * it connected.
+ * connection), round trips (`flush()`, `request()`), and the one close
+ * path. `ConnectionLoop` keeps it connected; `receive.ts` handles what
+ * the server sends.
  *
  * @module
  */
 
 import { deferred, grace, ignore, RESOLVED } from "../_async.ts";
-import { ConnectionClosedError, ErrorCode, PubSubError, ServerError } from "../errors.ts";
-import type {
-  ClientFrame,
-  JsonValue,
-  Message,
-  PublishFrame,
-  ServerFrame,
-} from "../protocol/frames.ts";
+import { ConnectionClosedError, ErrorCode, PubSubError, type ServerError } from "../errors.ts";
+import type { ClientFrame, JsonValue, Message, PublishFrame } from "../protocol/frames.ts";
 import type { Conn } from "../transport/types.ts";
 import { Answers } from "./answers.ts";
 import type { Connection, DialTarget } from "./connection.ts";
@@ -49,22 +43,6 @@ export interface ClientCounters {
   /** The last `error` frame about no frame with an `id`. */
   lastServerError: ServerError | null;
 }
-
-/**
- * Error codes whose frame announces that the server closes the connection:
- * the `disconnect` status event reports them, not an `error` event.
- */
-const CLOSING_CODES: ReadonlySet<string> = new Set<string>([
-  ErrorCode.LineTooLong,
-  ErrorCode.SlowConsumer,
-  ErrorCode.TooManyConnections,
-  ErrorCode.AuthFailed,
-  ErrorCode.AuthTimeout,
-  ErrorCode.PingTimeout,
-  ErrorCode.ServerShutdown,
-]);
-
-const PONG = { action: "pong" } as const;
 
 /** The longest delay setTimeout can count. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -319,65 +297,6 @@ export class ClientSession {
   /** The connection was lost: the private inbox subscription went with it. */
   connectionLost(): void {
     this.#inboxReady = null;
-  }
-
-  // ---- receiving -------------------------------------------------------------
-
-  /** Handles one frame that arrived on `link`; `size` is its line's length in bytes. */
-  receive(frame: ServerFrame, size: number, link: Connection): void {
-    const { counters, settings: { logger } } = this;
-    switch (frame.kind) {
-      case "message": {
-        const { kind: _, ...message }: Message & { kind: "message" } = frame;
-        if (this.answers.take(message)) return;
-        if (message.reply !== undefined) {
-          const reply = message.reply;
-          message.respond = (answer: JsonValue) => this.publish(reply, answer);
-        }
-        const queue = this.subscriptions.route(message.topic);
-        if (queue === undefined) {
-          // In flight when its subscription ended: nobody asked for it any more.
-          counters.droppedMessages++;
-          logger.debug("Dropped a message for an ended subscription", { topic: message.topic });
-          return;
-        }
-        this.inbox.push(queue, message, size);
-        return;
-      }
-      case "ok":
-        return this.answers.ok(frame.id);
-      case "hello": {
-        const { kind: _, id: _id, ...info } = frame;
-        return this.answers.hello(info);
-      }
-      case "error": {
-        const error = new ServerError(frame.code, frame.error);
-        if (this.answers.error(frame.id, error)) return;
-        link.serverError = error;
-        counters.lastServerError = error;
-        logger.warn("Server sent an error", { code: frame.code, error: frame.error });
-        if (!CLOSING_CODES.has(frame.code)) this.status.emit({ type: "error", error });
-        return;
-      }
-      case "ping":
-        link.send(frame.id === undefined ? PONG : { action: "pong", id: frame.id }, true)
-          .catch(ignore);
-        return;
-      case "pong":
-        // Any line is a sign of life (the connection counted it); a pong with
-        // an id answers a flush().
-        if (frame.id !== undefined) this.answers.ok(frame.id);
-        return;
-      case "slow_consumer": {
-        const { policy, dropped, topics } = frame;
-        counters.droppedByServer += dropped;
-        logger.warn("Server dropped messages for this client", { policy, dropped });
-        this.status.emit({ type: "slowConsumer", policy, dropped, topics });
-        return;
-      }
-      default:
-        logger.debug("Ignored a frame", { action: frame.action });
-    }
   }
 
   // ---- closing ---------------------------------------------------------------

@@ -22,6 +22,7 @@ import type { Conn, TlsConnectOptions, Transport } from "../transport/types.ts";
 import { WriteQueue } from "../transport/write_queue.ts";
 import type { ClientSession } from "./client_session.ts";
 import type { ClientAuth, HelloOptions } from "./options.ts";
+import { receiveFrame } from "./receive.ts";
 
 const PING = encodeClientFrame({ action: "ping" });
 
@@ -200,7 +201,7 @@ export class Connection {
         decoder.push(chunk);
         for (let line = decoder.next(); line !== null; line = decoder.next()) {
           if (line.byteLength > 0) {
-            this.#session.receive(decodeServerFrame(line), line.byteLength, this);
+            receiveFrame(this.#session, decodeServerFrame(line), line.byteLength, this);
           }
         }
         const room = this.#session.inbox.room();
