@@ -85,56 +85,86 @@ export class ConnectionLoop {
   }
 
   /**
-   * The connection life: read the current connection until it is lost,
-   * then back off and dial until a new one is up, and take it into use.
+   * The connection life, one connection after another: take it into use,
+   * read it until it is lost, then back off and dial until a new one is up.
+   * It ends when the client closes, or closes it.
    */
-  async #run(link: Connection): Promise<void> {
-    const session = this.#session;
+  async #run(first: Connection): Promise<void> {
+    let link = first;
+    let attempt = 0; // how many attempts it took to get `link` (0: connect()'s)
     while (true) {
+      if (attempt > 0) this.#attach(link, attempt); // resubscribe, drain held publishes
       const reason = await link.ended; // read until lost
-      this.#current = null;
-      const lost = link.closedError();
-      session.answers.rejectAll(lost);
-      session.connectionLost();
-      link.queue.discardQueued(lost);
-      if (session.closing) return;
-      session.settings.logger.warn("Connection lost", { reason });
-      session.status.emit({ type: "disconnect", error: reason });
-      const policy = session.settings.reconnect;
-      if (policy === null || !this.#greeted || isFinal(reason)) return session.shutdown(lost);
-      let error: unknown = reason;
-      let attempt = 0;
-      while (true) {
-        attempt++;
-        if (attempt > policy.maxAttempts) {
-          const message = `Gave up reconnecting after ${policy.maxAttempts} attempts`;
-          return session.shutdown(new ConnectionClosedError(message, { cause: error }));
-        }
-        const delayMs = backoffDelay(attempt, policy);
-        session.status.emit({ type: "reconnect", attempt, delayMs, error });
-        const wait = grace(delayMs);
-        await abortable(wait.elapsed, this.#stop.signal).catch(ignore); // back off
-        wait.clear();
-        if (this.#stop.signal.aborted) return;
-        try {
-          link = await this.#dial(this.#stop.signal);
-        } catch (failure) {
-          if (this.#stop.signal.aborted) return;
-          if (!isFinal(failure)) {
-            error = failure;
-            continue;
-          }
+      if (!this.#lost(link, reason)) return; // closing, or closed instead of reconnecting
+      const next = await this.#redial(reason); // back off and dial
+      if (next === null) return; // the client closed, or it gave up
+      [link, attempt] = next;
+    }
+  }
+
+  /**
+   * The current connection ended: whoever waits for its answers is told,
+   * and `disconnect` reported. Returns whether to reconnect; when not
+   * (reconnecting is off, `connect()` has not finished, or `reason` is
+   * final), the client is closed.
+   */
+  #lost(link: Connection, reason: PubSubError): boolean {
+    const session = this.#session;
+    this.#current = null;
+    const lost = link.closedError();
+    session.answers.rejectAll(lost);
+    session.connectionLost();
+    link.queue.discardQueued(lost);
+    if (session.closing) return false;
+    session.settings.logger.warn("Connection lost", { reason });
+    session.status.emit({ type: "disconnect", error: reason });
+    if (session.settings.reconnect !== null && this.#greeted && !isFinal(reason)) return true;
+    session.shutdown(lost);
+    return false;
+  }
+
+  /**
+   * Backs off and dials until a connection is up: resolves with it and the
+   * attempt number, or with `null` once the client closes, or after it
+   * gave up (too many attempts, or a final failure) and closed the client.
+   */
+  async #redial(reason: PubSubError): Promise<[Connection, number] | null> {
+    const session = this.#session;
+    const policy = session.settings.reconnect!;
+    const stop = this.#stop.signal;
+    let error: unknown = reason;
+    for (let attempt = 1; attempt <= policy.maxAttempts; attempt++) {
+      const delayMs = backoffDelay(attempt, policy);
+      session.status.emit({ type: "reconnect", attempt, delayMs, error });
+      const wait = grace(delayMs);
+      await abortable(wait.elapsed, stop).catch(ignore); // rejects only once stopped
+      wait.clear();
+      if (stop.aborted) return null;
+      let link: Connection;
+      try {
+        link = await this.#dial(stop);
+      } catch (failure) {
+        if (stop.aborted) return null;
+        if (isFinal(failure)) {
           const message = failure instanceof Error ? failure.message : String(failure);
-          return session.shutdown(
+          session.shutdown(
             new ConnectionClosedError(`Stopped reconnecting: ${message}`, { cause: failure }),
           );
+          return null;
         }
-        if (this.#stop.signal.aborted) return link.close();
-        if (link.open) break;
-        error = link.reason; // it ended in the meantime: try again
+        error = failure;
+        continue;
       }
-      this.#attach(link, attempt);
+      if (stop.aborted) {
+        link.close();
+        return null;
+      }
+      if (link.open) return [link, attempt];
+      error = link.reason; // it ended in the meantime: try again
     }
+    const message = `Gave up reconnecting after ${policy.maxAttempts} attempts`;
+    session.shutdown(new ConnectionClosedError(message, { cause: error }));
+    return null;
   }
 
   /** A reconnect attempt: a new socket, and `hello` again if the client said it. */
@@ -164,6 +194,7 @@ export class ConnectionLoop {
    * server acknowledged the subscriptions (after `hello`).
    */
   #attach(link: Connection, attempt: number): void {
+    if (this.#stop.signal.aborted) return link.close(); // the client closed meanwhile
     const session = this.#session;
     this.#current = link;
     const acks: Promise<void>[] = [];
