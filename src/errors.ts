@@ -235,3 +235,21 @@ export class FrameError extends SyntaxError {
     this.code = code;
   }
 }
+
+/** A `connection_refused` {@linkcode ConnectError}: nothing listens at the address. */
+export function connectionRefused(hostname: string, port: number, cause?: unknown): ConnectError {
+  return new ConnectError(
+    ErrorCode.ConnectionRefused,
+    `Connection refused by ${hostname}:${port}`,
+    { cause },
+  );
+}
+
+/** A `connect_failed` {@linkcode ConnectError}: any other failure, an abort or a timeout. */
+export function connectFailed(hostname: string, port: number, cause?: unknown): ConnectError {
+  return new ConnectError(
+    ErrorCode.ConnectFailed,
+    `Could not connect to ${hostname}:${port}`,
+    { cause },
+  );
+}

@@ -43,11 +43,14 @@ for (const { name, make } of serverCases()) {
   test(`ping (${name}): any line from the server counts as an answer`, async () => {
     const { fake, peer, client } = await connectToFake(make(), {
       hello: true,
-      limits: { pingIntervalMs: 20, maxPingsOutstanding: 3 },
+      // 11 quiet ticks (220 ms) to time out: a stalled event loop cannot.
+      limits: { pingIntervalMs: 20, maxPingsOutstanding: 10 },
     });
     const events = client.status();
-    // Answer each ping with a delivery instead of a pong, five times over.
-    for (let i = 0; i < 5; i++) {
+    // Answer each ping with a delivery instead of a pong, more times than
+    // maxPingsOutstanding: were deliveries not answers, the client would
+    // have hung up before the last ping.
+    for (let i = 0; i < 12; i++) {
       assert.deepEqual(await peer.json(), { action: "ping" });
       await peer.sendJson({ topic: "t", message: i });
     }
@@ -74,7 +77,7 @@ test("ping: the client pings at the server's ping_interval when it is shorter", 
   const [{ make }] = serverCases();
   const { fake, peer, client } = await connectToFake(make(), {
     hello: true,
-    limits: { pingIntervalMs: 3_600_000 },
+    limits: { pingIntervalMs: 3_600_000, maxPingsOutstanding: 100 },
   }, { ping_interval: 10 });
   assert.equal(client.server?.pingInterval, 10);
   assert.deepEqual(await peer.json(), { action: "ping" }); // an hour would time the test out

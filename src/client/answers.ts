@@ -1,6 +1,8 @@
 /**
  * The server's answers a client waits for: `ok`/`error` for frames sent
- * with an `id`, and the answer to `hello`.
+ * with an `id`, the answer to `hello`, and messages on the client's private
+ * topics (a `flush()` marker, a `request()`'s reply), which never reach a
+ * subscription.
  *
  * @module
  */
@@ -8,10 +10,14 @@
 import { type Deferred, deferred, handled, ignore, RESOLVED } from "../_async.ts";
 import type { ConnectionClosedError, ServerError } from "../errors.ts";
 import type { FrameId, ServerInfo } from "../protocol/frames.ts";
+import type { Message } from "../protocol/frames.ts";
 
-/** Pending answers, by frame id. */
+/** Pending answers, by frame id, and waits on private topics. */
 export class Answers {
+  /** Starts the client's private topics (`_flush/<prefix>/n`, `_inbox/<prefix>/n`). */
+  readonly prefix: string = Math.random().toString(36).slice(2);
   readonly #acks = new Map<FrameId, Deferred<void>>();
+  readonly #messages = new Map<string, Deferred<Message>>();
   #nextId = 1;
   #hello: Deferred<ServerInfo> | null = null;
   #helloId: FrameId | undefined = undefined;
@@ -96,11 +102,41 @@ export class Answers {
     this.#hello?.resolve(info);
   }
 
-  /** Rejects every pending answer with `error`. */
+  /**
+   * Waits for a message on the private topic `topic`; `forget(topic)` once
+   * done with it, whatever happened.
+   */
+  message(topic: string): Promise<Message> {
+    const answer = handled<Message>();
+    this.#messages.set(topic, answer);
+    return answer.promise;
+  }
+
+  /** Stops waiting on `topic`. */
+  forget(topic: string): void {
+    this.#messages.delete(topic);
+  }
+
+  /** Takes a message on a private topic; `true` when it was one. */
+  take(message: Message): boolean {
+    const waiting = this.#messages.size > 0 ? this.#messages.get(message.topic) : undefined;
+    if (waiting !== undefined) {
+      waiting.resolve(message);
+      return true;
+    }
+    // A reply that came after its request gave up: nobody wants it.
+    return message.topic.startsWith(`_inbox/${this.prefix}/`);
+  }
+
+  /**
+   * Rejects every pending answer, and every wait on a private topic, with
+   * `error`: the connection they went out on is gone.
+   */
   rejectAll(error: ConnectionClosedError): void {
     for (const answer of this.#acks.values()) answer.reject(error);
     this.#acks.clear();
     this.#checkIdle();
     this.#hello?.reject(error);
+    for (const waiting of this.#messages.values()) waiting.reject(error);
   }
 }

@@ -1,51 +1,59 @@
 /**
  * A client's session with the server, across connections: where a frame
  * goes (the current connection, the offline buffer, or a wait for the next
- * connection), what a new connection is told first, what a lost one means
- * (reconnect, or close), and the one close path.
+ * connection), round trips (`flush()`, `request()`), and the one close
+ * path. `ConnectionLoop` keeps it connected; `receive.ts` handles what
+ * the server sends.
  *
  * @module
  */
 
-import { type Deferred, deferred, grace, ignore, RESOLVED } from "../_async.ts";
-import { ConnectionClosedError, ErrorCode, PubSubError } from "../errors.ts";
-import type { ClientLimits } from "../limits.ts";
-import type { Logger } from "../logger.ts";
-import type { ClientFrame, JsonValue, PublishFrame, ServerInfo } from "../protocol/frames.ts";
-import type { Conn, Transport } from "../transport/types.ts";
+import { deferred, grace, ignore, RESOLVED } from "../_async.ts";
+import { ConnectionClosedError, ErrorCode, PubSubError, type ServerError } from "../errors.ts";
+import type { ClientFrame, JsonValue, Message, PublishFrame } from "../protocol/frames.ts";
+import type { Conn } from "../transport/types.ts";
 import { Answers } from "./answers.ts";
-import type { Connection } from "./connection.ts";
-import { Connector } from "./connector.ts";
-import { type ClientCounters, dispatchFrame } from "./dispatch.ts";
-import type { DialTarget } from "./handshake.ts";
+import type { Connection, DialTarget } from "./connection.ts";
+import { ConnectionLoop } from "./connection_loop.ts";
 import { Inbox } from "./inbox.ts";
-import { LocalSubscriptions, subscribeFrame, unsubscribeFrame } from "./local_subscriptions.ts";
 import { OfflineBuffer } from "./offline_buffer.ts";
-import type { PublishOptions, SubscribeOptions } from "./options.ts";
-import { RoundTrips } from "./round_trips.ts";
-import type { ClientSettings } from "./settings.ts";
+import {
+  checkTopic,
+  type ClientSettings,
+  type PublishOptions,
+  type RequestOptions,
+  type SubscribeOptions,
+} from "./options.ts";
 import { StatusEvents } from "./status.ts";
-import type { Subscription } from "./subscription.ts";
+import {
+  LocalSubscriptions,
+  subscribeFrame,
+  type Subscription,
+  unsubscribeFrame,
+} from "./subscription.ts";
 
-/** What a session is made of. */
-export interface SessionOptions {
-  /** The limits in force. */
-  readonly limits: ClientLimits;
-  /** The resolved options. */
-  readonly settings: ClientSettings;
-  /** Where to log. */
-  readonly logger: Logger;
-  /** Where to reconnect. */
-  target: DialTarget;
-  /** How to reconnect; the runtime's own when `undefined`. */
-  transport: Transport | undefined;
-  /** The client's `publish()`, for replies and `message.respond()`. */
-  publish(topic: string, message: JsonValue, options?: PublishOptions): Promise<void>;
+/** The client's counters, shown by its getters. */
+export interface ClientCounters {
+  /** Messages for subscriptions that had ended. */
+  droppedMessages: number;
+  /** Publishes the full offline buffer dropped (`offlineOverflow: "count"`). */
+  droppedPublishes: number;
+  /** Messages the server dropped for this client (its `slow_consumer` notices). */
+  droppedByServer: number;
+  /** The last `error` frame about no frame with an `id`. */
+  lastServerError: ServerError | null;
 }
 
-/** One client's sends, subscriptions across connections, and close path. */
+/** The longest delay setTimeout can count. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** One client's sends, receives, subscriptions across connections, and close path. */
 export class ClientSession {
-  /** Pending answers to frames with an `id`, and to `hello`. */
+  /** The resolved options. */
+  readonly settings: ClientSettings;
+  /** Where to reconnect (the host as given to `connect()`). */
+  readonly target: DialTarget;
+  /** Pending answers: acks, `hello`, flushes and requests. */
   readonly answers: Answers = new Answers();
   /** Status events. */
   readonly status: StatusEvents;
@@ -59,77 +67,37 @@ export class ClientSession {
   /** Received messages, in their subscriptions' queues. */
   readonly inbox: Inbox;
   /** The client's subscriptions. */
-  readonly local: LocalSubscriptions;
-  /** Pending flushes and requests. */
-  readonly trips: RoundTrips;
-  /** The current connection and the way to the next. */
-  readonly connector: Connector;
+  readonly subscriptions: LocalSubscriptions;
+  /** Publishes held while disconnected. */
+  readonly offline: OfflineBuffer;
   /** Resolves once closed for good. */
   readonly done: Promise<void>;
-  readonly #options: SessionOptions;
-  readonly #offline: OfflineBuffer;
-  readonly #finished: Deferred<void> = deferred<void>();
+  readonly #loop: ConnectionLoop;
+  readonly #finished = deferred<void>();
   #closing: Promise<void> | null = null;
   #closedLocally = false;
-  #closeError: ConnectionClosedError = new ConnectionClosedError("Client is closed");
+  #closeError = new ConnectionClosedError("Client is closed");
+  #flushes = 0;
+  #requests = 0;
+  #inboxReady: Promise<void> | null = null;
 
   /**
    * @param conn The first connection, open.
-   * @param options The client's settings.
+   * @param target Where to reconnect.
+   * @param settings The client's options, resolved.
    */
-  constructor(conn: Conn, options: SessionOptions) {
-    this.#options = options;
-    const { limits, logger, settings } = options;
-    const inbox = this.inbox = new Inbox(limits.maxInboundBytes);
-    const closedLocally = (): boolean => this.#closedLocally;
-    const local = this.local = new LocalSubscriptions(inbox, {
-      unsubscribe: (subscription) => {
-        this.forget(subscription);
-        return this.sendSubscription(unsubscribeFrame(subscription), undefined);
-      },
-      get closedLocally() {
-        return closedLocally();
-      },
-    });
-    const trips = this.trips = new RoundTrips({
-      send: (frame) => this.sendWhenConnected(frame, false),
-      sendMaybeAck: (frame) => this.sendWhenConnected(frame, undefined),
-      publish: (topic, message, reply, headers) =>
-        options.publish(topic, message, { reply, headers }),
-      closedError: () => this.#closing === null ? null : this.#closeError,
-      helloed: () => this.server !== null,
-    });
-    const status = this.status = new StatusEvents(limits.maxStatusEvents);
-    this.#offline = new OfflineBuffer({
-      maxBytes: limits.maxOfflineBytes,
-      overflow: settings.overflow,
-      dropped: (topic, problem) => {
-        this.counters.droppedPublishes++;
-        if (!status.listening) return;
-        const message = `Dropped a publish to "${topic}": ${problem}`;
-        status.emit({ type: "error", error: new PubSubError(ErrorCode.BufferFull, message) });
-      },
-    });
-    const { answers, counters } = this;
-    const publish = (topic: string, message: JsonValue) => options.publish(topic, message);
-    const dispatch = { answers, trips, local, inbox, status, counters, logger, publish };
-    this.connector = new Connector(conn, {
-      ...options,
-      answers,
-      host: {
-        frame: (frame, size, link) => dispatchFrame(dispatch, frame, size, link),
-        room: () => inbox.room(),
-      },
-    }, {
-      attached: (link) => this.#attached(link),
-      lost: (link, reason) => this.#lost(link, reason),
-      giveUp: (error) => this.#shutdown(error),
-      emit: (event) => status.emit(event),
-    });
+  constructor(conn: Conn, target: DialTarget, settings: ClientSettings) {
+    this.settings = settings;
+    this.target = target;
+    this.status = new StatusEvents(settings.limits.maxStatusEvents);
+    this.inbox = new Inbox(settings.limits.maxInboundBytes);
+    this.subscriptions = new LocalSubscriptions(this);
+    this.offline = new OfflineBuffer(settings.limits.maxOfflineBytes);
     this.done = this.#finished.promise;
+    this.#loop = new ConnectionLoop(conn, this);
   }
 
-  /** Whether closing or closed. */
+  /** Whether closing or closed: sends reject, a lost connection is not replaced. */
   get closing(): boolean {
     return this.#closing !== null;
   }
@@ -139,29 +107,14 @@ export class ClientSession {
     return this.#closedLocally;
   }
 
-  /** What calls reject with once closing. */
-  get closeError(): ConnectionClosedError {
-    return this.#closeError;
-  }
-
-  /** The server's answer to the latest `hello`. */
-  get server(): ServerInfo | null {
-    return this.connector.server;
+  /** The current connection's loop: the server's answer, whether connected. */
+  get loop(): ConnectionLoop {
+    return this.#loop;
   }
 
   /** Whether a connection is up. */
   get connected(): boolean {
-    return this.#closing === null && this.connector.connected;
-  }
-
-  /** Bytes queued or in flight on the current connection. */
-  get pendingBytes(): number {
-    return this.connector.current?.queue.pendingBytes ?? 0;
-  }
-
-  /** Bytes held in the offline buffer. */
-  get offlineBytes(): number {
-    return this.#offline.bytes;
+    return this.#closing === null && this.#loop.connected;
   }
 
   /**
@@ -170,19 +123,53 @@ export class ClientSession {
    */
   async greet(signal: AbortSignal): Promise<void> {
     try {
-      await this.connector.greet(signal);
+      await this.#loop.greet(signal);
     } catch (error) {
       await this.close();
       throw error;
     }
   }
 
+  // ---- sending ---------------------------------------------------------------
+
+  /**
+   * See `PubSubClient.publish()`: publishes now, or holds it in the offline
+   * buffer while disconnected.
+   */
+  publish(topic: string, message: JsonValue, options: PublishOptions = {}): Promise<void> {
+    const { limits, overflow } = this.settings;
+    checkTopic(topic, limits);
+    if (message === undefined) throw new TypeError("Message must be a JSON value, got undefined");
+    const frame: PublishFrame = { action: "publish", topic, message };
+    if (options.headers !== undefined) frame.headers = options.headers;
+    if (options.reply !== undefined) {
+      checkTopic(options.reply, limits);
+      frame.reply = options.reply;
+    }
+    if (options.retain !== undefined) frame.retain = options.retain;
+    if (this.#closing !== null) return Promise.reject(this.#closeError);
+    const link = this.#loop.open;
+    if (link !== null) return this.sendMaybeAck(link, frame, options.ack);
+    const held = this.offline.hold(frame, options.ack ?? this.#loop.server !== null);
+    if (held instanceof Promise) return held;
+    if (overflow === "error") return Promise.reject(held);
+    this.counters.droppedPublishes++;
+    if (this.status.listening) {
+      const error = new PubSubError(
+        ErrorCode.BufferFull,
+        `Dropped a publish to "${topic}": ${held.message}`,
+      );
+      this.status.emit({ type: "error", error });
+    }
+    return RESOLVED;
+  }
+
   /** See `PubSubClient.subscribe()`; arguments are checked. */
   async subscribe(pattern: string, options: SubscribeOptions): Promise<Subscription> {
     if (this.#closing !== null) throw this.#closeError;
-    const existing = this.local.find(pattern, options.group);
+    const existing = this.subscriptions.find(pattern, options.group);
     if (existing !== undefined) return existing;
-    const subscription = this.local.create(pattern, options.group, options.policy);
+    const subscription = this.subscriptions.create(pattern, options.group, options.policy);
     try {
       await this.sendSubscription(subscribeFrame(subscription), options.ack);
     } catch (error) {
@@ -195,7 +182,7 @@ export class ClientSession {
   /** See `PubSubClient.unsubscribe()`; arguments are checked. */
   unsubscribe(pattern: string, options: SubscribeOptions): Promise<void> {
     if (this.#closing !== null) return Promise.reject(this.#closeError);
-    const subscription = this.local.find(pattern, options.group);
+    const subscription = this.subscriptions.find(pattern, options.group);
     if (subscription !== undefined) this.forget(subscription);
     const frame: ClientFrame = { action: "unsubscribe", topic: pattern };
     if (options.group !== undefined) frame.group = options.group;
@@ -204,17 +191,7 @@ export class ClientSession {
 
   /** Ends `subscription` here, counting the messages it drops. */
   forget(subscription: Subscription): void {
-    this.counters.droppedMessages += this.local.forget(subscription);
-  }
-
-  // ---- sending ---------------------------------------------------------------
-
-  /** Publishes now, or holds it in the offline buffer while disconnected. */
-  publish(frame: PublishFrame, ack: boolean | undefined): Promise<void> {
-    if (this.#closing !== null) return Promise.reject(this.#closeError);
-    const link = this.connector.open;
-    if (link !== null) return this.#sendMaybeAck(link, frame, ack);
-    return this.#offline.hold(frame, ack ?? this.server !== null);
+    this.counters.droppedMessages += this.subscriptions.forget(subscription);
   }
 
   /**
@@ -223,26 +200,29 @@ export class ClientSession {
    */
   sendSubscription(frame: ClientFrame, ack: boolean | undefined): Promise<void> {
     if (this.#closing !== null) return Promise.reject(this.#closeError);
-    const link = this.connector.open;
-    return link === null ? RESOLVED : this.#sendMaybeAck(link, frame, ack);
+    const link = this.#loop.open;
+    return link === null ? RESOLVED : this.sendMaybeAck(link, frame, ack);
   }
 
   /** For round trips: sends now, or once connected again. */
-  sendWhenConnected(frame: ClientFrame, ack: boolean | undefined): Promise<void> {
+  #sendWhenConnected(frame: ClientFrame, ack: boolean | undefined): Promise<void> {
     if (this.#closing !== null) return Promise.reject(this.#closeError);
-    const link = this.connector.open;
-    if (link !== null) return this.#sendMaybeAck(link, frame, ack);
-    return this.connector.whenConnected().then(() => this.sendWhenConnected(frame, ack));
+    const link = this.#loop.open;
+    if (link !== null) return this.sendMaybeAck(link, frame, ack);
+    return this.#loop.whenConnected().then(() => this.#sendWhenConnected(frame, ack));
   }
 
-  /** Sends `frame`, with an `id` and waiting for the answer when `ack` (default: after `hello`). */
-  #sendMaybeAck(
+  /**
+   * Sends `frame` on `link`, with an `id` and waiting for the answer when
+   * `ack` (default: after `hello`); `force` goes past `maxOutboundBytes`.
+   */
+  sendMaybeAck(
     link: Connection,
     frame: ClientFrame,
     ack: boolean | undefined,
     force = false,
   ): Promise<void> {
-    if (!(ack ?? this.server !== null)) return link.send(frame, force);
+    if (!(ack ?? this.#loop.server !== null)) return link.send(frame, force);
     const id = this.answers.nextId();
     frame.id = id;
     const answer = this.answers.expect(id);
@@ -250,73 +230,97 @@ export class ClientSession {
     return answer;
   }
 
-  // ---- connections -----------------------------------------------------------
+  // ---- round trips -----------------------------------------------------------
 
-  /**
-   * A new connection after a reconnect: subscribes again to every
-   * subscription, then sends the publishes held meanwhile, in order.
-   * Resolves once the server acknowledged the subscriptions (after `hello`).
-   */
-  #attached(link: Connection): Promise<unknown> {
-    const acks: Promise<void>[] = [];
-    for (const subscription of this.local.live()) {
-      const sent = this.#sendMaybeAck(link, subscribeFrame(subscription), undefined, true);
-      acks.push(sent.catch((error) => this.#resubscribeFailed(subscription, error)));
+  /** See `PubSubClient.flush()`. */
+  async flush(): Promise<void> {
+    // Our server handles a connection's frames in order, so its pong comes
+    // after everything sent before: no topic, so no permission, is needed.
+    if (this.#loop.server !== null) {
+      return await this.#sendWhenConnected({ action: "ping" }, undefined);
     }
-    this.#offline.drain((entry) => {
-      if (entry.text !== null) {
-        link.queue.enqueueText(entry.text, true);
-        return;
-      }
-      const answer = entry.answer!;
-      this.#sendMaybeAck(link, entry.frame!, true, true).then(answer.resolve, answer.reject);
-    }, () => link.queue.written());
-    return Promise.all(acks);
+    const topic = `_flush/${this.answers.prefix}/${this.#flushes++}`;
+    const arrived = this.answers.message(topic);
+    try {
+      await this.#sendWhenConnected({ action: "subscribe", topic }, false);
+      await this.#sendWhenConnected({ action: "publish", topic, message: null }, false);
+      await arrived;
+    } finally {
+      this.answers.forget(topic);
+    }
+    await this.#sendWhenConnected({ action: "unsubscribe", topic }, false);
   }
 
-  #resubscribeFailed(subscription: Subscription, error: unknown): void {
-    if (error instanceof ConnectionClosedError || !(error instanceof PubSubError)) return;
-    this.#options.logger.warn("Server refused a subscription again", {
-      pattern: subscription.pattern,
-      error,
-    });
-    this.status.emit({ type: "error", error });
+  /** See `PubSubClient.request()`; `topic` and `timeout` are checked. */
+  async request(topic: string, message: JsonValue, options: RequestOptions): Promise<Message> {
+    const { timeout = 10_000, signal, headers } = options;
+    if (this.#closing !== null) throw this.#closeError;
+    if (signal?.aborted) throw signal.reason;
+    // The waits are armed before the first await, so an abort or the
+    // timeout is never missed.
+    const reply = `_inbox/${this.answers.prefix}/${this.#requests++}`;
+    const given = deferred<never>();
+    given.promise.catch(ignore);
+    const answer = Promise.race([this.answers.message(reply), given.promise]);
+    const onAbort = (): void => given.reject(signal?.reason);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    // Infinity waits for ever; setTimeout cannot count past MAX_TIMER_MS.
+    const timer = timeout === Infinity ? undefined : setTimeout(() => {
+      given.reject(
+        new PubSubError(ErrorCode.Timeout, `No reply on "${topic}" within ${timeout} ms`),
+      );
+    }, Math.min(timeout, MAX_TIMER_MS));
+    try {
+      await Promise.race([this.#inbox(), answer]);
+      this.publish(topic, message, { reply, headers }).catch((error) => given.reject(error));
+      return await answer;
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+      this.answers.forget(reply);
+    }
   }
 
-  /** The current connection ended: reconnect, or close. */
-  #lost(link: Connection, reason: PubSubError): void {
-    const lost = link.closedError();
-    this.answers.rejectAll(lost);
-    this.trips.rejectAll(lost);
-    link.queue.discardQueued(lost);
-    if (this.#closing !== null) return;
-    this.#options.logger.warn("Connection lost", { reason });
-    this.status.emit({ type: "disconnect", error: reason });
-    if (!this.connector.reconnect(reason)) this.#shutdown(lost);
+  /** Subscribes the private inbox once per connection (again after a failure). */
+  #inbox(): Promise<void> {
+    if (this.#inboxReady === null) {
+      const topic = `_inbox/${this.answers.prefix}/+`;
+      const ready = this.#sendWhenConnected({ action: "subscribe", topic }, undefined);
+      this.#inboxReady = ready;
+      ready.catch(() => {
+        if (this.#inboxReady === ready) this.#inboxReady = null;
+      });
+    }
+    return this.#inboxReady;
+  }
+
+  /** The connection was lost: the private inbox subscription went with it. */
+  connectionLost(): void {
+    this.#inboxReady = null;
   }
 
   // ---- closing ---------------------------------------------------------------
 
   /** See `PubSubClient.close()`. */
   close(): Promise<void> {
-    if (this.#closing !== null) return this.#closing;
-    this.#closedLocally = true;
-    this.#closeError = new ConnectionClosedError("Client is closed");
-    this.#closing = this.#closeWithin(this.#options.limits.closeGraceMs, false);
-    return this.#closing;
+    return this.#closeLocally("Client is closed", false);
   }
 
   /** See `PubSubClient.drain()`. */
   drain(): Promise<void> {
+    return this.#closeLocally("Client is draining", true);
+  }
+
+  #closeLocally(why: string, drain: boolean): Promise<void> {
     if (this.#closing !== null) return this.#closing;
     this.#closedLocally = true;
-    this.#closeError = new ConnectionClosedError("Client is draining");
-    this.#closing = this.#closeWithin(this.#options.limits.closeGraceMs, true);
+    this.#closeError = new ConnectionClosedError(why);
+    this.#closing = this.#closeWithin(this.settings.limits.closeGraceMs, drain);
     return this.#closing;
   }
 
   /** Closes for good, not asked by the owner: gave up, or no reconnecting. */
-  #shutdown(error: ConnectionClosedError): void {
+  shutdown(error: ConnectionClosedError): void {
     if (this.#closing !== null) return;
     this.#closeError = error;
     this.#closing = this.#teardown(null);
@@ -325,11 +329,11 @@ export class ClientSession {
   async #closeWithin(graceMs: number, drain: boolean): Promise<void> {
     const within = grace(graceMs);
     try {
-      const link = this.connector.open;
+      const link = this.#loop.open;
       if (drain && link !== null) {
         // Unsubscribing with acks: once answered, no message is in flight.
-        const done = [...this.local.live()].map((subscription) =>
-          this.#sendMaybeAck(link, unsubscribeFrame(subscription), undefined, true).catch(ignore)
+        const done = [...this.subscriptions.live()].map((subscription) =>
+          this.sendMaybeAck(link, unsubscribeFrame(subscription), undefined, true).catch(ignore)
         );
         done.push(this.answers.idle());
         await Promise.race([Promise.all(done), within.elapsed]);
@@ -348,15 +352,14 @@ export class ClientSession {
    */
   async #teardown(flushUntil: Promise<void> | null): Promise<void> {
     const error = this.#closeError;
-    this.connector.stop(error);
-    this.#offline.rejectAll(error);
-    const link = this.connector.current;
+    this.#loop.stop(error);
+    this.offline.rejectAll(error);
+    const link = this.#loop.current;
     if (link !== null && flushUntil !== null) {
       await Promise.race([link.queue.written().catch(ignore), flushUntil]);
     }
     link?.close();
     this.answers.rejectAll(error);
-    this.trips.rejectAll(error);
     this.inbox.close(error);
     if (link !== null) await link.ended;
     this.status.close({ type: "close", error: this.#closedLocally ? null : error });

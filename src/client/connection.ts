@@ -1,32 +1,34 @@
 /**
- * One connection of a client, from open to end: the socket, its bounded
- * write queue, the read loop that decodes the server's lines into frames,
- * and the keepalive that pings a quiet server.
+ * One connection of a client, from open to end: opening the socket, its
+ * bounded write queue, the `hello` handshake, the read loop that hands the
+ * server's frames to the session, and the keepalive that pings a quiet
+ * server. Also what a failed handshake becomes, and which failures are final.
  *
  * @module
  */
 
-import { ConnectionClosedError, ErrorCode, PubSubError, ServerError } from "../errors.ts";
+import {
+  connectFailed,
+  ConnectionClosedError,
+  ErrorCode,
+  PubSubError,
+  ServerError,
+} from "../errors.ts";
 import type { ClientLimits } from "../limits.ts";
 import { decodeServerFrame, encodeClientFrame, toAsciiJson } from "../protocol/codec.ts";
-import type { ClientFrame, ServerFrame } from "../protocol/frames.ts";
+import type { ClientFrame, HelloFrame, ServerInfo } from "../protocol/frames.ts";
 import { LineDecoder } from "../protocol/line_decoder.ts";
-import type { Conn } from "../transport/types.ts";
+import type { Conn, TlsConnectOptions, Transport } from "../transport/types.ts";
 import { WriteQueue } from "../transport/write_queue.ts";
+import type { ClientSession } from "./client_session.ts";
+import type { ClientAuth, HelloOptions } from "./options.ts";
+import { receiveFrame } from "./receive.ts";
 
 const PING = encodeClientFrame({ action: "ping" });
 
 /** A frame as the line the client sends: compact JSON, ASCII only, `\n` ended. */
 export function frameText(frame: ClientFrame): string {
   return toAsciiJson(JSON.stringify(frame)) + "\n";
-}
-
-/** What a connection needs from its client. */
-export interface ConnectionHost {
-  /** A frame arrived on `connection`; `size` is its line's length in bytes. */
-  frame(frame: ServerFrame, size: number, connection: Connection): void;
-  /** Resolves once the client has room for more messages; reading waits for it. */
-  room(): Promise<void>;
 }
 
 /** One connection to the server. */
@@ -42,7 +44,7 @@ export class Connection {
    * ended: see {@linkcode Connection.reason}. Never rejects.
    */
   readonly ended: Promise<PubSubError>;
-  readonly #host: ConnectionHost;
+  readonly #session: ClientSession;
   readonly #limits: ClientLimits;
   #reason: PubSubError | null = null;
   /** Chunks received: the keepalive compares it between its ticks. */
@@ -56,13 +58,12 @@ export class Connection {
    * Starts reading `conn`.
    *
    * @param conn The socket.
-   * @param limits `maxLineBytes` and `maxOutboundBytes` are read.
-   * @param host Where frames go.
+   * @param session Where frames go; its limits are read.
    */
-  constructor(conn: Conn, limits: ClientLimits, host: ConnectionHost) {
+  constructor(conn: Conn, session: ClientSession) {
     this.conn = conn;
-    this.#limits = limits;
-    this.#host = host;
+    this.#session = session;
+    const limits = this.#limits = session.settings.limits;
     this.queue = new WriteQueue(conn, limits.maxOutboundBytes);
     this.queue.onError = (error) => {
       // The read loop ends next and tells why, with the server's last word if any.
@@ -110,6 +111,32 @@ export class Connection {
       );
     }
     return this.queue.written();
+  }
+
+  /**
+   * Says `hello` (with the session's credentials) and resolves with the
+   * server's answer. Rejects with an `auth_failed` {@linkcode PubSubError}
+   * when the server refused the credentials, or a `connect_failed`
+   * `ConnectError` (the abort, the lost connection or the server's answer
+   * as its `cause`) otherwise.
+   */
+  async hello(signal: AbortSignal): Promise<ServerInfo> {
+    const { answers, settings: { hello, auth }, target } = this.#session;
+    const id = answers.nextId();
+    const answer = answers.expectHello(id);
+    const onAbort = (): void => answers.endHello(id, signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    void this.ended.then(() => answers.endHello(id, this.closedError()));
+    try {
+      signal.throwIfAborted();
+      await this.send(helloFrame(hello ?? {}, auth, id));
+      return await answer;
+    } catch (error) {
+      throw helloFailed(target, error, this.serverError);
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+      answers.endHello(id);
+    }
   }
 
   /**
@@ -173,9 +200,11 @@ export class Connection {
         this.#received++;
         decoder.push(chunk);
         for (let line = decoder.next(); line !== null; line = decoder.next()) {
-          if (line.byteLength > 0) this.#host.frame(decodeServerFrame(line), line.byteLength, this);
+          if (line.byteLength > 0) {
+            receiveFrame(this.#session, decodeServerFrame(line), line.byteLength, this);
+          }
         }
-        const room = this.#host.room();
+        const room = this.#session.inbox.room();
         this.#paused = true;
         await room;
         this.#paused = false;
@@ -190,4 +219,95 @@ export class Connection {
     await this.conn.closed;
     return this.#reason!;
   }
+}
+
+// ---- opening and saying hello ------------------------------------------------
+
+/** Where and how a client connects. */
+export interface DialTarget {
+  /** The host, as given to `connect()`. */
+  readonly hostname: string;
+  /** The port. */
+  readonly port: number;
+  /** TLS options, if any. */
+  readonly tls: TlsConnectOptions | undefined;
+}
+
+/** Opens a socket to `target`; rejects with the transport's `ConnectError`. */
+export function openConn(
+  transport: Transport,
+  target: DialTarget,
+  signal: AbortSignal,
+): Promise<Conn> {
+  return transport.connect({
+    hostname: target.hostname,
+    port: target.port,
+    signal,
+    tls: target.tls,
+  });
+}
+
+/**
+ * The `hello` frame: the options, the credentials (a token, or `user` and
+ * `pass`) and `id`.
+ */
+function helloFrame(
+  hello: HelloOptions,
+  auth: ClientAuth | undefined,
+  id: number,
+): HelloFrame {
+  const frame: HelloFrame = { action: "hello", version: 1, id };
+  if (hello.name !== undefined) frame.name = hello.name;
+  if (hello.echo !== undefined) frame.echo = hello.echo;
+  if (auth !== undefined) {
+    if ("token" in auth) frame.token = auth.token;
+    else {
+      frame.user = auth.user;
+      frame.pass = auth.password;
+    }
+  }
+  return frame;
+}
+
+/**
+ * What a failed `hello` becomes: a `auth_failed` {@linkcode PubSubError}
+ * when the server refused the credentials (answering the `hello`, or as its
+ * last word before closing), a `connect_failed` `ConnectError` otherwise.
+ */
+function helloFailed(
+  target: DialTarget,
+  error: unknown,
+  lastServerError: ServerError | null,
+): PubSubError {
+  const refusal = error instanceof ServerError && error.code === ErrorCode.AuthFailed
+    ? error
+    : lastServerError?.code === ErrorCode.AuthFailed
+    ? lastServerError
+    : null;
+  if (refusal === null) return connectFailed(target.hostname, target.port, error);
+  return new PubSubError(
+    ErrorCode.AuthFailed,
+    `Server ${target.hostname}:${target.port} refused the credentials: ${refusal.message}`,
+    { cause: refusal },
+  );
+}
+
+/** Codes after which trying again cannot help. */
+const FINAL_CODES: ReadonlySet<string> = new Set<string>([
+  ErrorCode.AuthFailed, // the credentials are wrong
+  ErrorCode.AuthTimeout, // the server requires credentials and the client has none
+  ErrorCode.ProtocolError, // the peer does not speak the protocol
+]);
+
+/**
+ * Whether a lost connection or a failed attempt must not be retried:
+ * refused or missing credentials, or a peer that does not speak the protocol.
+ */
+export function isFinal(error: unknown): boolean {
+  if (!(error instanceof PubSubError)) return false;
+  if (FINAL_CODES.has(error.code)) return true;
+  // A hello that failed because the connection broke with a protocol error.
+  const cause = error.cause;
+  return cause instanceof ConnectionClosedError && isFinal(cause.cause) ||
+    cause instanceof ServerError && cause.code === ErrorCode.ProtocolError;
 }

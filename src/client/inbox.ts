@@ -69,16 +69,6 @@ export class Inbox {
     this.#maxBytes = maxBytes;
   }
 
-  /** Bytes of messages held. */
-  get bufferedBytes(): number {
-    return this.#bytes;
-  }
-
-  /** Whether the inbox is closed (messages held may still be taken). */
-  get closed(): boolean {
-    return this.#error !== null;
-  }
-
   /** A new queue (for a subscription). */
   open(): InboxQueue {
     const queue = new InboxQueue();

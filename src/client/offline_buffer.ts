@@ -5,13 +5,12 @@
  * @module
  */
 
-import { type Deferred, handled, RESOLVED } from "../_async.ts";
+import { type Deferred, handled } from "../_async.ts";
 import { Fifo } from "../_fifo.ts";
 import { utf8Length } from "../_utf8.ts";
 import { type ConnectionClosedError, ErrorCode, PubSubError } from "../errors.ts";
 import type { PublishFrame } from "../protocol/frames.ts";
 import { frameText } from "./connection.ts";
-import type { OfflineOverflow } from "./options.ts";
 
 /** One held publish: its line, or its frame when it waits for an ack. */
 export interface OfflineEntry {
@@ -25,59 +24,42 @@ export interface OfflineEntry {
   readonly size: number;
 }
 
-/** Options of {@linkcode OfflineBuffer}. */
-export interface OfflineBufferOptions {
-  /** Bytes held at most. */
-  maxBytes: number;
-  /** What a publish that does not fit does. */
-  overflow: OfflineOverflow;
-  /** With `overflow: "count"`: told of each dropped publish. */
-  dropped(topic: string, problem: string): void;
-}
-
 /**
  * Held publishes. Those without ack share one promise, settled once all of
  * them are written to the next connection; those with ack each get theirs.
  */
 export class OfflineBuffer {
   readonly #entries = new Fifo<OfflineEntry>();
-  readonly #options: OfflineBufferOptions;
+  readonly #maxBytes: number;
   #bytes = 0;
   #batch: Deferred<void> | null = null;
 
-  /** @param options The limit and what overflowing does. */
-  constructor(options: OfflineBufferOptions) {
-    this.#options = options;
+  /** @param maxBytes Bytes held at most. */
+  constructor(maxBytes: number) {
+    this.#maxBytes = maxBytes;
   }
 
   /**
-   * Holds `frame` (with `ack`: its promise settles with the server's
-   * answer once sent). When it does not fit: rejects with `buffer_full`,
-   * or resolves after reporting the drop, as `overflow` says.
+   * Holds `frame` and returns its promise (with `ack`, it settles with the
+   * server's answer once sent). When it does not fit, holds nothing and
+   * returns the `buffer_full` error instead: the caller rejects with it or
+   * counts the drop.
    */
-  hold(frame: PublishFrame, ack: boolean): Promise<void> {
+  hold(frame: PublishFrame, ack: boolean): Promise<void> | PubSubError {
     const text = frameText(frame);
     const size = utf8Length(text);
-    if (this.#bytes + size <= this.#options.maxBytes) {
+    if (this.#bytes + size <= this.#maxBytes) {
       return ack ? this.#addAcked(frame, size) : this.#add(text, size);
     }
-    const problem = `Offline buffer holds ${this.#bytes} bytes; ` +
-      `${size} more would exceed ${this.#options.maxBytes}`;
-    if (this.#options.overflow === "error") {
-      return Promise.reject(new PubSubError(ErrorCode.BufferFull, problem));
-    }
-    this.#options.dropped(frame.topic, problem);
-    return RESOLVED;
+    return new PubSubError(
+      ErrorCode.BufferFull,
+      `Offline buffer holds ${this.#bytes} bytes; ${size} more would exceed ${this.#maxBytes}`,
+    );
   }
 
   /** Bytes held. */
   get bytes(): number {
     return this.#bytes;
-  }
-
-  /** Publishes held. */
-  get length(): number {
-    return this.#entries.length;
   }
 
   /** Holds a publish without ack; resolves once it is written to the next connection. */

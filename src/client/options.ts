@@ -1,14 +1,17 @@
 /**
- * The options of {@linkcode PubSubClient} and its methods.
+ * The options of {@linkcode PubSubClient} and its methods, and their checks:
+ * `TypeError` for a malformed value, `RangeError` for one past a limit.
  *
  * @module
  */
 
 import type { ClientLimits } from "../limits.ts";
-import type { Logger } from "../logger.ts";
-import type { Headers, SlowConsumerPolicy } from "../protocol/frames.ts";
-import type { ReconnectOptions } from "./backoff.ts";
+import { guardLogger, type Logger, silentLogger } from "../logger.ts";
+import { type Headers, isSlowConsumerPolicy, type SlowConsumerPolicy } from "../protocol/frames.ts";
+import { patternProblem } from "../topic/pattern.ts";
+import { topicProblem } from "../topic/validate_topic.ts";
 import type { TlsConnectOptions, Transport } from "../transport/types.ts";
+import { type ReconnectOptions, type ReconnectPolicy, reconnectPolicy } from "./backoff.ts";
 
 /**
  * Options of `PubSubClient.connect()`.
@@ -192,4 +195,115 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Headers of the request. */
   headers?: Headers;
+}
+
+// ---- checks ------------------------------------------------------------------
+
+/** {@linkcode PubSubClientOptions} resolved: what the client reads. */
+export interface ClientSettings {
+  /** The limits in force. */
+  readonly limits: ClientLimits;
+  /** Where to log (guarded: a logger that throws cannot break the client). */
+  readonly logger: Logger;
+  /** The transport to reconnect with; the runtime's own when `undefined`. */
+  readonly transport: Transport | undefined;
+  /** TLS options for every connection, if any. */
+  readonly tls: TlsConnectOptions | undefined;
+  /** The `hello` to say on every connection, or `null` for none. */
+  readonly hello: HelloOptions | null;
+  /** Credentials sent in `hello`. */
+  readonly auth: ClientAuth | undefined;
+  /** The reconnect policy, or `null` when reconnecting is off. */
+  readonly reconnect: ReconnectPolicy | null;
+  /** What a publish the offline buffer has no room for does. */
+  readonly overflow: OfflineOverflow;
+}
+
+/**
+ * Checks and resolves the options; `limits` are resolved apart.
+ *
+ * @throws {TypeError} For `auth` with `hello: false`, malformed `auth`, or
+ *   an unknown `offlineOverflow`.
+ * @throws {RangeError} For reconnect options out of range.
+ */
+export function resolveSettings(
+  options: PubSubClientOptions,
+  limits: ClientLimits,
+): ClientSettings {
+  const auth = checkAuth(options.auth);
+  if (auth !== undefined && options.hello === false) {
+    throw new TypeError("Auth is sent in hello: it cannot be used with hello: false");
+  }
+  const hello = options.hello === undefined || options.hello === false
+    ? (auth === undefined ? null : {})
+    : options.hello === true
+    ? {}
+    : options.hello;
+  const overflow = options.offlineOverflow ?? "error";
+  if (overflow !== "error" && overflow !== "count") {
+    throw new TypeError(`Offline overflow must be "error" or "count", got ${String(overflow)}`);
+  }
+  return {
+    limits,
+    logger: guardLogger(options.logger ?? silentLogger),
+    transport: options.transport,
+    tls: options.tls,
+    hello,
+    auth,
+    reconnect: reconnectPolicy(options.reconnect),
+    overflow,
+  };
+}
+
+function checkAuth(auth: unknown): ClientAuth | undefined {
+  if (auth === undefined) return undefined;
+  const value = auth as Record<string, unknown>;
+  if (typeof auth === "object" && auth !== null) {
+    if (typeof value.token === "string" && value.user === undefined) return auth as ClientAuth;
+    if (
+      typeof value.user === "string" && typeof value.password === "string" &&
+      value.token === undefined
+    ) {
+      return auth as ClientAuth;
+    }
+  }
+  throw new TypeError("Auth must be { token } or { user, password }, with string values");
+}
+
+/** Checks the address `connect()` is given. */
+export function checkAddress(host: unknown, port: unknown): void {
+  if (typeof host !== "string" || host.length === 0) {
+    throw new TypeError(`Host must be a non-empty string, got ${String(host)}`);
+  }
+  if (!Number.isInteger(port) || (port as number) < 1 || (port as number) > 65535) {
+    throw new RangeError(`Port must be an integer from 1 to 65535, got ${String(port)}`);
+  }
+}
+
+/** Checks a topic the client sends. */
+export function checkTopic(topic: string, limits: ClientLimits): void {
+  const problem = topicProblem(topic, limits.maxTopicBytes, limits.maxTopicLevels);
+  if (problem === null) return;
+  if (typeof topic === "string" && topic.length > 0) throw new RangeError(problem);
+  throw new TypeError(problem);
+}
+
+/** Checks a subscribe pattern, its group and its policy. */
+export function checkPattern(
+  pattern: string,
+  limits: ClientLimits,
+  options: { group?: string; policy?: unknown } = {},
+): void {
+  checkTopic(pattern, limits);
+  const problem = patternProblem(pattern);
+  if (problem !== null) throw new TypeError(problem);
+  const { group, policy } = options;
+  if (group !== undefined && (typeof group !== "string" || group.length === 0)) {
+    throw new TypeError("Group must be a non-empty string");
+  }
+  if (policy !== undefined && !isSlowConsumerPolicy(policy)) {
+    throw new TypeError(
+      `Policy must be "disconnect", "drop-oldest" or "drop-newest", got ${String(policy)}`,
+    );
+  }
 }

@@ -1,31 +1,40 @@
 /**
  * The pub/sub client: kn-sock's `PubSubClient` in TypeScript form, which
  * reconnects, holds publishes while disconnected and reports its status.
- * This file is the public API; `client_session.ts` runs the connections.
+ * This file is the public API; `client_session.ts` sends and receives, and
+ * `connection_loop.ts` keeps it connected.
  *
  * @module
  */
 
+import { deadline } from "../_async.ts";
 import { ConnectionClosedError, type ServerError } from "../errors.ts";
 import { type ClientLimits, DEFAULT_CLIENT_LIMITS, resolveLimits } from "../limits.ts";
-import { guardLogger, silentLogger } from "../logger.ts";
-import type { JsonValue, Message, PublishFrame, ServerInfo } from "../protocol/frames.ts";
+import type { JsonValue, Message, ServerInfo } from "../protocol/frames.ts";
 import { defaultTransport } from "../transport/auto.ts";
 import type { Addr, Conn } from "../transport/types.ts";
-import { checkAddress, checkPattern, checkTopic } from "./checks.ts";
 import { ClientSession } from "./client_session.ts";
-import { deadline } from "../_async.ts";
-import { type DialTarget, openConn } from "./handshake.ts";
+import { type DialTarget, openConn } from "./connection.ts";
 import type { RecvOptions } from "./inbox.ts";
-import type {
-  PublishOptions,
-  PubSubClientOptions,
-  RequestOptions,
-  SubscribeOptions,
+import {
+  checkAddress,
+  checkPattern,
+  checkTopic,
+  type PublishOptions,
+  type PubSubClientOptions,
+  type RequestOptions,
+  resolveSettings,
+  type SubscribeOptions,
 } from "./options.ts";
-import { resolveSettings } from "./settings.ts";
 import type { StatusEvent } from "./status.ts";
 import type { Subscription } from "./subscription.ts";
+
+/**
+ * The address `connect()` dialled a connection with: the client reconnects
+ * to the host as given (a name, which TLS verifies), not the address the
+ * socket reports.
+ */
+const dialledAs = new WeakMap<Conn, DialTarget>();
 
 /**
  * A connection to a pub/sub server (ours or kn-sock's).
@@ -87,14 +96,14 @@ export class PubSubClient implements AsyncIterable<Message> {
   ): Promise<PubSubClient> {
     checkAddress(host, port);
     const limits = resolveLimits(DEFAULT_CLIENT_LIMITS, options.limits);
-    const settings = resolveSettings(options); // bad options throw before anything opens
+    const settings = resolveSettings(options, limits); // bad options throw before anything opens
     const transport = options.transport ?? await defaultTransport();
     const target: DialTarget = { hostname: host, port, tls: options.tls };
     const timer = deadline(limits.connectTimeoutMs, "Connect", options.signal);
     try {
       const conn = await openConn(transport, target, timer.signal);
+      dialledAs.set(conn, target);
       const client = new PubSubClient(conn, limits, { ...options, transport });
-      client.#session.connector.retarget(target);
       if (settings.hello !== null) await client.#session.greet(timer.signal);
       return client;
     } finally {
@@ -115,14 +124,8 @@ export class PubSubClient implements AsyncIterable<Message> {
     this.remoteAddr = conn.remoteAddr;
     this.#limits = limits;
     const { hostname, port } = conn.remoteAddr;
-    this.#session = new ClientSession(conn, {
-      limits,
-      settings: resolveSettings(options),
-      logger: guardLogger(options.logger ?? silentLogger),
-      target: { hostname, port, tls: options.tls },
-      transport: options.transport,
-      publish: (topic, message, options) => this.publish(topic, message, options),
-    });
+    const target = dialledAs.get(conn) ?? { hostname, port, tls: options.tls };
+    this.#session = new ClientSession(conn, target, resolveSettings(options, limits));
     this.closed = this.#session.done;
     const signal = options.signal;
     if (signal !== undefined) {
@@ -134,7 +137,7 @@ export class PubSubClient implements AsyncIterable<Message> {
 
   /** The topics this client subscribed to and did not unsubscribe from. */
   get subscriptions(): ReadonlySet<string> {
-    return this.#session.local.patterns;
+    return this.#session.subscriptions.patterns;
   }
 
   /**
@@ -172,7 +175,7 @@ export class PubSubClient implements AsyncIterable<Message> {
 
   /** The server's answer to `hello` (the latest connection's), or `null` without `hello`. */
   get server(): ServerInfo | null {
-    return this.#session.server;
+    return this.#session.loop.server;
   }
 
   /** Whether a connection is up now (`false` while reconnecting and once closed). */
@@ -182,12 +185,12 @@ export class PubSubClient implements AsyncIterable<Message> {
 
   /** Bytes queued or in flight to the server on the current connection. */
   get pendingBytes(): number {
-    return this.#session.pendingBytes;
+    return this.#session.loop.current?.queue.pendingBytes ?? 0;
   }
 
   /** Bytes of publishes held while disconnected, waiting for the next connection. */
   get offlineBytes(): number {
-    return this.#session.offlineBytes;
+    return this.#session.offline.bytes;
   }
 
   /**
@@ -206,16 +209,7 @@ export class PubSubClient implements AsyncIterable<Message> {
    * @throws {RangeError} For a topic longer than `limits.maxTopicBytes`.
    */
   publish(topic: string, message: JsonValue, options: PublishOptions = {}): Promise<void> {
-    checkTopic(topic, this.#limits);
-    if (message === undefined) throw new TypeError("Message must be a JSON value, got undefined");
-    const frame: PublishFrame = { action: "publish", topic, message };
-    if (options.headers !== undefined) frame.headers = options.headers;
-    if (options.reply !== undefined) {
-      checkTopic(options.reply, this.#limits);
-      frame.reply = options.reply;
-    }
-    if (options.retain !== undefined) frame.retain = options.retain;
-    return this.#session.publish(frame, options.ack);
+    return this.#session.publish(topic, message, options);
   }
 
   /**
@@ -272,7 +266,7 @@ export class PubSubClient implements AsyncIterable<Message> {
     if (typeof timeout !== "number" || !(timeout >= 0)) {
       throw new RangeError(`Timeout must be a non-negative number of ms, got ${String(timeout)}`);
     }
-    return this.#session.trips.request(topic, message, timeout, options.signal, options.headers);
+    return this.#session.request(topic, message, { ...options, timeout });
   }
 
   /**
@@ -310,7 +304,7 @@ export class PubSubClient implements AsyncIterable<Message> {
    * @throws {ConnectionClosedError} When the connection is lost or the client closes first.
    */
   flush(): Promise<void> {
-    return this.#session.trips.flush();
+    return this.#session.flush();
   }
 
   /**

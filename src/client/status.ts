@@ -8,6 +8,7 @@
 import type { ConnectionClosedError, PubSubError } from "../errors.ts";
 import type { SlowConsumerPolicy } from "../protocol/frames.ts";
 import type { Addr } from "../transport/types.ts";
+import { PushQueue } from "../_push_queue.ts";
 
 /**
  * The client is connected again (after a `disconnect`): it said `hello`
@@ -134,16 +135,19 @@ export type StatusEvent =
 const DONE: IteratorResult<StatusEvent> = Object.freeze({ done: true, value: undefined });
 
 /**
- * One reader's events: a bounded queue, oldest dropped first. Iterate it
- * once; it ends after the client's `close` event or on `return()`.
+ * One reader's events: a {@linkcode PushQueue} bounded in events, oldest
+ * dropped first. Iterate it once; it ends after the client's `close` event
+ * or on `return()`.
  */
 export class StatusIterator implements AsyncIterableIterator<StatusEvent> {
-  readonly #events: StatusEvent[] = [];
+  readonly #queue: PushQueue<StatusEvent> = new PushQueue<StatusEvent>();
   readonly #max: number;
   readonly #leave: (iterator: StatusIterator) => void;
+  /** Events in the queue (not handed to a waiting reader). */
+  #held = 0;
+  /** Whether the reader waits on an empty queue: the next event goes straight to it. */
+  #waiting = false;
   #missed = 0;
-  #ended = false;
-  #waiter: ((result: IteratorResult<StatusEvent>) => void) | null = null;
 
   /**
    * Use `client.status()`.
@@ -158,46 +162,44 @@ export class StatusIterator implements AsyncIterableIterator<StatusEvent> {
 
   /** Hands `event` to the reader, or holds it (dropping the oldest when full). */
   push(event: StatusEvent): void {
-    if (this.#ended) return;
-    const waiter = this.#waiter;
-    if (waiter !== null) {
-      this.#waiter = null;
-      waiter({ done: false, value: event });
-      return;
-    }
-    if (this.#events.length >= this.#max) {
-      this.#events.shift();
+    if (this.#queue.ended) return;
+    if (this.#waiting) this.#waiting = false;
+    else if (this.#held < this.#max) this.#held++;
+    else {
+      // Full: the oldest is taken off the queue now (a held value is handed
+      // out at once) and counted as missed.
+      void this.#queue.next();
       this.#missed++;
     }
-    this.#events.push(event);
+    this.#queue.push(event);
   }
 
   /** Ends the iteration once the events held are read. */
   end(): void {
-    this.#ended = true;
-    const waiter = this.#waiter;
-    this.#waiter = null;
-    waiter?.(DONE);
+    this.#queue.end();
   }
 
   /** The next event; done once the client is closed and every event was read. */
   next(): Promise<IteratorResult<StatusEvent>> {
-    const event = this.#events.shift();
-    if (event !== undefined) {
-      const missed = this.#missed;
-      this.#missed = 0;
-      return Promise.resolve({ done: false, value: missed > 0 ? { ...event, missed } : event });
+    if (this.#held === 0) {
+      this.#waiting = !this.#queue.ended;
+      return this.#queue.next();
     }
-    if (this.#ended) return Promise.resolve(DONE);
-    return new Promise((resolve) => {
-      this.#waiter = resolve;
-    });
+    this.#held--;
+    const missed = this.#missed;
+    this.#missed = 0;
+    const next = this.#queue.next();
+    if (missed === 0) return next;
+    return next.then((result) =>
+      result.done ? result : { done: false, value: { ...result.value, missed } }
+    );
   }
 
   /** Stops reading: what is held is dropped. */
   return(): Promise<IteratorResult<StatusEvent>> {
-    this.#events.length = 0;
-    this.end();
+    this.#held = 0;
+    this.#waiting = false;
+    this.#queue.discard();
     this.#leave(this);
     return Promise.resolve(DONE);
   }
