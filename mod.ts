@@ -61,13 +61,13 @@ export {
 export {
   ClientAction,
   type ClientFrame,
+  type Delivery,
   type ErrorFrame,
   type FrameId,
   type Headers,
   type HelloFrame,
   isSlowConsumerPolicy,
   type JsonValue,
-  type Message,
   type PingFrame,
   type PongFrame,
   type PublishFrame,
@@ -104,6 +104,7 @@ export type {
 } from "./src/server/server_options.ts";
 export type { ServerAuthenticator } from "./src/server/handshake.ts";
 export { PubSubClient } from "./src/client/pubsub_client.ts";
+export type { Message } from "./src/client/message.ts";
 export type {
   HelloOptions,
   PublishOptions,

@@ -10,7 +10,7 @@
 import { type Deferred, deferred, handled, ignore, RESOLVED } from "../_async.ts";
 import type { ConnectionClosedError, ServerError } from "../errors.ts";
 import type { FrameId, ServerInfo } from "../protocol/frames.ts";
-import type { Message } from "../protocol/frames.ts";
+import type { Message } from "./message.ts";
 
 /** Pending answers, by frame id, and waits on private topics. */
 export class Answers {

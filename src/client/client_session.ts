@@ -10,7 +10,8 @@
 
 import { deferred, grace, ignore, RESOLVED } from "../_async.ts";
 import { ConnectionClosedError, ErrorCode, PubSubError, type ServerError } from "../errors.ts";
-import type { ClientFrame, JsonValue, Message, PublishFrame } from "../protocol/frames.ts";
+import type { ClientFrame, JsonValue, PublishFrame } from "../protocol/frames.ts";
+import type { Message } from "./message.ts";
 import type { Conn } from "../transport/types.ts";
 import { Answers } from "./answers.ts";
 import type { Connection, DialTarget } from "./connection.ts";

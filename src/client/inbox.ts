@@ -11,7 +11,7 @@
 import { type Deferred, deferred, RESOLVED } from "../_async.ts";
 import { Fifo } from "../_fifo.ts";
 import type { ConnectionClosedError } from "../errors.ts";
-import type { Message } from "../protocol/frames.ts";
+import type { Message } from "./message.ts";
 
 /** Options of `recv()`. */
 export interface RecvOptions {

@@ -5,9 +5,10 @@
  * @module
  */
 
+import { policyProblem } from "../protocol/policy_problem.ts";
 import type { ClientLimits } from "../limits.ts";
 import { guardLogger, type Logger, silentLogger } from "../logger.ts";
-import { type Headers, isSlowConsumerPolicy, type SlowConsumerPolicy } from "../protocol/frames.ts";
+import type { Headers, SlowConsumerPolicy } from "../protocol/frames.ts";
 import { patternProblem } from "../topic/pattern.ts";
 import { topicProblem } from "../topic/validate_topic.ts";
 import type { TlsConnectOptions, Transport } from "../transport/types.ts";
@@ -301,9 +302,6 @@ export function checkPattern(
   if (group !== undefined && (typeof group !== "string" || group.length === 0)) {
     throw new TypeError("Group must be a non-empty string");
   }
-  if (policy !== undefined && !isSlowConsumerPolicy(policy)) {
-    throw new TypeError(
-      `Policy must be "disconnect", "drop-oldest" or "drop-newest", got ${String(policy)}`,
-    );
-  }
+  const policyError = policy === undefined ? null : policyProblem(policy);
+  if (policyError !== null) throw new TypeError(policyError);
 }

@@ -10,7 +10,8 @@
 import { deadline } from "../_async.ts";
 import { ConnectionClosedError, type ServerError } from "../errors.ts";
 import { type ClientLimits, DEFAULT_CLIENT_LIMITS, resolveLimits } from "../limits.ts";
-import type { JsonValue, Message, ServerInfo } from "../protocol/frames.ts";
+import type { JsonValue, ServerInfo } from "../protocol/frames.ts";
+import type { Message } from "./message.ts";
 import { defaultTransport } from "../transport/auto.ts";
 import type { Addr, Conn } from "../transport/types.ts";
 import { ClientSession } from "./client_session.ts";

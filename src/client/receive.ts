@@ -8,7 +8,8 @@
 
 import { ignore } from "../_async.ts";
 import { ErrorCode, ServerError } from "../errors.ts";
-import type { JsonValue, Message, ServerFrame } from "../protocol/frames.ts";
+import type { JsonValue, ServerFrame } from "../protocol/frames.ts";
+import type { Message } from "./message.ts";
 import type { ClientSession } from "./client_session.ts";
 import type { Connection } from "./connection.ts";
 

@@ -7,10 +7,12 @@
  * @module
  */
 
+import { subscriptionKey } from "../topic/subscription_key.ts";
 import { ConnectionClosedError } from "../errors.ts";
 import { SubscriptionIndex } from "../topic/subscription_index.ts";
 import type { ClientSession } from "./client_session.ts";
-import type { ClientFrame, Message, SlowConsumerPolicy } from "../protocol/frames.ts";
+import type { ClientFrame, SlowConsumerPolicy } from "../protocol/frames.ts";
+import type { Message } from "./message.ts";
 import type { Inbox, InboxQueue, RecvOptions } from "./inbox.ts";
 
 /** What a subscription needs from its client. */
@@ -123,11 +125,6 @@ export class Subscription implements AsyncIterable<Message> {
 
 // ---- the client's subscriptions ------------------------------------------------
 
-function keyOf(pattern: string, group: string | undefined): string {
-  // Prefixed and length-prefixed: no (group, pattern) pair spells another's key.
-  return group === undefined ? `p:${pattern}` : `g${group.length}:${group}:${pattern}`;
-}
-
 /** The frame that subscribes `subscription` on the server. */
 export function subscribeFrame(subscription: Subscription): ClientFrame {
   const frame: ClientFrame = { action: "subscribe", topic: subscription.pattern };
@@ -193,7 +190,7 @@ export class LocalSubscriptions implements SubscriptionHost {
 
   /** The active subscription to `pattern` in `group`, if any. */
   find(pattern: string, group: string | undefined): Subscription | undefined {
-    const found = this.#byKey.get(keyOf(pattern, group));
+    const found = this.#byKey.get(subscriptionKey(pattern, group));
     return found?.active ? found : undefined;
   }
 
@@ -206,7 +203,7 @@ export class LocalSubscriptions implements SubscriptionHost {
   create(pattern: string, group: string | undefined, policy?: SlowConsumerPolicy): Subscription {
     const subscription = new Subscription(pattern, group, this.#serial++, this, policy);
     this.#queues.set(subscription, this.#inbox.open());
-    this.#byKey.set(keyOf(pattern, group), subscription);
+    this.#byKey.set(subscriptionKey(pattern, group), subscription);
     this.#index.add(pattern, subscription);
     if (group === undefined) this.#patterns.add(pattern);
     return subscription;
@@ -225,7 +222,7 @@ export class LocalSubscriptions implements SubscriptionHost {
   /** Ends `subscription`; returns how many of its messages were dropped. */
   forget(subscription: Subscription): number {
     subscription.end();
-    const key = keyOf(subscription.pattern, subscription.group);
+    const key = subscriptionKey(subscription.pattern, subscription.group);
     if (this.#byKey.get(key) === subscription) this.#byKey.delete(key);
     this.#index.remove(subscription.pattern, subscription);
     if (subscription.group === undefined) this.#patterns.delete(subscription.pattern);

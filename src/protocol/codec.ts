@@ -14,12 +14,12 @@ import { ErrorCode, FrameError } from "../errors.ts";
 import { topicProblem, typeName } from "../topic/validate_topic.ts";
 import type {
   ClientFrame,
+  Delivery,
   ErrorFrame,
   FrameId,
   Headers,
   HelloFrame,
   JsonValue,
-  Message,
   PingFrame,
   PongFrame,
   PublishFrame,
@@ -298,7 +298,7 @@ export function decodeServerFrame(line: Uint8Array): ServerFrame {
     if (typeof frame.topic !== "string") {
       throw new FrameError(ErrorCode.InvalidTopic, "Delivery has no string topic");
     }
-    const message: { kind: "message" } & Message = {
+    const message: { kind: "message" } & Delivery = {
       kind: "message",
       topic: frame.topic,
       message: frame.message === undefined ? null : frame.message as JsonValue,

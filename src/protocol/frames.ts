@@ -155,7 +155,7 @@ export type ClientFrame =
  * that said `hello` also gets `seq` and, when present, `headers`, `reply` and
  * `retained`.
  */
-export interface Message {
+export interface Delivery {
   /** The topic it was published to. */
   topic: string;
   /** The payload, as published. */
@@ -168,8 +168,6 @@ export interface Message {
   reply?: string;
   /** `true` for a retained message sent on subscribe. */
   retained?: boolean;
-  /** Publishes `message` to `reply` (only on a message with `reply`, received by `PubSubClient`). */
-  respond?: (message: JsonValue) => Promise<void>;
 }
 
 /** `{"action": "error", "code": C, "error": text}`, sent by the server. */
@@ -220,7 +218,7 @@ export interface SlowConsumerNotice {
 
 /** A frame sent by the server: a delivery, or a control frame with an `action`. */
 export type ServerFrame =
-  | ({ kind: "message" } & Message)
+  | ({ kind: "message" } & Delivery)
   | ({ kind: "error" } & ErrorFrame)
   | { kind: "ok"; id: FrameId }
   | ({ kind: "hello"; id?: FrameId } & ServerInfo)
