@@ -19,7 +19,7 @@ import { RESOLVED } from "../_async.ts";
 import { CLOSE_NORMAL, type WebSocketConn, type WsSocket } from "./_ws_conn.ts";
 
 /** Bytes a write may leave queued in `bufferedAmount` and still resolve. */
-export const SEND_BUFFER_BYTES = 64 * 1024;
+export const SEND_BUFFER_BYTES: number = 64 * 1024;
 
 const FIRST_POLL_MS = 1;
 const LAST_POLL_MS = 16;

@@ -26,7 +26,7 @@ import { feed, standardSocket, type WebSocketLike } from "./_standard_ws.ts";
 import { WebSocketConn } from "./_ws_conn.ts";
 import type { Conn, ConnectOptions, Transport } from "./types.ts";
 
-export type { WebSocketLike } from "./_standard_ws.ts";
+export type { WebSocketEventLike, WebSocketLike } from "./_standard_ws.ts";
 
 /** A constructor of standard WebSockets: the global `WebSocket`, or the `ws` package's. */
 export type WebSocketConstructor = new (url: string) => WebSocketLike;
