@@ -180,3 +180,49 @@ export async function readAll(conn: Conn): Promise<Uint8Array> {
   }
   return out;
 }
+
+/** What a transport case cannot do, so the conformance suite skips those tests. */
+export type Lack = "half-close" | "local-address" | "refused-code" | "keeps-conns";
+
+/**
+ * WebSocket as a `Transport` for the conformance suite: `listen` serves
+ * this runtime's HTTP transport with a route on `/ws`, `connect` is
+ * `webSocketTransport()` over one client. It cannot half-close (a close
+ * frame ends both directions), the standard API tells neither the local
+ * address nor a refused connection, and a listener's close closes its
+ * WebSocket connections.
+ */
+export async function webSocketCases(): Promise<
+  { name: string; make(): Transport; lacks: readonly Lack[] }[]
+> {
+  const http = await defaultHttpTransport();
+  const maxMessageBytes = 64 * 1024 * 1024;
+  return (await clientCases()).map((client) => ({
+    name: `websocket (${client.name})`,
+    lacks: ["half-close", "local-address", "refused-code", "keeps-conns"],
+    make: (): Transport => ({
+      name: "websocket",
+      async listen(options) {
+        const conns = new PushQueue<Conn>();
+        const listener = await http.serve({
+          hostname: options.hostname,
+          port: options.port,
+          webSocket: {
+            path: "/ws",
+            maxMessageBytes,
+            onConn: (conn) => conns.ended ? conn.close() : conns.push(conn),
+          },
+        });
+        return {
+          addr: listener.addr,
+          async close() {
+            conns.discard();
+            await listener.close();
+          },
+          [Symbol.asyncIterator]: () => conns[Symbol.asyncIterator](),
+        };
+      },
+      connect: (options) => client.transport({ maxMessageBytes }).connect(options),
+    }),
+  }));
+}
