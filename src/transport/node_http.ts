@@ -92,7 +92,7 @@ function toRequest(request: http.IncomingMessage, base: string, signal?: AbortSi
 async function send(response: Response, res: http.ServerResponse, head: boolean): Promise<void> {
   const headers: [string, string][] = [];
   response.headers.forEach((value, name) => headers.push([name, value]));
-  res.writeHead(response.status, response.statusText, headers.flat());
+  res.writeHead(response.status, response.statusText || undefined, headers.flat());
   if (response.body === null || head) {
     res.end();
     return;
@@ -120,6 +120,30 @@ async function send(response: Response, res: http.ServerResponse, head: boolean)
   } finally {
     reader.cancel().catch(() => {});
   }
+}
+
+/** Answers a request that is not an upgrade (on the WebSocket path: a refusal). */
+async function respond(
+  request: http.IncomingMessage,
+  res: http.ServerResponse,
+  route: WebSocketRoute | undefined,
+  fetch: FetchHandler | undefined,
+  base: string,
+): Promise<void> {
+  const url = new URL(request.url ?? "/", base);
+  const where = routeRequest(request.method ?? "GET", url.pathname, headerSource(request), route);
+  const aborted = new AbortController();
+  res.on("close", () => {
+    if (!res.writableFinished) aborted.abort();
+  });
+  const response = where === "fetch"
+    ? await answer(fetch, toRequest(request, base, aborted.signal), {
+      remoteAddr: remoteOf(request.socket),
+    })
+    : where === "upgrade"
+    ? new Response("Bad Request", { status: 400 }) // an upgrade the upgrade event did not get
+    : where;
+  await send(response, res, request.method === "HEAD");
 }
 
 /** Writes `response` (its body buffered) on a raw socket and ends it. */
@@ -161,13 +185,23 @@ function upgrader(
   return (request, socket, head) => {
     socket.on("error", () => socket.destroy());
     const remoteAddr = remoteOf(request.socket);
-    const url = new URL(request.url ?? "/", base());
-    const where = routeRequest(request.method ?? "GET", url.pathname, headerSource(request), route);
+    let url: URL;
+    let where: ReturnType<typeof routeRequest>;
+    try {
+      url = new URL(request.url ?? "/", base());
+      where = routeRequest(request.method ?? "GET", url.pathname, headerSource(request), route);
+      if (where === "fetch") {
+        answer(fetch, toRequest(request, base()), { remoteAddr })
+          .then((response) => sendRaw(response, socket))
+          .catch(() => socket.destroy());
+        return;
+      }
+    } catch {
+      socket.destroy(); // a request too broken to route
+      return;
+    }
     if (where !== "upgrade") {
-      const answered = where === "fetch"
-        ? answer(fetch, toRequest(request, base()), { remoteAddr })
-        : Promise.resolve(where);
-      answered.then((response) => sendRaw(response, socket)).catch(() => socket.destroy());
+      sendRaw(where, socket).catch(() => socket.destroy());
       return;
     }
     const info = { url: url.href, headers: toHeaders(request) };
@@ -231,17 +265,7 @@ async function serve(options: ServeHttpOptions): Promise<HttpListener> {
   const live = new LiveConns();
   const base = (): string => `${scheme}://${hostname}:${bound.addr.port}`;
   server.on("request", (request: http.IncomingMessage, res: http.ServerResponse) => {
-    const remoteAddr = remoteOf(request.socket);
-    const url = new URL(request.url ?? "/", base());
-    const where = routeRequest(request.method ?? "GET", url.pathname, headerSource(request), route);
-    const aborted = new AbortController();
-    res.on("close", () => {
-      if (!res.writableFinished) aborted.abort();
-    });
-    const answered = where === "fetch"
-      ? answer(fetch, toRequest(request, base(), aborted.signal), { remoteAddr })
-      : Promise.resolve(where === "upgrade" ? new Response("Bad Request", { status: 400 }) : where);
-    answered.then((response) => send(response, res, request.method === "HEAD"));
+    respond(request, res, route, fetch, base()).catch(() => res.destroy());
   });
   if (ws !== undefined && route !== undefined) {
     const wss = new ws.WebSocketServer({
