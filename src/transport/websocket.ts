@@ -86,12 +86,17 @@ function usesTls(options: ConnectOptions, secure: boolean): boolean {
   return true;
 }
 
-/** Opens `url`; resolves once open, rejects (closing it) on failure or abort. */
+/**
+ * Opens `url` and resolves with its connection once open; rejects (closing
+ * it) on failure or abort. The connection is fed from the start, so no
+ * message can slip between the open event and the first read.
+ */
 async function open(
   WebSocket: WebSocketConstructor,
   url: string,
   options: ConnectOptions,
-): Promise<WebSocketLike> {
+  maxMessageBytes: number,
+): Promise<Conn> {
   const { hostname, port, signal } = options;
   if (signal?.aborted) throw connectFailed(hostname, port, signal.reason);
   let ws: WebSocketLike;
@@ -101,6 +106,12 @@ async function open(
     throw connectFailed(hostname, port, error); // a malformed URL
   }
   ws.binaryType = "arraybuffer";
+  const conn = new WebSocketConn(standardSocket(ws), {
+    localAddr: { hostname: "", port: 0 },
+    remoteAddr: { hostname, port },
+    maxMessageBytes,
+  });
+  feed(ws, conn);
   const opened = deferred<void>();
   const failed = (): void => opened.reject(new Error(`WebSocket to ${url} failed to open`));
   ws.addEventListener("open", () => opened.resolve());
@@ -108,7 +119,7 @@ async function open(
   ws.addEventListener("close", failed);
   try {
     await abortable(opened.promise, signal);
-    return ws;
+    return conn;
   } catch (error) {
     ws.close();
     throw connectFailed(hostname, port, error);
@@ -164,15 +175,7 @@ export function webSocketTransport(options: WebSocketTransportOptions = {}): Tra
     },
     async connect(connect: ConnectOptions): Promise<Conn> {
       const url = urlOf(connect, path, usesTls(connect, options.secure ?? false));
-      const ws = await open(WebSocket, url, connect);
-      const conn = new WebSocketConn(standardSocket(ws), {
-        localAddr: { hostname: "", port: 0 },
-        remoteAddr: { hostname: connect.hostname, port: connect.port },
-        maxMessageBytes,
-      });
-      feed(ws, conn);
-      if (ws.readyState !== 1) conn.onClose(); // closed between open and now
-      return conn;
+      return await open(WebSocket, url, connect, maxMessageBytes);
     },
   };
 }
