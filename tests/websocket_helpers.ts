@@ -133,14 +133,15 @@ function complete(text: string): boolean {
 
 /**
  * Sends `head` (request line and headers, without the blank line) over
- * TCP and returns the response's status code and raw text, read until the
- * response is whole (for a `101`, its head).
+ * TCP (or `transport`) and returns the response's status code and raw
+ * text, read until the response is whole (for a `101`, its head).
  */
 export async function rawHttp(
   port: number,
   head: string,
+  transport: Transport = nodeTransport,
 ): Promise<{ status: number; text: string }> {
-  const conn = await nodeTransport.connect({ hostname: "127.0.0.1", port });
+  const conn = await transport.connect({ hostname: "127.0.0.1", port });
   try {
     await conn.write(encoder.encode(`${head}\r\nHost: 127.0.0.1\r\n\r\n`));
     const decoder = new TextDecoder(); // its own: a 101's frames may end mid-character

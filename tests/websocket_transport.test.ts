@@ -7,6 +7,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ConnectError, ConnectionClosedError } from "../mod.ts";
 import { type WebSocketLike, webSocketTransport } from "../src/transport/websocket.ts";
+import { defaultHttpTransport } from "../src/transport/auto_http.ts";
+import { serverCases } from "./helpers.ts";
+import { makeTestCerts, withTls } from "./tls_cert.ts";
 import {
   clientCases,
   rawHttp,
@@ -288,4 +291,43 @@ test("webSocketTransport() cannot listen, and refuses tls.ca", async () => {
 test("webSocketTransport() without a global WebSocket names Node 22 and the option", () => {
   if ((globalThis as { WebSocket?: unknown }).WebSocket !== undefined) return;
   assert.throws(() => webSocketTransport(), /Node 22 or later.*WebSocket option/);
+});
+
+test("over TLS, a GET reaches fetch and an upgrade gets 101", async () => {
+  const certs = await makeTestCerts();
+  await certs.remove(); // the PEM texts are all this test needs
+  const http = await defaultHttpTransport();
+  const listener = await http.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    tls: { cert: certs.cert, key: certs.key },
+    fetch: () => new Response("ok over tls"),
+    webSocket: { path: "/ws", maxMessageBytes: 1024, onConn: (conn) => conn.close() },
+  });
+  try {
+    // This runtime's own TCP transport, trusting the test CA.
+    const tcp = withTls(serverCases()[1].make(), { cert: "", key: "" }, { ca: certs.ca });
+    const port = listener.addr.port;
+    const get = await rawHttp(port, "GET /healthz HTTP/1.1\r\nConnection: close", tcp);
+    assert.equal(get.status, 200);
+    assert.match(get.text, /ok over tls/);
+    assert.equal((await rawHttp(port, upgradeRequest(), tcp)).status, 101);
+  } finally {
+    await listener.close();
+  }
+});
+
+test("serve() rejects unusable TLS credentials and bad options with a TypeError", async () => {
+  const http = await defaultHttpTransport();
+  const base = { hostname: "127.0.0.1", port: 0 };
+  const route = { path: "/ws", maxMessageBytes: 1024, onConn: () => {} };
+  await assert.rejects(
+    http.serve({ ...base, tls: { cert: "not pem", key: "not pem" } }),
+    TypeError,
+  );
+  await assert.rejects(http.serve({ ...base, webSocket: { ...route, path: "ws" } }), TypeError);
+  await assert.rejects(
+    http.serve({ ...base, webSocket: { ...route, maxMessageBytes: 0 } }),
+    TypeError,
+  );
 });

@@ -104,7 +104,11 @@ function serve(options: ServeHttpOptions): Promise<HttpListener> {
       ? Deno.serve(base, handler)
       : Deno.serve({ ...base, cert: tls.cert, key: tls.key }, handler);
   } catch (error) {
-    if (tls !== undefined && (error as Error)?.constructor === Error) {
+    // Bind failures have their own classes; the certificate's are InvalidData or plain Errors.
+    if (
+      tls !== undefined &&
+      (error instanceof Deno.errors.InvalidData || (error as Error)?.constructor === Error)
+    ) {
       return Promise.reject(invalidTlsCredentials(error));
     }
     return Promise.reject(error);
