@@ -1,7 +1,8 @@
 /**
  * Checks the architecture's two rules over `src/`:
  *
- * 1. Only the runtime adapters (`src/transport/{deno,bun,node}.ts`) and the
+ * 1. Only the runtime adapters (`src/transport/{deno,bun,node}.ts` and
+ *    `src/transport/{deno,bun,node}_http.ts`) and the
  *    CLI (`src/cli/`) may name `Deno`, `Bun`, `process` or `Buffer`, or
  *    import `node:*`.
  * 2. Layers import only from layers before them: transport, topic, protocol,
@@ -29,6 +30,9 @@ const RUNTIME_FILES = new Set([
   "src/transport/deno.ts",
   "src/transport/bun.ts",
   "src/transport/node.ts",
+  "src/transport/deno_http.ts",
+  "src/transport/bun_http.ts",
+  "src/transport/node_http.ts",
 ]);
 
 const RUNTIME_NAMES = [
