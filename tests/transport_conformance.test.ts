@@ -8,6 +8,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ConnectError, ConnectionClosedError } from "../mod.ts";
 import type { Conn, Listener, Transport } from "../mod.ts";
+import { readAll, readPattern, writePattern } from "./byte_streams.ts";
 import { transportCases } from "./helpers.ts";
 import { makeTestCerts, tlsCases } from "./tls_cert.ts";
 import { type Lack, webSocketCases } from "./websocket_helpers.ts";
@@ -53,22 +54,6 @@ async function withPair(
   }
 }
 
-async function readAll(conn: Conn): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  for await (const chunk of conn) chunks.push(chunk);
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return out;
-}
-
-function patternByte(i: number): number {
-  return (i * 31 + (i >>> 13)) & 0xff;
-}
-
 const cases: { name: string; make(): Transport; lacks?: readonly Lack[] }[] = [
   ...transportCases(),
   ...tlsCases(transportCases(), certs),
@@ -110,26 +95,8 @@ for (const { name, make, lacks = [] } of cases) {
   test(`${name} transport delivers 16 MiB intact and in order to a slower reader`, async () => {
     await withPair(make(), async ({ listener, client, server }) => {
       const total = 16 * 1024 * 1024;
-      const reader = (async () => {
-        let received = 0;
-        let mismatches = 0;
-        let chunks = 0;
-        for await (const chunk of server) {
-          for (let i = 0; i < chunk.byteLength; i++) {
-            if (chunk[i] !== patternByte(received + i)) mismatches++;
-          }
-          received += chunk.byteLength;
-          // Yield to the event loop now and then: the writer runs ahead.
-          if (++chunks % 8 === 0) await new Promise<void>((resolve) => setTimeout(resolve, 0));
-        }
-        return { received, mismatches };
-      })();
-      const block = 256 * 1024;
-      for (let offset = 0; offset < total; offset += block) {
-        const chunk = new Uint8Array(block);
-        for (let i = 0; i < block; i++) chunk[i] = patternByte(offset + i);
-        await client.write(chunk);
-      }
+      const reader = readPattern(server);
+      await writePattern(client, total);
       client.closeWrite();
       assert.deepEqual(await reader, { received: total, mismatches: 0 });
       client.close();

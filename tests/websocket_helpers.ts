@@ -5,6 +5,7 @@
  * would: any Origin, a broken handshake).
  */
 
+export { readAll } from "./byte_streams.ts";
 import { detectRuntime } from "../mod.ts";
 import type { Conn, Transport } from "../mod.ts";
 import { PushQueue } from "../src/_push_queue.ts";
@@ -167,19 +168,6 @@ export function upgradeRequest(...extra: string[]): string {
     "Sec-WebSocket-Version: 13",
     ...extra,
   ].join("\r\n");
-}
-
-/** Reads `conn` to its end and returns the bytes. */
-export async function readAll(conn: Conn): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  for await (const chunk of conn) chunks.push(chunk);
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return out;
 }
 
 /** What a transport case cannot do, so the conformance suite skips those tests. */

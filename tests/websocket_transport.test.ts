@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { ConnectError, ConnectionClosedError } from "../mod.ts";
 import { type WebSocketLike, webSocketTransport } from "../src/transport/websocket.ts";
 import { defaultHttpTransport } from "../src/transport/auto_http.ts";
+import { readPattern, writePattern } from "./byte_streams.ts";
 import { serverCases } from "./helpers.ts";
 import { makeTestCerts, withTls } from "./tls_cert.ts";
 import {
@@ -21,10 +22,6 @@ import {
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-function patternByte(i: number): number {
-  return (i * 31 + (i >>> 13)) & 0xff;
-}
 
 /** Resolves with the close event's code once `ws` closes. */
 function closeCode(ws: WebSocketLike): Promise<number> {
@@ -80,25 +77,8 @@ for (const client of await clientCases()) {
   test(`${name}: 16 MiB written by the server arrive intact and in order to a slow reader`, async () => {
     await withWsPair(client, async ({ server, client }) => {
       const total = 16 * 1024 * 1024;
-      const reader = (async () => {
-        let received = 0;
-        let mismatches = 0;
-        let chunks = 0;
-        for await (const chunk of client) {
-          for (let i = 0; i < chunk.byteLength; i++) {
-            if (chunk[i] !== patternByte(received + i)) mismatches++;
-          }
-          received += chunk.byteLength;
-          if (++chunks % 8 === 0) await new Promise<void>((resolve) => setTimeout(resolve, 0));
-        }
-        return { received, mismatches };
-      })();
-      const block = 256 * 1024;
-      for (let offset = 0; offset < total; offset += block) {
-        const chunk = new Uint8Array(block);
-        for (let i = 0; i < block; i++) chunk[i] = patternByte(offset + i);
-        await server.write(chunk);
-      }
+      const reader = readPattern(client);
+      await writePattern(server, total);
       server.closeWrite();
       assert.deepEqual(await reader, { received: total, mismatches: 0 });
       await client.closed;
