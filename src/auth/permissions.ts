@@ -19,7 +19,10 @@ export interface PermissionRule {
 
 /**
  * A user's permissions, as written in a users file. A missing direction,
- * or a rule without `allow`, allows everything not denied: `{}` allows all.
+ * or a rule without `allow`, allows everything not denied — except
+ * publishing to a reserved topic (one whose first level starts with `$`,
+ * such as `$SYS/stats`), which needs an allow pattern that names it. A
+ * deny pattern reaches reserved topics too: `deny: ["#"]` denies them.
  */
 export interface Permissions {
   /** The topics the user may publish to. */
@@ -85,7 +88,7 @@ export class PermissionSet {
    * @returns `true` when allowed.
    */
   canPublish(topic: string): boolean {
-    return allowsTopic(this.#publish, topic);
+    return allowsTopic(this.#publish, topic, false);
   }
 
   /**
@@ -98,10 +101,15 @@ export class PermissionSet {
    */
   canSubscribe(pattern: string): boolean {
     const rule = this.#subscribe;
-    if (!hasWildcard(pattern)) return allowsTopic(rule, pattern);
+    if (!hasWildcard(pattern)) return allowsTopic(rule, pattern, true);
     if (patternProblem(pattern) !== null) return false;
     for (const denied of rule.denyExact) if (patternsOverlap(denied, pattern)) return false;
-    for (const denied of rule.denyWild) if (patternsOverlap(denied.pattern, pattern)) return false;
+    // A deny reaches `$` patterns that a leading wildcard would skip.
+    const renamed = isReserved(pattern) ? withoutReserved(pattern) : null;
+    for (const denied of rule.denyWild) {
+      if (patternsOverlap(denied.pattern, pattern)) return false;
+      if (renamed !== null && patternsOverlap(denied.pattern, renamed)) return false;
+    }
     if (rule.allowAll) return true;
     // A wildcard pattern matches many topics: no single topic covers it.
     return rule.allowWild.some((allowed) => patternCovers(allowed.pattern, pattern));
@@ -138,14 +146,40 @@ function partition(patterns: readonly string[]): [Set<string>, SplitPattern[]] {
   return [exact, wild];
 }
 
-/** Whether the rule allows one topic: the exact sets first, then the wildcards. */
-function allowsTopic(rule: CompiledRule, topic: string): boolean {
+/** Whether `topic` is reserved: its first level starts with `$` (`$SYS/...`). */
+function isReserved(topic: string): boolean {
+  return topic.charCodeAt(0) === 0x24; // "$"
+}
+
+/**
+ * `topic` with its `$` first level renamed, for deny checks beside the
+ * topic itself: a leading wildcard does not match a `$` topic, but
+ * `deny: ["#"]` must still reach it.
+ */
+function withoutReserved(topic: string): string {
+  const end = topic.indexOf(SEPARATOR);
+  return end < 0 ? "_" : "_" + topic.slice(end);
+}
+
+/**
+ * Whether the rule allows one topic: the exact sets first, then the
+ * wildcards. A deny reaches a reserved (`$`) topic as any other; an absent
+ * allow list allows it only for `allowAllReserved` (subscribing), so
+ * publishing to one needs an allow pattern that names it (`$SYS/#`).
+ */
+function allowsTopic(rule: CompiledRule, topic: string, allowAllReserved: boolean): boolean {
   if (rule.denyExact.has(topic)) return false;
+  const reserved = isReserved(topic);
+  const allowAll = rule.allowAll && (allowAllReserved || !reserved);
   const noWildcards = rule.denyWild.length === 0 && rule.allowWild.length === 0;
-  if (noWildcards) return rule.allowAll || rule.allowExact.has(topic);
+  if (noWildcards) return allowAll || rule.allowExact.has(topic);
   const levels = topic.split(SEPARATOR);
-  for (const denied of rule.denyWild) if (matchLevels(denied.levels, levels)) return false;
-  if (rule.allowAll || rule.allowExact.has(topic)) return true;
+  const renamed = reserved ? withoutReserved(topic).split(SEPARATOR) : null;
+  for (const denied of rule.denyWild) {
+    if (matchLevels(denied.levels, levels)) return false;
+    if (renamed !== null && matchLevels(denied.levels, renamed)) return false;
+  }
+  if (allowAll || rule.allowExact.has(topic)) return true;
   return rule.allowWild.some((allowed) => matchLevels(allowed.levels, levels));
 }
 
