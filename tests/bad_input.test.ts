@@ -171,6 +171,41 @@ for (const { name, make } of serverCases()) {
   });
 }
 
+test("bad input: an error frame repeats at most 64 characters of a client's text", async () => {
+  const f = await startFixture(serverCases()[0].make());
+  const raw = await f.raw();
+  // A 1 MB non-ASCII action (3 MB of \uXXXX escapes if repeated whole) and a long policy.
+  const action = "\u00e9".repeat(300_000);
+  await raw.sendJson({ action });
+  const unknown = await raw.json();
+  assert.equal(unknown.code, "unknown_action");
+  assert.equal(unknown.error, `Unknown action "${"\u00e9".repeat(64)}…"`);
+  await raw.sendJson({ action: "subscribe", topic: "t", policy: "p".repeat(100_000) });
+  const policy = await raw.json();
+  assert.equal(policy.code, "invalid_frame");
+  assert.equal(
+    policy.error,
+    `Policy must be "disconnect", "drop-oldest" or "drop-newest", got "${"p".repeat(64)}…"`,
+  );
+  await stillServes(f, "echo");
+  await f.close();
+});
+
+test("bad input: a line that starts with a byte-order mark is answered invalid_json", async () => {
+  const f = await startFixture(serverCases()[0].make());
+  const raw = await f.raw();
+  const line = new TextEncoder().encode('\ufeff{"action":"subscribe","topic":"t"}\n');
+  assert.deepEqual([...line.subarray(0, 3)], [0xef, 0xbb, 0xbf]);
+  await raw.send(line);
+  assert.deepEqual(await raw.json(), {
+    action: "error",
+    code: "invalid_json",
+    error: "Line is not valid JSON",
+  });
+  await stillServes(f, "bom");
+  await f.close();
+});
+
 test("bad input: a chunk mixing ASCII, non-ASCII and invalid lines is handled line by line", async () => {
   const { createMemoryTransport } = await import("../mod.ts");
   const f = await startFixture(createMemoryTransport());

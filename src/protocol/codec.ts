@@ -11,7 +11,7 @@
  */
 
 import { ErrorCode, FrameError } from "../errors.ts";
-import { topicProblem, typeName } from "../topic/validate_topic.ts";
+import { quoted, topicProblem, typeName } from "../topic/validate_topic.ts";
 import type {
   ClientFrame,
   Delivery,
@@ -179,7 +179,7 @@ function checkFrame(
       action === undefined
         ? "Action is missing"
         : typeof action === "string"
-        ? `Unknown action "${action}"`
+        ? `Unknown action ${quoted(action)}`
         : `Action must be a string, got ${typeName(action)}`,
     );
   }

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { typeName } from "../topic/validate_topic.ts";
+import { quoted, typeName } from "../topic/validate_topic.ts";
 import { isSlowConsumerPolicy, SlowConsumerPolicy } from "./frames.ts";
 
 function choices(): string {
@@ -26,6 +26,6 @@ export const POLICY_CHOICES: string = choices();
  */
 export function policyProblem(value: unknown, subject = "Policy"): string | null {
   if (isSlowConsumerPolicy(value)) return null;
-  const got = typeof value === "string" ? JSON.stringify(value) : typeName(value);
+  const got = typeof value === "string" ? quoted(value) : typeName(value);
   return `${subject} must be ${POLICY_CHOICES}, got ${got}`;
 }

@@ -48,6 +48,27 @@ export function typeName(value: unknown): string {
   return typeof value;
 }
 
+/** The most characters of a client's text that an error message repeats. */
+const QUOTED_CHARS = 64;
+
+/**
+ * `text` in double quotes for an error message, cut to its first 64
+ * characters (then `…` inside the quotes): a message never repeats a
+ * client's long input at length.
+ *
+ * @example
+ * ```ts
+ * import { quoted } from "./validate_topic.ts";
+ *
+ * console.log(quoted("publsh")); // "\"publsh\""
+ * console.log(quoted("x".repeat(100)).length); // 67
+ * ```
+ */
+export function quoted(text: string): string {
+  const cut = text.length > QUOTED_CHARS ? text.slice(0, QUOTED_CHARS) + "…" : text;
+  return JSON.stringify(cut);
+}
+
 /** The number of `/`-separated levels of a topic. */
 function levelCount(topic: string): number {
   let levels = 1;
