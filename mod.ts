@@ -34,6 +34,7 @@ export {
   DEFAULT_SLOW_CONSUMER_POLICY,
   resolveLimits,
   type ServerLimits,
+  WEBSOCKET_SEND_BYTES,
 } from "./src/limits.ts";
 export { type LogFields, type Logger, silentLogger } from "./src/logger.ts";
 export type {
@@ -94,13 +95,19 @@ export {
   type UsersConfig,
 } from "./src/auth/users_config.ts";
 export { Authenticator, type AuthResult, type Credentials } from "./src/auth/authenticator.ts";
-export type { PermissionChecker, ServerClient } from "./src/server/server_client.ts";
-export type { ServerStats } from "./src/server/stats.ts";
+export type {
+  ConnectionTransport,
+  PermissionChecker,
+  ServerClient,
+} from "./src/server/server_client.ts";
+export type { ConnectionsByTransport, ServerStats } from "./src/server/stats.ts";
 export { PubSubServer, startPubSubServer } from "./src/server/pubsub_server.ts";
 export type {
+  HttpRoute,
   PubSubHandler,
   PubSubServerOptions,
   ServerPublishOptions,
+  WebSocketServerOptions,
 } from "./src/server/server_options.ts";
 export type { ServerAuthenticator } from "./src/server/handshake.ts";
 export { PubSubClient } from "./src/client/pubsub_client.ts";
