@@ -48,6 +48,15 @@ export type {
   Transport,
 } from "./src/transport/types.ts";
 export { defaultTransport, detectRuntime, type RuntimeName } from "./src/transport/auto.ts";
+export type {
+  FetchHandler,
+  HttpListener,
+  HttpRequestInfo,
+  HttpTransport,
+  ServeHttpOptions,
+  WebSocketInfo,
+  WebSocketRoute,
+} from "./src/transport/http_types.ts";
 export { createMemoryTransport } from "./src/transport/memory.ts";
 export { LineDecoder } from "./src/protocol/line_decoder.ts";
 export {
