@@ -87,7 +87,7 @@ export interface WebSocketServerOptions {
    * example `"https://app.example.com"`); another origin gets `403` before
    * any upgrade (against cross-site WebSocket hijacking). Requests without
    * `Origin` (non-browser clients) are always accepted. Absent: every
-   * origin.
+   * origin; empty: no browser.
    */
   allowedOrigins?: readonly string[];
   /** Answers the HTTP requests that are not WebSocket ones. Default: `404` for all. */
