@@ -34,6 +34,7 @@ export {
   DEFAULT_SLOW_CONSUMER_POLICY,
   resolveLimits,
   type ServerLimits,
+  WEBSOCKET_SEND_BYTES,
 } from "./src/limits.ts";
 export { type LogFields, type Logger, silentLogger } from "./src/logger.ts";
 export type {
@@ -47,6 +48,15 @@ export type {
   Transport,
 } from "./src/transport/types.ts";
 export { defaultTransport, detectRuntime, type RuntimeName } from "./src/transport/auto.ts";
+export type {
+  FetchHandler,
+  HttpListener,
+  HttpRequestInfo,
+  HttpTransport,
+  ServeHttpOptions,
+  WebSocketInfo,
+  WebSocketRoute,
+} from "./src/transport/http_types.ts";
 export { createMemoryTransport } from "./src/transport/memory.ts";
 export { LineDecoder } from "./src/protocol/line_decoder.ts";
 export {
@@ -94,13 +104,19 @@ export {
   type UsersConfig,
 } from "./src/auth/users_config.ts";
 export { Authenticator, type AuthResult, type Credentials } from "./src/auth/authenticator.ts";
-export type { PermissionChecker, ServerClient } from "./src/server/server_client.ts";
-export type { ServerStats } from "./src/server/stats.ts";
+export type {
+  ConnectionTransport,
+  PermissionChecker,
+  ServerClient,
+} from "./src/server/server_client.ts";
+export type { ConnectionsByTransport, ServerStats } from "./src/server/stats.ts";
 export { PubSubServer, startPubSubServer } from "./src/server/pubsub_server.ts";
 export type {
+  HttpRoute,
   PubSubHandler,
   PubSubServerOptions,
   ServerPublishOptions,
+  WebSocketServerOptions,
 } from "./src/server/server_options.ts";
 export type { ServerAuthenticator } from "./src/server/handshake.ts";
 export { PubSubClient } from "./src/client/pubsub_client.ts";

@@ -98,7 +98,31 @@ export interface ServerLimits {
    * bytes to be written before closing it anyway, in ms. Default 2000.
    */
   shutdownGraceMs: number;
+  /**
+   * The largest WebSocket message a client may send, in bytes. A message may
+   * hold several lines or part of one (lines are still bounded by
+   * `maxLineBytes`); this bounds what the WebSocket layer buffers before the
+   * server sees the message. A larger message closes the connection with
+   * code 1009. At least {@linkcode WEBSOCKET_SEND_BYTES} (the largest message
+   * this library's clients send). Default 1 MiB.
+   */
+  maxWebSocketMessageBytes: number;
 }
+
+/**
+ * The largest WebSocket message this library's clients send, in bytes: a
+ * client splits its writes into messages of at most this size (anywhere,
+ * even inside a line: the server joins them). A server's
+ * `maxWebSocketMessageBytes` may not be lower.
+ *
+ * @example
+ * ```ts
+ * import { WEBSOCKET_SEND_BYTES } from "@kn-sock/pubsub";
+ *
+ * console.log(WEBSOCKET_SEND_BYTES); // 65536
+ * ```
+ */
+export const WEBSOCKET_SEND_BYTES: number = 64 * 1024;
 
 /**
  * The server's slow-consumer policy unless `startPubSubServer()` is given
@@ -195,6 +219,7 @@ export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = Object.freeze({
   maxRetainedMessages: 10_000,
   maxRetainedBytes: 16 * MiB,
   shutdownGraceMs: 2000,
+  maxWebSocketMessageBytes: MiB,
 });
 
 /**

@@ -11,7 +11,8 @@ import { main } from "../src/cli/main.ts";
 import { CaptureIo, runCli } from "./cli_helpers.ts";
 import { VERSION } from "../src/version.ts";
 import { Child } from "./child_process.ts";
-import { assertCleanExit, subscribed, until } from "./helpers.ts";
+import { assertCleanExit, subscribed, take, until } from "./helpers.ts";
+import { clientCases } from "./websocket_helpers.ts";
 
 test("cli prints help and the version", async () => {
   for (const args of [["--help"], [], ["help", "sub"], ["serve", "--help"], ["pub", "-h"]]) {
@@ -38,6 +39,10 @@ test("cli exits 2 with a clear message for bad arguments", async () => {
     [["sub", "t", "--port", "0"], /Invalid port "0"/],
     [["run-pubsub-server"], /Expected exactly one argument: <port>/],
     [["pubsub-client", "127.0.0.1"], /Expected <host> <port> <topic> \[message\]/],
+    [["serve", "--ws-path", "/x"], /--ws-host, --ws-path and --ws-origin need --ws-port/],
+    [["serve", "--ws-port", "70000"], /Invalid port "70000"/],
+    [["serve", "--ws-port", "0", "--ws-path", "ws"], /Invalid --ws-path "ws"/],
+    [["serve", "--ws-port", "0", "--ws-origin", "nope"], /Invalid --ws-origin "nope"/],
   ];
   for (const [args, expected] of cases) {
     const { code, io } = await runCli(args);
@@ -204,6 +209,41 @@ test("cli run-pubsub-server is kn-sock's form of serve", async () => {
   await subscribed(client, "t");
   await client.close();
   await child.stop("SIGINT");
+  assertCleanExit(child);
+});
+
+test("cli serve --ws-port prints both addresses; a WebSocket client reaches a TCP subscriber", async () => {
+  const { child, port } = await startCliServer("deno", [
+    "serve",
+    "--port",
+    "0",
+    "--ws-port",
+    "0",
+    "--ws-origin",
+    "https://app.example.com/",
+  ]);
+  const opened: PubSubClient[] = [];
+  try {
+    const banner = await child.line();
+    const match = /^kn-sock pubsub WebSocket listening on ws:\/\/127\.0\.0\.1:(\d+)\/ws$/.exec(
+      banner ?? "",
+    );
+    assert.ok(match, `no WebSocket banner: ${banner}\n${child.stderr}`);
+    const subscriber = await PubSubClient.connect("127.0.0.1", port, { reconnect: false });
+    opened.push(subscriber);
+    await subscribed(subscriber, "cli/ws");
+    const [ws] = await clientCases();
+    const publisher = await PubSubClient.connect("127.0.0.1", Number(match[1]), {
+      transport: ws.transport(),
+      reconnect: false,
+    });
+    opened.push(publisher);
+    await publisher.publish("cli/ws", "over WebSocket");
+    assert.deepEqual((await take(subscriber, 1)).map((m) => m.message), ["over WebSocket"]);
+  } finally {
+    await Promise.all(opened.map((client) => client.close()));
+    await child.stop("SIGTERM");
+  }
   assertCleanExit(child);
 });
 

@@ -46,6 +46,7 @@ test("limits: the defaults are the documented ones", () => {
     maxRetainedMessages: 10000,
     maxRetainedBytes: 16777216,
     shutdownGraceMs: 2000,
+    maxWebSocketMessageBytes: 1048576, // exceeded in tests/websocket_server.test.ts
   });
   assert.deepEqual({ ...DEFAULT_CLIENT_LIMITS }, {
     maxLineBytes: 4194304,

@@ -13,6 +13,7 @@ import { parseUsersConfig } from "../auth/users_config.ts";
 import type { ClientAuth } from "../client/options.ts";
 import { type Headers, isSlowConsumerPolicy, type JsonValue } from "../protocol/frames.ts";
 import { POLICY_CHOICES } from "../protocol/policy_problem.ts";
+import type { WebSocketServerOptions } from "../server/server_options.ts";
 import type { TlsConnectOptions, TlsListenOptions } from "../transport/types.ts";
 import type { ServeOptions, Target } from "./commands.ts";
 import type { HelpTopic } from "./help.ts";
@@ -47,6 +48,10 @@ export const SERVER_OPTIONS = {
   "tls-key": { type: "string" },
   config: { type: "string" },
   "slow-consumer-policy": { type: "string" },
+  "ws-port": { type: "string" },
+  "ws-host": { type: "string" },
+  "ws-path": { type: "string" },
+  "ws-origin": { type: "string", multiple: true },
 } as const;
 
 export const CLIENT_OPTIONS = {
@@ -181,6 +186,52 @@ export function parseHeaders(values: string[] | undefined): Headers | undefined 
     headers[value.slice(0, at)] = value.slice(at + 1);
   }
   return headers;
+}
+
+/** `--ws-origin`'s value as an origin (`https://app.example.com/` becomes `https://app.example.com`). */
+function parseOrigin(text: string, topic: HelpTopic): string {
+  let origin = "null";
+  try {
+    origin = new URL(text).origin;
+  } catch {
+    // reported below
+  }
+  if (origin === "null") {
+    throw new UsageError(
+      `Invalid --ws-origin "${text}": expected an origin such as https://app.example.com`,
+      topic,
+    );
+  }
+  return origin;
+}
+
+/**
+ * `--ws-port` (and `--ws-host`, `--ws-path`, `--ws-origin`): the server's
+ * `webSocket` option; `undefined` without `--ws-port`.
+ */
+export function webSocketSetup(
+  values: Values,
+  topic: HelpTopic,
+): WebSocketServerOptions | undefined {
+  const portText = values["ws-port"] as string | undefined;
+  const host = values["ws-host"] as string | undefined;
+  const path = values["ws-path"] as string | undefined;
+  const origins = values["ws-origin"] as string[] | undefined;
+  if (portText === undefined) {
+    if (host !== undefined || path !== undefined || origins !== undefined) {
+      throw new UsageError("--ws-host, --ws-path and --ws-origin need --ws-port", topic);
+    }
+    return undefined;
+  }
+  if (path !== undefined && !path.startsWith("/")) {
+    throw new UsageError(`Invalid --ws-path "${path}": it must start with "/"`, topic);
+  }
+  return {
+    port: parsePort(portText, topic, true),
+    host,
+    path,
+    allowedOrigins: origins?.map((origin) => parseOrigin(origin, topic)),
+  };
 }
 
 /** `serve`'s options read from arguments and files: TLS, the users file, the policy. */

@@ -12,6 +12,7 @@ import type { Headers, JsonValue, SlowConsumerPolicy } from "../protocol/frames.
 import type { ClientAuth } from "../client/options.ts";
 import type { ServerAuthenticator } from "../server/handshake.ts";
 import { startPubSubServer } from "../server/pubsub_server.ts";
+import type { WebSocketServerOptions } from "../server/server_options.ts";
 import { detectRuntime } from "../transport/auto.ts";
 import type { TlsConnectOptions, TlsListenOptions } from "../transport/types.ts";
 
@@ -41,6 +42,8 @@ export interface ServeOptions {
   auth?: ServerAuthenticator;
   /** The slow-consumer policy. */
   policy?: SlowConsumerPolicy;
+  /** Serve WebSocket clients too. */
+  webSocket?: WebSocketServerOptions;
 }
 
 /** Where the CLI writes; tests pass their own. */
@@ -87,7 +90,7 @@ function shutdownSignal(): { promise: Promise<string>; dispose(): void } {
 
 /** Runs a server until SIGINT or SIGTERM. */
 export async function serve(options: ServeOptions, io: CliIo): Promise<number> {
-  const { host, port, quiet, tls, auth, policy } = options;
+  const { host, port, quiet, tls, auth, policy, webSocket } = options;
   const signal = shutdownSignal();
   try {
     const server = await startPubSubServer({
@@ -97,12 +100,16 @@ export async function serve(options: ServeOptions, io: CliIo): Promise<number> {
       auth,
       slowConsumerPolicy: policy,
       logger: consoleLogger(io, quiet),
+      webSocket,
     });
     io.out(
       `kn-sock pubsub server listening on ${server.addr.hostname}:${server.addr.port} ` +
         `(${detectRuntime()}, transport ${server.transportName}${tls ? ", TLS" : ""}` +
         `${auth ? ", auth" : ""})`,
     );
+    if (server.webSocketUrl !== null) {
+      io.out(`kn-sock pubsub WebSocket listening on ${server.webSocketUrl}`);
+    }
     const name = await signal.promise;
     io.err(`Received ${name}, shutting down`);
     const stats = server.stats();

@@ -23,6 +23,16 @@ const SERVER_EXTRA = `  --config <file> Require auth: the users file (JSON; see 
   --slow-consumer-policy <p>
                   disconnect (default), drop-oldest or drop-newest`;
 
+const WEBSOCKET_SERVER = `  --ws-port <port>
+                  Serve WebSocket clients too, on this HTTP port (0 picks one)
+  --ws-host <host>
+                  The WebSocket address to bind (default: --host)
+  --ws-path <path>
+                  The WebSocket path (default /ws)
+  --ws-origin <url>
+                  Accept browsers from this origin only (repeatable; default:
+                  every origin; clients that send no Origin are accepted)`;
+
 const TLS_SERVER = `  --tls-cert <file>
                   Serve TLS only, with the PEM certificate chain in file
   --tls-key <file>
@@ -46,6 +56,7 @@ export const HELP: Readonly<Record<HelpTopic, string>> = {
 
 Usage:
   kn-sock-pubsub serve [--host 127.0.0.1] [--port 8080] [--tls-cert F --tls-key F] [--config F]
+                       [--ws-port 8081] [--ws-path /ws] [--ws-origin URL]...
   kn-sock-pubsub pub <topic> <message> [--json] [--retain] [--header k=v]... [--host H] [--port P]
   kn-sock-pubsub sub <pattern>... [--group G] [--count N] [--host H] [--port P]
   kn-sock-pubsub req <topic> <message> [--json] [--timeout MS] [--host H] [--port P]
@@ -65,16 +76,20 @@ Run "kn-sock-pubsub <command> --help" for a command's options.
   --version       Print the version`,
   serve:
     `Usage: kn-sock-pubsub serve [--host 127.0.0.1] [--port 8080] [--quiet] [--tls-cert F --tls-key F]
+                            [--ws-port 8081] [--ws-host H] [--ws-path /ws] [--ws-origin URL]...
 
 Runs a server until SIGINT or SIGTERM, then shuts down cleanly. Prints
 "kn-sock pubsub server listening on HOST:PORT" on standard output and logs
 connections on standard error. --port 0 picks a free port. With --tls-cert
 and --tls-key it accepts TLS connections only; with --config every client
 must authenticate (on Deno, run it with --allow-read to read the files).
+With --ws-port it serves WebSocket clients too (wss: with TLS), the same
+broker, and prints "kn-sock pubsub WebSocket listening on URL".
 
   -q, --quiet     Log only warnings and errors
 ${SERVER_EXTRA}
 ${TLS_SERVER}
+${WEBSOCKET_SERVER}
 ${CONNECTION}`,
   "run-pubsub-server": `Usage: kn-sock-pubsub run-pubsub-server <port> [--host 127.0.0.1]
 
@@ -83,6 +98,7 @@ kn-sock's form of "serve".
   -q, --quiet     Log only warnings and errors
 ${SERVER_EXTRA}
 ${TLS_SERVER}
+${WEBSOCKET_SERVER}
 ${CONNECTION}`,
   pub:
     `Usage: kn-sock-pubsub pub <topic> <message> [--json] [--retain] [--header k=v]... [--host H] [--port P]

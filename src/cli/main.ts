@@ -20,6 +20,7 @@ import {
   serverSetup,
   target,
   UsageError,
+  webSocketSetup,
 } from "./arguments.ts";
 import { hashSecret } from "./hash.ts";
 
@@ -53,9 +54,10 @@ async function runServer(
     throw new UsageError(`Unexpected argument "${positionals[0]}"`, command);
   }
   const port = parsePort(portText, command, true);
+  const webSocket = webSocketSetup(values, command);
   const setup = await serverSetup(values, command);
   return serve(
-    { host: values.host as string, port, quiet: values.quiet as boolean, ...setup },
+    { host: values.host as string, port, quiet: values.quiet as boolean, ...setup, webSocket },
     io,
   );
 }

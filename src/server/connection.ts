@@ -21,7 +21,7 @@ import type { PubSubServer } from "./pubsub_server.ts";
 import type { Route } from "./route.ts";
 import { NO_EXTRAS, type PublishExtras, type Refusal } from "./routed_publish.ts";
 import type { Router } from "./router.ts";
-import type { ServerClient } from "./server_client.ts";
+import type { ConnectionTransport, ServerClient } from "./server_client.ts";
 import type { PubSubHandler } from "./server_options.ts";
 import { Session, type SessionOwner, type SessionSettings } from "./session.ts";
 
@@ -53,15 +53,19 @@ export class ServerConnection implements ServerClient, SessionOwner {
   /** What it said in `hello`; `null` for a kn-sock client that never does. */
   greeting: Greeting | null = null;
   wantsFrames: boolean;
+  /** What carries it: TCP or WebSocket, with or without TLS. */
+  readonly transport: ConnectionTransport;
   readonly #core: ServerCore;
 
   /**
    * @param core What the server's connections share.
    * @param id A number unique within the server.
    * @param conn The accepted connection.
+   * @param transport What carries it.
    */
-  constructor(core: ServerCore, id: number, conn: Conn) {
+  constructor(core: ServerCore, id: number, conn: Conn, transport: ConnectionTransport) {
     this.#core = core;
+    this.transport = transport;
     this.session = new Session(id, conn, core.settings, this);
     this.route = core.router.attach(this.session);
     this.wantsFrames = core.handler !== undefined || core.auth !== undefined;

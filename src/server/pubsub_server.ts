@@ -20,8 +20,10 @@ import { hasWildcard } from "../topic/pattern.ts";
 import { topicProblem } from "../topic/validate_topic.ts";
 import { Router } from "./router.ts";
 import { defaultTransport } from "../transport/auto.ts";
+import type { HttpListener } from "../transport/http_types.ts";
 import type { Addr, Conn, Listener } from "../transport/types.ts";
 import { ServerConnection, type ServerCore } from "./connection.ts";
+import type { ConnectionTransport } from "./server_client.ts";
 import { createCounters, type ServerCounters, type ServerStats } from "./stats.ts";
 import {
   checkHost,
@@ -31,6 +33,17 @@ import {
   type ServerPublishOptions,
 } from "./server_options.ts";
 import { Watchdog } from "./watchdog.ts";
+import { planWebSocket, serveWebSocket, webSocketUrl } from "./websocket_endpoint.ts";
+
+/** The server's WebSocket listener, and the URL clients connect to. */
+interface WebSocketEndpoint {
+  listener: HttpListener;
+  url: string;
+}
+
+// Set in PubSubServer's static block: startPubSubServer's access to it.
+let acceptWebSocket: (server: PubSubServer, conn: Conn) => void;
+let attachWebSocket: (server: PubSubServer, endpoint: WebSocketEndpoint) => Promise<void>;
 
 /**
  * A running pub/sub server. Start one with {@linkcode startPubSubServer}.
@@ -45,6 +58,11 @@ import { Watchdog } from "./watchdog.ts";
  * ```
  */
 export class PubSubServer {
+  static {
+    acceptWebSocket = (server, conn) => server.#acceptWebSocket(conn);
+    attachWebSocket = (server, endpoint) => server.#attachWebSocket(endpoint);
+  }
+
   /** The bound address, with the real port when `0` was asked for. */
   readonly addr: Addr;
   /** The name of the transport in use, for example `"deno"`. */
@@ -64,6 +82,9 @@ export class PubSubServer {
   readonly #onAbort = (): void => void this.close();
   #closing: Promise<void> | null = null;
   #accepting: Promise<void>;
+  #webSocket: WebSocketEndpoint | null = null;
+  readonly #viaTcp: ConnectionTransport;
+  readonly #viaWs: ConnectionTransport;
 
   /**
    * Use {@linkcode startPubSubServer}; this wraps a listener that is already bound.
@@ -76,6 +97,9 @@ export class PubSubServer {
     this.#listener = listener;
     this.addr = listener.addr;
     this.transportName = transportName;
+    const tls = options.tls !== undefined;
+    this.#viaTcp = Object.freeze({ kind: "tcp", tls });
+    this.#viaWs = Object.freeze({ kind: "ws", tls });
     const limits = this.#limits = resolveLimits(DEFAULT_SERVER_LIMITS, options.limits);
     const counters = this.#counters;
     const logger = this.#logger = guardLogger(options.logger ?? silentLogger);
@@ -111,6 +135,23 @@ export class PubSubServer {
     }
   }
 
+  /**
+   * The bound address of the WebSocket listener (the `webSocket` option),
+   * with the real port when `0` was asked for; `null` without one.
+   */
+  get webSocketAddr(): Addr | null {
+    return this.#webSocket?.listener.addr ?? null;
+  }
+
+  /**
+   * The URL WebSocket clients connect to, for example
+   * `"ws://127.0.0.1:8081/ws"` (`wss:` with TLS); `null` without the
+   * `webSocket` option.
+   */
+  get webSocketUrl(): string | null {
+    return this.#webSocket?.url ?? null;
+  }
+
   /** The limits in force. */
   get limits(): Readonly<ServerLimits> {
     return this.#limits;
@@ -131,10 +172,15 @@ export class PubSubServer {
    */
   stats(): ServerStats {
     let pendingBytes = 0;
-    for (const connection of this.#connections) pendingBytes += connection.pendingBytes;
+    let ws = 0;
+    for (const connection of this.#connections) {
+      pendingBytes += connection.pendingBytes;
+      if (connection.transport.kind === "ws") ws++;
+    }
     return {
       ...this.#counters,
       connections: this.#connections.size,
+      connectionsByTransport: { tcp: this.#connections.size - ws, ws },
       subscriptions: this.#router.subscriptionCount,
       topics: this.#router.patternCount,
       retained: this.#router.retainedCount,
@@ -171,7 +217,7 @@ export class PubSubServer {
   /**
    * Stops accepting, sends each client a `server_shutdown` error frame,
    * flushes queued messages (bounded by `limits.shutdownGraceMs`), and
-   * closes every connection. Idempotent.
+   * closes every connection, then the WebSocket listener. Idempotent.
    */
   close(): Promise<void> {
     this.#closing ??= this.#shutdown();
@@ -193,6 +239,9 @@ export class PubSubServer {
         session.close({ code: ErrorCode.ServerShutdown, text: "Server is shutting down" })
       ),
     );
+    // Closing the HTTP listener closes its WebSockets at once (Deno cannot
+    // keep them): only now that they have had their goodbye.
+    await this.#webSocket?.listener.close();
     await this.#accepting;
     this.#logger.info("Server closed", { ...this.addr });
   }
@@ -203,12 +252,27 @@ export class PubSubServer {
         conn.close();
         continue;
       }
-      this.#open(conn);
+      this.#open(conn, this.#viaTcp);
     }
   }
 
-  #open(conn: Conn): void {
-    const connection = new ServerConnection(this.#core, this.#nextId++, conn);
+  /** A WebSocket connection from the HTTP listener: never throws (see `WebSocketRoute.onConn`). */
+  #acceptWebSocket(conn: Conn): void {
+    if (this.#closing !== null) conn.close();
+    else this.#open(conn, this.#viaWs);
+  }
+
+  /** Keeps the WebSocket listener, or closes it if the server closed meanwhile. */
+  async #attachWebSocket(endpoint: WebSocketEndpoint): Promise<void> {
+    if (this.#closing !== null) {
+      await endpoint.listener.close();
+      return;
+    }
+    this.#webSocket = endpoint;
+  }
+
+  #open(conn: Conn, via: ConnectionTransport): void {
+    const connection = new ServerConnection(this.#core, this.#nextId++, conn, via);
     const session = connection.session;
     this.#counters.totalConnections++;
     if (this.#connections.size >= this.#limits.maxConnections) {
@@ -222,7 +286,11 @@ export class PubSubServer {
       return;
     }
     this.#connections.add(connection);
-    this.#logger.info("Client connected", { id: session.id, ...conn.remoteAddr });
+    this.#logger.info("Client connected", {
+      id: session.id,
+      ...conn.remoteAddr,
+      transport: via.kind,
+    });
     session.start();
   }
 }
@@ -244,25 +312,44 @@ export class PubSubServer {
  * await server.close();
  * ```
  *
- * @param options Port, host, handler, transport, limits, logger, signal.
+ * @param options Port, host, handler, transport, limits, logger, signal, and
+ *   `webSocket` to serve WebSocket clients too.
  * @returns The running server.
  * @throws {RangeError} For an invalid port or limit.
- * @throws {TypeError} For an invalid host.
+ * @throws {TypeError} For an invalid host or WebSocket option.
  */
 export async function startPubSubServer(
   options: PubSubServerOptions = {},
 ): Promise<PubSubServer> {
   const port = checkPort(options.port ?? 8080);
   const host = checkHost(options.host ?? "127.0.0.1");
-  resolveLimits(DEFAULT_SERVER_LIMITS, options.limits);
+  const limits = resolveLimits(DEFAULT_SERVER_LIMITS, options.limits);
   checkPolicy(options.slowConsumerPolicy ?? DEFAULT_SLOW_CONSUMER_POLICY);
+  const plan = options.webSocket === undefined
+    ? undefined
+    : planWebSocket(options.webSocket, host, limits);
   const transport = options.transport ?? await defaultTransport();
   const listener = await transport.listen({ hostname: host, port, tls: options.tls });
   const server = new PubSubServer(listener, transport.name, options);
-  guardLogger(options.logger ?? silentLogger).info("Server listening", {
+  const logger = guardLogger(options.logger ?? silentLogger);
+  logger.info("Server listening", {
     hostname: server.addr.hostname,
     port: server.addr.port,
     transport: transport.name,
   });
+  if (plan === undefined) return server;
+  const tls = options.tls !== undefined;
+  try {
+    const http = await serveWebSocket(
+      plan,
+      { tls: options.tls, limits },
+      (conn) => acceptWebSocket(server, conn),
+    );
+    await attachWebSocket(server, { listener: http, url: webSocketUrl(http.addr, plan.path, tls) });
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
+  logger.info("WebSocket listening", { url: server.webSocketUrl });
   return server;
 }

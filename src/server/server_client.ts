@@ -8,6 +8,19 @@
 import type { Addr } from "../transport/types.ts";
 
 /**
+ * What carries a connection: `"tcp"` for a connection from the server's
+ * `Transport` (TCP on Deno, Bun and Node; the memory transport counts as
+ * it too), `"ws"` for a WebSocket one; `tls` when TLS protects it (`wss:`
+ * for a WebSocket).
+ */
+export interface ConnectionTransport {
+  /** `"tcp"` or `"ws"`. */
+  readonly kind: "tcp" | "ws";
+  /** Whether the connection is over TLS. */
+  readonly tls: boolean;
+}
+
+/**
  * A connected client, as the server's handler sees it (kn-sock passes the
  * raw socket; this is the safe equivalent).
  */
@@ -16,6 +29,8 @@ export interface ServerClient {
   readonly id: number;
   /** The client's address. */
   readonly remoteAddr: Addr;
+  /** What carries the connection: TCP or WebSocket, with or without TLS. */
+  readonly transport: ConnectionTransport;
   /** The topics it is subscribed to. */
   readonly subscriptions: ReadonlySet<string>;
   /** Bytes queued or in flight to it: at most `limits.maxOutboundBytes`. */

@@ -8,6 +8,7 @@ import type { ServerLimits } from "../limits.ts";
 import type { Logger } from "../logger.ts";
 import type { ClientFrame, Headers, SlowConsumerPolicy } from "../protocol/frames.ts";
 import { policyProblem } from "../protocol/policy_problem.ts";
+import type { HttpRequestInfo, HttpTransport } from "../transport/http_types.ts";
 import type { TlsListenOptions, Transport } from "../transport/types.ts";
 import type { ServerAuthenticator } from "./handshake.ts";
 import type { PubSubServer } from "./pubsub_server.ts";
@@ -35,6 +36,65 @@ export type PubSubHandler = (
   client: ServerClient,
   server: PubSubServer,
 ) => boolean | void | Promise<boolean | void>;
+
+/**
+ * Answers a plain HTTP request on the WebSocket port (any request but a
+ * WebSocket upgrade on the WebSocket path), or returns `null` to leave it
+ * to the next route; a request no route answers gets `404`. A route that
+ * throws or rejects gets `500`.
+ *
+ * @example A route for one path
+ * ```ts
+ * import type { HttpRoute } from "@kn-sock/pubsub";
+ *
+ * const hello: HttpRoute = (request) =>
+ *   new URL(request.url).pathname === "/hello" ? new Response("Hello") : null;
+ * ```
+ */
+export type HttpRoute = (
+  request: Request,
+  info: HttpRequestInfo,
+) => Response | null | Promise<Response | null>;
+
+/**
+ * The `webSocket` option of {@linkcode startPubSubServer}: serve WebSocket
+ * clients too, on an HTTP listener of their own. Each WebSocket
+ * connection is a client like a TCP one (same limits, auth, policies,
+ * routing); its messages carry the same lines (see `docs/PROTOCOL.md`).
+ * With the server's `tls` option it serves `wss:` (and HTTPS).
+ *
+ * @example A server for TCP clients and for browsers of one site
+ * ```ts
+ * import { startPubSubServer } from "@kn-sock/pubsub";
+ *
+ * const server = await startPubSubServer({
+ *   port: 0,
+ *   webSocket: { port: 0, path: "/ws", allowedOrigins: ["https://app.example.com"] },
+ * });
+ * console.log(server.webSocketUrl); // for example "ws://127.0.0.1:41234/ws"
+ * await server.close();
+ * ```
+ */
+export interface WebSocketServerOptions {
+  /** The HTTP port; `0` picks a free one. Default 8081. */
+  port?: number;
+  /** The address to bind. Default: the server's `host`. */
+  host?: string;
+  /** The path WebSocket clients connect to; it must start with `/`. Default `"/ws"`. */
+  path?: string;
+  /**
+   * The `Origin` values to accept, exactly as browsers send them (for
+   * example `"https://app.example.com"`); another origin gets `403` before
+   * any upgrade (against cross-site WebSocket hijacking). Requests without
+   * `Origin` (non-browser clients) are always accepted. Absent: every
+   * origin; empty: no browser.
+   */
+  allowedOrigins?: readonly string[];
+  /** Answers the HTTP requests that are not WebSocket ones. Default: `404` for all. */
+  fetch?: HttpRoute;
+  /** How to serve HTTP; the current runtime's (`defaultHttpTransport()`) when omitted. */
+  httpTransport?: HttpTransport;
+}
 
 /** Options of {@linkcode startPubSubServer}. */
 export interface PubSubServerOptions {
@@ -92,6 +152,11 @@ export interface PubSubServerOptions {
    * in kn-sock.
    */
   auth?: ServerAuthenticator;
+  /**
+   * Serve WebSocket clients too, on another port; see
+   * {@linkcode WebSocketServerOptions}. Default: TCP only.
+   */
+  webSocket?: WebSocketServerOptions;
 }
 
 /** Checks a port number. */

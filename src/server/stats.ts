@@ -4,10 +4,20 @@
  * @module
  */
 
+/** Open connections, by what carries them. */
+export interface ConnectionsByTransport {
+  /** Over the server's `Transport` (TCP, or the memory transport). */
+  tcp: number;
+  /** Over WebSocket (the server's `webSocket` option). */
+  ws: number;
+}
+
 /** A snapshot of a server's counters, from {@linkcode PubSubServer.stats}. */
 export interface ServerStats {
   /** Connections open now. */
   connections: number;
+  /** Connections open now, by transport: they add up to `connections`. */
+  connectionsByTransport: ConnectionsByTransport;
   /** Connections accepted since start. */
   totalConnections: number;
   /** Connections refused for `maxConnections`. */
@@ -53,7 +63,12 @@ export interface ServerStats {
 /** The counters a server keeps; the gauges are computed on demand. */
 export type ServerCounters = Omit<
   ServerStats,
-  "connections" | "subscriptions" | "topics" | "retained" | "pendingBytes"
+  | "connections"
+  | "connectionsByTransport"
+  | "subscriptions"
+  | "topics"
+  | "retained"
+  | "pendingBytes"
 >;
 
 /** Fresh counters, all zero. */
