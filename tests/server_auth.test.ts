@@ -144,3 +144,62 @@ for (const { name, make } of serverCases()) {
     await f.close();
   });
 }
+
+test("reserved topics: clients may not publish to $ topics unless a user's permissions name them; the server may", async () => {
+  const auth = new Authenticator(parseUsersConfig({
+    users: [
+      {
+        user: "ops",
+        token: await hashToken("ops-token"),
+        permissions: { publish: { allow: ["$SYS/#"] } },
+      },
+      {
+        user: "any",
+        token: await hashToken("any-token"),
+        permissions: { publish: { deny: ["#"] } },
+      },
+      { user: "open", token: await hashToken("open-token") },
+    ],
+  }));
+  for (const withAuth of [false, true]) {
+    const f = await startFixture(serverCases()[0].make(), withAuth ? { auth } : {});
+    try {
+      const watcher = await f.raw();
+      if (withAuth) {
+        await watcher.sendJson({ action: "hello", token: "open-token", id: 0 });
+        assert.equal((await watcher.json()).action, "hello");
+      }
+      await watcher.sendJson({ action: "subscribe", topic: "$SYS/#", id: 1 });
+      assert.deepEqual(await watcher.json(), { action: "ok", id: 1 });
+      const refused = withAuth ? ["any-token", "open-token"] : [null];
+      for (const token of refused) {
+        const peer = await f.raw();
+        if (token !== null) {
+          await peer.sendJson({ action: "hello", token, id: 0 });
+          assert.equal((await peer.json()).action, "hello");
+        }
+        await peer.sendJson({ action: "publish", topic: "$SYS/stats", message: "spoof", id: 2 });
+        assert.deepEqual(await peer.json(), {
+          action: "error",
+          code: "forbidden",
+          error: 'Publishing to "$SYS/stats" is not allowed',
+          id: 2,
+        });
+      }
+      if (withAuth) {
+        const ops = await f.raw();
+        await ops.sendJson({ action: "hello", token: "ops-token", id: 0 });
+        assert.equal((await ops.json()).action, "hello");
+        await ops.sendJson({ action: "publish", topic: "$SYS/ops", message: "allowed", id: 3 });
+        assert.deepEqual(await ops.json(), { action: "ok", id: 3 });
+        assert.equal((await watcher.json()).message, "allowed");
+      }
+      f.server.publish("$SYS/stats", { connections: 1 });
+      const delivery = await watcher.json();
+      assert.equal(delivery.topic, "$SYS/stats");
+      assert.deepEqual(delivery.message, { connections: 1 });
+    } finally {
+      await f.close();
+    }
+  }
+});

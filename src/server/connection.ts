@@ -214,7 +214,9 @@ export class ServerConnection implements ServerClient, SessionOwner {
     json: Uint8Array | null,
     extras: PublishExtras,
   ): Refusal | null {
-    if (this.identity?.permissions.canPublish(topic) === false) {
+    const identity = this.identity;
+    if (identity !== null ? !identity.permissions.canPublish(topic) : topic.charCodeAt(0) === 0x24) {
+      // Reserved (`$`) topics are the server's unless a user's permissions name them.
       return [ErrorCode.Forbidden, `Publishing to "${topic}" is not allowed`];
     }
     return this.#core.router.publishFrom(this.route, topic, message, json, extras);
