@@ -214,11 +214,11 @@ export class ServerConnection implements ServerClient, SessionOwner {
     json: Uint8Array | null,
     extras: PublishExtras,
   ): Refusal | null {
-    const identity = this.identity;
-    if (identity !== null ? !identity.permissions.canPublish(topic) : topic.charCodeAt(0) === 0x24) {
-      // Reserved (`$`) topics are the server's unless a user's permissions name them.
-      return [ErrorCode.Forbidden, `Publishing to "${topic}" is not allowed`];
-    }
+    // Reserved (`$`) topics are the server's unless a user's permissions name them.
+    const allowed = this.identity !== null
+      ? this.identity.permissions.canPublish(topic)
+      : topic.charCodeAt(0) !== 0x24;
+    if (!allowed) return [ErrorCode.Forbidden, `Publishing to "${topic}" is not allowed`];
     return this.#core.router.publishFrom(this.route, topic, message, json, extras);
   }
 }
