@@ -41,7 +41,7 @@ const JS = "text/javascript; charset=utf-8";
  *
  * @example Serving the demo beside a WebSocket route
  * ```ts
- * import { demoPage } from "@kn-sock/pubsub/demo";
+ * import { demoPage } from "./demo_page.ts";
  *
  * const page = demoPage({ clientScript: () => "export class PubSubClient {}" });
  * const response = await page(new Request("http://127.0.0.1:8081/"));
