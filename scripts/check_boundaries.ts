@@ -6,8 +6,8 @@
  *    CLI (`src/cli/`) may name `Deno`, `Bun`, `process` or `Buffer`, or
  *    import `node:*`.
  * 2. Layers import only from layers before them: transport, topic, protocol,
- *    auth, then server and client (which never import each other), then
- *    cli. The leaf modules directly in `src/` may be imported by any layer,
+ *    auth, then server, client and demo (server and client never import
+ *    each other), then cli. The leaf modules directly in `src/` may be imported by any layer,
  *    and import only each other.
  *    `src/browser.ts` is an entry point (like `mod.ts`), not a leaf.
  * 3. A file whose name starts with `_` is private to its folder: only files
@@ -55,6 +55,7 @@ const LAYERS: Record<string, number> = {
   auth: 3,
   server: 4,
   client: 4,
+  demo: 4, // the demo page: web-standard, for the CLI to serve
   cli: 5,
 };
 
