@@ -74,6 +74,13 @@ test("the demo page in Chromium subscribes, receives, publishes back and reconne
     const [reply] = await take(tcp, 1);
     assert.deepEqual(reply, { topic: "back/1", message: { from: "chromium" }, seq: reply.seq });
 
+    // A page has no TCP: connecting by host and port says so.
+    // (A string: a function would be compiled, and its import() rewritten, for Node.)
+    const refusal = await page.evaluate<string>(`import("/pubsub.js")
+      .then((client) => client.PubSubClient.connect("127.0.0.1", 1))
+      .then(() => "connected", (error) => error.name + ": " + error.message)`);
+    assert.match(refusal, /^TypeError: No TCP transport can be loaded here/);
+
     const png = await page.screenshot({ type: "png" });
     const summary = summarizePng(new Uint8Array(png));
     assert.deepEqual([summary.width, summary.height], [1000, 700]);
