@@ -13,7 +13,7 @@
 import type { Transport } from "../transport/types.ts";
 import { webSocketTransport } from "../transport/websocket.ts";
 import type { DialTarget } from "./connection.ts";
-import type { PubSubClientOptions } from "./options.ts";
+import { checkAddress, type PubSubClientOptions } from "./options.ts";
 
 /** What `connect()` dials: where, and with which transport. */
 export interface Dial {
@@ -51,9 +51,31 @@ export async function runtimeTransport(): Promise<Transport> {
   return await auto.defaultTransport();
 }
 
-/** Whether `connect()`'s first argument is a URL rather than a host name. */
-export function isUrl(address: string): boolean {
-  return address.includes("://");
+/**
+ * Sorts out `connect()`'s arguments, `(url, options?)` or
+ * `(host, port, options?)`: the options, and how to dial.
+ *
+ * @throws {TypeError} For a URL with a port argument, or options that are not an object.
+ * @throws {RangeError} For a host without a valid port.
+ */
+export function connectArguments(
+  address: string,
+  second: unknown,
+  third: unknown,
+): { options: PubSubClientOptions; dial(): Promise<Dial> } {
+  const byUrl = typeof address === "string" && address.includes("://");
+  if (byUrl && (typeof second === "number" || third !== undefined)) {
+    throw new TypeError("A URL carries its port: pass the options second");
+  }
+  if (!byUrl) checkAddress(address, second);
+  const options = (byUrl ? second : third) ?? {};
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`Options must be an object, got ${String(options)}`);
+  }
+  return {
+    options,
+    dial: () => byUrl ? dialUrl(address, options) : dialHost(address, second as number, options),
+  };
 }
 
 /**

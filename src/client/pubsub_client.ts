@@ -15,10 +15,9 @@ import type { Message } from "./message.ts";
 import type { Addr, Conn } from "../transport/types.ts";
 import { ClientSession } from "./client_session.ts";
 import { type DialTarget, openConn } from "./connection.ts";
-import { dialHost, dialUrl, isUrl } from "./dial.ts";
+import { connectArguments } from "./dial.ts";
 import type { RecvOptions } from "./inbox.ts";
 import {
-  checkAddress,
   checkPattern,
   checkTopic,
   type PublishOptions,
@@ -116,21 +115,10 @@ export class PubSubClient implements AsyncIterable<Message> {
     portOrOptions?: number | PubSubClientOptions,
     maybeOptions?: PubSubClientOptions,
   ): Promise<PubSubClient> {
-    const byUrl = typeof address === "string" && isUrl(address);
-    if (byUrl && (typeof portOrOptions === "number" || maybeOptions !== undefined)) {
-      throw new TypeError("A URL carries its port: pass the options second");
-    }
-    if (!byUrl) checkAddress(address, portOrOptions);
-    const options = (byUrl ? portOrOptions as PubSubClientOptions | undefined : maybeOptions) ??
-      {};
-    if (typeof options !== "object" || options === null) {
-      throw new TypeError(`Options must be an object, got ${String(options)}`);
-    }
+    const { options, dial } = connectArguments(address, portOrOptions, maybeOptions);
     const limits = resolveLimits(DEFAULT_CLIENT_LIMITS, options.limits);
     const settings = resolveSettings(options, limits); // bad options throw before anything opens
-    const { target, transport } = byUrl
-      ? await dialUrl(address, options)
-      : await dialHost(address, portOrOptions as number, options);
+    const { target, transport } = await dial();
     const timer = deadline(limits.connectTimeoutMs, "Connect", options.signal);
     try {
       const conn = await openConn(transport, target, timer.signal);
