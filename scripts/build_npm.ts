@@ -8,7 +8,9 @@
  * 3. `npm/package.json` generated from `deno.json` (name, version, licence,
  *    exports with `types` and `default`, `bin`, `engines`, `files`).
  * 4. README, LICENSE and CHANGELOG copied.
- * 5. With `--check`: `publint` and `attw --profile esm-only` on the result.
+ * 5. The browser client bundled into one ES module, `npm/browser/pubsub.js`
+ *    (`build_browser.ts`), for pages to load as it is.
+ * 6. With `--check`: `publint` and `attw --profile esm-only` on the result.
  *
  * Run: `deno run -A scripts/build_npm.ts [--check]`.
  *
@@ -29,6 +31,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
+import { BROWSER_BUNDLE, buildBrowser } from "./build_browser.ts";
 
 const OUT = "npm";
 const BIN = "node_modules/.bin";
@@ -80,7 +83,7 @@ export function packageJson(config: DenoConfig): Record<string, unknown> {
     type: "module",
     exports,
     bin: { "kn-sock-pubsub": exports["./cli"].default },
-    files: ["esm/", "README.md", "LICENSE", "CHANGELOG.md"],
+    files: ["esm/", "browser/", "README.md", "LICENSE", "CHANGELOG.md"],
     engines: { node: ">=20" },
     // The HTTP transport loads "ws" on Node only when a WebSocket route is asked for.
     peerDependencies: { ws: "^8.18.0" },
@@ -108,8 +111,10 @@ function build(): void {
   writeFileSync(join(OUT, "package.json"), JSON.stringify(pkg, null, 2) + "\n");
   for (const file of ["README.md", "LICENSE", "CHANGELOG.md"]) copyFileSync(file, join(OUT, file));
   chmodSync(join(OUT, (pkg.bin as Record<string, string>)["kn-sock-pubsub"]), 0o755);
+  const bundled = buildBrowser(BROWSER_BUNDLE);
   console.log(
-    `build_npm: ${config.name}@${config.version} in ${OUT}/ (${rewritten} .d.ts rewritten)`,
+    `build_npm: ${config.name}@${config.version} in ${OUT}/ (${rewritten} .d.ts rewritten, ` +
+      `${BROWSER_BUNDLE}: ${bundled} bytes)`,
   );
 }
 

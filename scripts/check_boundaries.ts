@@ -6,9 +6,10 @@
  *    CLI (`src/cli/`) may name `Deno`, `Bun`, `process` or `Buffer`, or
  *    import `node:*`.
  * 2. Layers import only from layers before them: transport, topic, protocol,
- *    auth, then server and client (which never import each other), then
- *    cli. The leaf modules directly in `src/` may be imported by any layer,
+ *    auth, then server, client and demo (server and client never import
+ *    each other), then cli. The leaf modules directly in `src/` may be imported by any layer,
  *    and import only each other.
+ *    `src/browser.ts` is an entry point (like `mod.ts`), not a leaf.
  * 3. A file whose name starts with `_` is private to its folder: only files
  *    in that folder (or below it) may import it. `src/_async.ts` is thus
  *    open to all of `src/`, `src/transport/_connect_errors.ts` only to
@@ -35,7 +36,11 @@ const RUNTIME_FILES = new Set([
   "src/transport/node_http.ts",
 ]);
 
-const RUNTIME_NAMES = [
+/** Entry points that live in `src/` beside the leaves, and import any layer. */
+const ENTRY_FILES = new Set(["src/browser.ts"]);
+
+/** What only the runtime adapters and the CLI may name, and how it is found. */
+export const RUNTIME_NAMES: readonly { pattern: RegExp; what: string }[] = [
   { pattern: /\bDeno\./, what: "Deno" },
   { pattern: /\bBun\./, what: "Bun" },
   { pattern: /\bprocess\./, what: "process" },
@@ -50,6 +55,7 @@ const LAYERS: Record<string, number> = {
   auth: 3,
   server: 4,
   client: 4,
+  demo: 4, // the demo page: web-standard, for the CLI to serve
   cli: 5,
 };
 
@@ -60,7 +66,7 @@ function layerOf(path: string): string | null {
 
 /** Whether `path` is a leaf: a file directly in `src/`. */
 function isLeaf(path: string): boolean {
-  return /^src\/[^/]+$/.test(path);
+  return /^src\/[^/]+$/.test(path) && !ENTRY_FILES.has(path);
 }
 
 /** The folder that may import `path` when it is `_`-private, else `null`. */
@@ -79,7 +85,8 @@ function files(dir: string): string[] {
   return out;
 }
 
-function stripComments(source: string): string {
+/** `source` without comments; a block comment keeps its line breaks. */
+export function stripComments(source: string): string {
   // A block comment keeps its line breaks, so that line numbers stay right.
   return source.replace(/\/\*[\s\S]*?\*\//g, (comment) => comment.replace(/[^\n]/g, ""))
     .replace(/^\s*\/\/.*$/gm, "");

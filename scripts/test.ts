@@ -29,6 +29,7 @@ const PUBLIC_ENTRIES = [
   "src/transport/deno.ts",
   "src/transport/bun.ts",
   "src/transport/node.ts",
+  "src/browser.ts",
 ];
 
 interface Counts {

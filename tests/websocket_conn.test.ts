@@ -120,3 +120,27 @@ test("WebSocketConn: the peer's close ends iteration after what was received", a
   await conn.closed;
   await assert.rejects(conn.write(new Uint8Array(1)), ConnectionClosedError);
 });
+
+test("WebSocketConn: a write past maxWriteBytes goes out as messages cut after line ends", async () => {
+  const parts: string[] = [];
+  const socket: WsSocket = {
+    send(bytes) {
+      parts.push(new TextDecoder().decode(bytes));
+      return Promise.resolve();
+    },
+    close() {},
+    terminate() {},
+  };
+  const conn = connOver(socket);
+  assert.equal(conn.maxWriteBytes, Infinity);
+  await conn.write(new TextEncoder().encode("ab\ncdef\nghijklmnopq\nr\n"));
+  assert.deepEqual(parts, ["ab\ncdef\nghijklmnopq\nr\n"], "no bound: one message");
+  parts.length = 0;
+  conn.maxWriteBytes = 8;
+  await conn.write(new TextEncoder().encode("ab\ncdef\nghijklmnopq\nr\n"));
+  // Cut after the last line end that fits; a line longer than the bound is cut at it.
+  assert.deepEqual(parts, ["ab\ncdef\n", "ghijklmn", "opq\nr\n"]);
+  assert.throws(() => conn.maxWriteBytes = 0, RangeError);
+  assert.throws(() => conn.maxWriteBytes = 1.5, RangeError);
+  conn.close();
+});

@@ -130,7 +130,9 @@ export class Connection {
     try {
       signal.throwIfAborted();
       await this.send(helloFrame(hello ?? {}, auth, id));
-      return await answer;
+      const info = await answer;
+      this.#boundMessages(info.maxLine);
+      return info;
     } catch (error) {
       throw helloFailed(target, error, this.serverError);
     } finally {
@@ -186,6 +188,18 @@ export class Connection {
     return reason instanceof ConnectionClosedError
       ? reason
       : new ConnectionClosedError("Connection was lost", { cause: reason ?? undefined });
+  }
+
+  /**
+   * On a message-based connection (WebSocket), no message sent may be
+   * longer than the server's longest line: it bounds each message by it.
+   */
+  #boundMessages(maxLine: unknown): void {
+    const conn = this.conn;
+    if (conn.maxWriteBytes === undefined) return;
+    if (Number.isSafeInteger(maxLine) && (maxLine as number) > 0) {
+      conn.maxWriteBytes = Math.min(conn.maxWriteBytes, maxLine as number);
+    }
   }
 
   #stop(): void {

@@ -10,11 +10,11 @@
 import { abortable, deadline, type Deferred, grace, handled, ignore } from "../_async.ts";
 import { ConnectionClosedError, PubSubError } from "../errors.ts";
 import type { ServerInfo } from "../protocol/frames.ts";
-import { defaultTransport } from "../transport/auto.ts";
 import type { Conn, Transport } from "../transport/types.ts";
 import { backoffDelay } from "./backoff.ts";
 import type { ClientSession } from "./client_session.ts";
 import { Connection, isFinal, openConn } from "./connection.ts";
+import { runtimeTransport } from "./dial.ts";
 import { subscribeFrame, type Subscription } from "./subscription.ts";
 
 /** The current connection of a client, and the loop that replaces it when it is lost. */
@@ -170,7 +170,7 @@ export class ConnectionLoop {
   /** A reconnect attempt: a new socket, and `hello` again if the client said it. */
   async #dial(signal: AbortSignal): Promise<Connection> {
     const { settings, target } = this.#session;
-    const transport = this.#transport ??= await defaultTransport();
+    const transport = this.#transport ??= await runtimeTransport();
     const timer = deadline(settings.limits.connectTimeoutMs, "Reconnect", signal);
     try {
       const link = new Connection(await openConn(transport, target, timer.signal), this.#session);

@@ -12,6 +12,7 @@ import type { Headers, SlowConsumerPolicy } from "../protocol/frames.ts";
 import { patternProblem } from "../topic/pattern.ts";
 import { topicProblem } from "../topic/validate_topic.ts";
 import type { TlsConnectOptions, Transport } from "../transport/types.ts";
+import type { WebSocketConstructor } from "../transport/websocket.ts";
 import { type ReconnectOptions, type ReconnectPolicy, reconnectPolicy } from "./backoff.ts";
 
 /**
@@ -29,8 +30,26 @@ import { type ReconnectOptions, type ReconnectPolicy, reconnectPolicy } from "./
  * ```
  */
 export interface PubSubClientOptions {
-  /** The transport; the current runtime's when omitted. */
+  /**
+   * The transport; the current runtime's TCP transport when omitted. Not
+   * with a `ws://` or `wss://` URL, which picks `webSocketTransport()`.
+   */
   transport?: Transport;
+  /**
+   * The `WebSocket` class for a `ws://` or `wss://` URL. Default: the
+   * global one (browsers, Deno, Bun, Node 22+); Node 20 has none, so pass
+   * the `ws` package's there.
+   *
+   * @example Connecting over WebSocket on Node 20
+   * ```ts ignore
+   * import { WebSocket } from "ws";
+   * import { PubSubClient } from "@kn-sock/pubsub";
+   *
+   * const client = await PubSubClient.connect("ws://127.0.0.1:8081/ws", { WebSocket });
+   * await client.close();
+   * ```
+   */
+  WebSocket?: WebSocketConstructor;
   /** Limits to change from `DEFAULT_CLIENT_LIMITS`. */
   limits?: Partial<ClientLimits>;
   /** Aborts connecting (and closes the client if aborted later). */

@@ -12,13 +12,12 @@ import { ConnectionClosedError, type ServerError } from "../errors.ts";
 import { type ClientLimits, DEFAULT_CLIENT_LIMITS, resolveLimits } from "../limits.ts";
 import type { JsonValue, ServerInfo } from "../protocol/frames.ts";
 import type { Message } from "./message.ts";
-import { defaultTransport } from "../transport/auto.ts";
 import type { Addr, Conn } from "../transport/types.ts";
 import { ClientSession } from "./client_session.ts";
 import { type DialTarget, openConn } from "./connection.ts";
+import { connectArguments } from "./dial.ts";
 import type { RecvOptions } from "./inbox.ts";
 import {
-  checkAddress,
   checkPattern,
   checkTopic,
   type PublishOptions,
@@ -77,6 +76,26 @@ export class PubSubClient implements AsyncIterable<Message> {
   readonly #session: ClientSession;
 
   /**
+   * Connects to a server by URL: `ws://host:port/path` and `wss://…` over
+   * WebSocket (`webSocketTransport()` with the URL's path; in a browser,
+   * the only way), `tcp://host:port` over the runtime's TCP transport (or
+   * the `transport` option). Reconnects dial the same URL.
+   *
+   * @example Connecting over WebSocket
+   * ```ts ignore
+   * const client = await PubSubClient.connect("ws://127.0.0.1:8081/ws", { hello: true });
+   * ```
+   *
+   * @param url The server's URL.
+   * @param options Credentials, reconnect, limits, signal, logger, `WebSocket` class.
+   * @throws {TypeError} For a malformed URL, another scheme, options that
+   *   contradict the URL, or no global `WebSocket` (Node 20) without the
+   *   `WebSocket` option.
+   * @throws {ConnectError} `connection_refused` or `connect_failed`.
+   * @throws {PubSubError} `auth_failed` when the server refuses the credentials.
+   */
+  static connect(url: string, options?: PubSubClientOptions): Promise<PubSubClient>;
+  /**
    * Connects to a server (with `hello` and credentials when asked).
    *
    * @example
@@ -90,16 +109,16 @@ export class PubSubClient implements AsyncIterable<Message> {
    * @throws {ConnectError} `connection_refused` or `connect_failed`.
    * @throws {PubSubError} `auth_failed` when the server refuses the credentials.
    */
+  static connect(host: string, port: number, options?: PubSubClientOptions): Promise<PubSubClient>;
   static async connect(
-    host: string,
-    port: number,
-    options: PubSubClientOptions = {},
+    address: string,
+    portOrOptions?: number | PubSubClientOptions,
+    maybeOptions?: PubSubClientOptions,
   ): Promise<PubSubClient> {
-    checkAddress(host, port);
+    const { options, dial } = connectArguments(address, portOrOptions, maybeOptions);
     const limits = resolveLimits(DEFAULT_CLIENT_LIMITS, options.limits);
     const settings = resolveSettings(options, limits); // bad options throw before anything opens
-    const transport = options.transport ?? await defaultTransport();
-    const target: DialTarget = { hostname: host, port, tls: options.tls };
+    const { target, transport } = await dial();
     const timer = deadline(limits.connectTimeoutMs, "Connect", options.signal);
     try {
       const conn = await openConn(transport, target, timer.signal);

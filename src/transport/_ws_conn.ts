@@ -10,7 +10,10 @@
  *   standard `WebSocket`: browsers, Deno), past
  *   {@linkcode UNPAUSABLE_UNREAD_BYTES} the connection is closed with 1008.
  * - Writing: each `write()` is one binary message, settled by the
- *   runtime's backpressure signal (see each adapter).
+ *   runtime's backpressure signal (see each adapter); a write longer than
+ *   {@linkcode WebSocketConn.maxWriteBytes} is several messages, each cut
+ *   after the last line end that fits (or at the bound, within a line:
+ *   the peer's line decoder joins the parts).
  * - `closeWrite()` sends a normal close (1000) once the write in flight is
  *   done; `close()` drops what is unread, rejects the write in flight and
  *   closes at once (as abruptly as the runtime allows).
@@ -64,9 +67,12 @@ export interface WebSocketConnInit {
   remoteAddr: Addr;
   /** The largest message accepted; a larger one closes with 1009. */
   maxMessageBytes: number;
+  /** The largest message sent: see {@linkcode WebSocketConn.maxWriteBytes}. Default: no bound. */
+  maxWriteBytes?: number;
 }
 
 const encoder = new TextEncoder();
+const LF = 0x0a;
 
 function byteLength(chunk: Uint8Array): number {
   return chunk.byteLength;
@@ -79,6 +85,7 @@ export class WebSocketConn implements Conn {
   #socket: WsSocket;
   #chunks: PushQueue<Uint8Array>;
   #maxMessageBytes: number;
+  #maxWriteBytes: number;
   #isClosed = false;
   #writeClosed = false;
   #writing = false;
@@ -91,6 +98,8 @@ export class WebSocketConn implements Conn {
     this.localAddr = init.localAddr;
     this.remoteAddr = init.remoteAddr;
     this.#maxMessageBytes = init.maxMessageBytes;
+    this.#maxWriteBytes = Infinity;
+    if (init.maxWriteBytes !== undefined) this.maxWriteBytes = init.maxWriteBytes;
     const pausable = socket.pause !== undefined && socket.resume !== undefined;
     const source: FlowSource = pausable
       ? { pause: () => socket.pause!(), resume: () => socket.resume!() }
@@ -104,6 +113,23 @@ export class WebSocketConn implements Conn {
 
   get closed(): Promise<void> {
     return this.#closed.promise;
+  }
+
+  /**
+   * The most bytes one message sent may hold (`Infinity`: no bound); a
+   * longer write is split. The owner may change it between writes.
+   *
+   * @throws {RangeError} When set to anything but a positive integer or `Infinity`.
+   */
+  get maxWriteBytes(): number {
+    return this.#maxWriteBytes;
+  }
+
+  set maxWriteBytes(bytes: number) {
+    if (bytes !== Infinity && (!Number.isSafeInteger(bytes) || bytes <= 0)) {
+      throw new RangeError(`maxWriteBytes must be a positive integer, got ${String(bytes)}`);
+    }
+    this.#maxWriteBytes = bytes;
   }
 
   /** The adapter's message handler: one message, binary or text. */
@@ -133,7 +159,8 @@ export class WebSocketConn implements Conn {
     if (bytes.byteLength === 0) return;
     this.#writing = true;
     try {
-      await Promise.race([this.#socket.send(bytes), this.#lost.promise]);
+      if (bytes.byteLength <= this.#maxWriteBytes) await this.#send(bytes);
+      else await this.#sendSplit(bytes, this.#maxWriteBytes);
     } catch (error) {
       this.close();
       if (error instanceof ConnectionClosedError) throw error;
@@ -141,6 +168,23 @@ export class WebSocketConn implements Conn {
     } finally {
       this.#writing = false;
       if (this.#writeClosed && !this.#isClosed) this.#socket.close(CLOSE_NORMAL, "");
+    }
+  }
+
+  #send(bytes: Uint8Array): Promise<void> {
+    return Promise.race([this.#socket.send(bytes), this.#lost.promise]);
+  }
+
+  /** Sends `bytes` as messages of at most `max` bytes, cut after a line end where possible. */
+  async #sendSplit(bytes: Uint8Array, max: number): Promise<void> {
+    for (let at = 0; at < bytes.byteLength;) {
+      let end = Math.min(at + max, bytes.byteLength);
+      if (end < bytes.byteLength) {
+        const lastLf = bytes.subarray(at, end).lastIndexOf(LF);
+        if (lastLf !== -1) end = at + lastLf + 1;
+      }
+      await this.#send(bytes.subarray(at, end));
+      at = end;
     }
   }
 

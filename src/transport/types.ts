@@ -133,6 +133,15 @@ export interface Conn extends AsyncIterable<Uint8Array> {
   close(): void;
   /** Resolves once the connection is closed; never rejects. */
   readonly closed: Promise<void>;
+  /**
+   * Only on a connection that carries bytes in messages (WebSocket): the
+   * most bytes one message may hold. A longer `write()` goes out as
+   * several messages, each cut after a line's end where one is in reach.
+   * The owner may lower it to the bound its peer announces (the client
+   * does, to the server's `maxLine`, after `hello`). Absent on byte
+   * streams (TCP), which have no such bound.
+   */
+  maxWriteBytes?: number;
 }
 
 /**

@@ -21,6 +21,7 @@
  */
 
 import { abortable, deferred } from "../_async.ts";
+import { DEFAULT_SERVER_LIMITS } from "../limits.ts";
 import { connectFailed } from "./_connect_errors.ts";
 import { feed, standardSocket, type WebSocketLike } from "./_standard_ws.ts";
 import { WebSocketConn } from "./_ws_conn.ts";
@@ -47,6 +48,14 @@ export interface WebSocketTransportOptions {
    */
   maxMessageBytes?: number;
   /**
+   * The largest message sent, in bytes: a longer write goes out as several
+   * messages (cut after a line end where one fits), for a server that
+   * bounds messages. Default 1 MiB, our server's default `maxLineBytes`,
+   * its bound; a client that says `hello` lowers it to the server's
+   * `maxLine` when that is smaller.
+   */
+  maxWriteBytes?: number;
+  /**
    * The `WebSocket` class to use. Default: the global one (browsers,
    * Deno, Bun, Node 22+). On Node 20, pass the `ws` package's.
    */
@@ -55,6 +64,7 @@ export interface WebSocketTransportOptions {
 
 const DEFAULT_PATH = "/ws";
 const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+const DEFAULT_MAX_WRITE_BYTES = DEFAULT_SERVER_LIMITS.maxLineBytes;
 
 function globalWebSocket(): WebSocketConstructor {
   const found = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
@@ -95,7 +105,7 @@ async function open(
   WebSocket: WebSocketConstructor,
   url: string,
   options: ConnectOptions,
-  maxMessageBytes: number,
+  limits: { maxMessageBytes: number; maxWriteBytes: number },
 ): Promise<Conn> {
   const { hostname, port, signal } = options;
   if (signal?.aborted) throw connectFailed(hostname, port, signal.reason);
@@ -109,7 +119,7 @@ async function open(
   const conn = new WebSocketConn(standardSocket(ws), {
     localAddr: { hostname: "", port: 0 },
     remoteAddr: { hostname, port },
-    maxMessageBytes,
+    ...limits,
   });
   feed(ws, conn);
   const opened = deferred<void>();
@@ -130,7 +140,8 @@ async function open(
  * A transport whose `connect()` opens a WebSocket to
  * `ws://hostname:port/path` (`wss:` with `secure` or a `tls` option) and
  * yields it as a {@linkcode Conn}: each message received is a chunk (text
- * as UTF-8 bytes), each write one binary message. `listen()` rejects: serve
+ * as UTF-8 bytes), each write one binary message (several past
+ * `maxWriteBytes`). `listen()` rejects: serve
  * WebSocket with an HTTP transport. A failed connect rejects with a
  * `connect_failed` `ConnectError` (the standard API does not tell a
  * refused connection from another failure). The `Conn`'s `localAddr` is
@@ -160,11 +171,15 @@ export function webSocketTransport(options: WebSocketTransportOptions = {}): Tra
   const WebSocket = options.WebSocket ?? globalWebSocket();
   const path = options.path ?? DEFAULT_PATH;
   const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  const maxWriteBytes = options.maxWriteBytes ?? DEFAULT_MAX_WRITE_BYTES;
   if (typeof path !== "string" || !path.startsWith("/")) {
     throw new TypeError(`path must start with "/", got "${path}"`);
   }
   if (!Number.isSafeInteger(maxMessageBytes) || maxMessageBytes <= 0) {
     throw new TypeError(`maxMessageBytes must be a positive integer, got "${maxMessageBytes}"`);
+  }
+  if (!Number.isSafeInteger(maxWriteBytes) || maxWriteBytes <= 0) {
+    throw new TypeError(`maxWriteBytes must be a positive integer, got "${maxWriteBytes}"`);
   }
   return {
     name: "websocket",
@@ -175,7 +190,7 @@ export function webSocketTransport(options: WebSocketTransportOptions = {}): Tra
     },
     async connect(connect: ConnectOptions): Promise<Conn> {
       const url = urlOf(connect, path, usesTls(connect, options.secure ?? false));
-      return await open(WebSocket, url, connect, maxMessageBytes);
+      return await open(WebSocket, url, connect, { maxMessageBytes, maxWriteBytes });
     },
   };
 }

@@ -1,0 +1,95 @@
+/**
+ * Builds the browser client: `src/browser.ts` bundled into one ES module,
+ * `npm/browser/pubsub.js`, that a page loads with `<script type="module">`
+ * (no CDN, no dependencies). Three steps:
+ *
+ * 1. The import graph of `src/browser.ts` reaches no runtime code
+ *    (`check_browser_graph.ts`).
+ * 2. `deno bundle --platform browser --format esm --minify`, with the one lazy edge
+ *    to the runtime's TCP transport marked external (a page never takes it:
+ *    connecting by host and port there fails with a clear `TypeError`).
+ * 3. The bundle names no runtime API and imports nothing but that edge.
+ *
+ * `scripts/build_npm.ts` calls it, so `npm run build` emits it. Run alone:
+ * `deno run -A scripts/build_browser.ts [out-file]`.
+ *
+ * @module
+ */
+
+// deno-lint-ignore-file no-console -- a script reports to its console
+
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync } from "node:fs";
+import { dirname, relative } from "node:path";
+import process from "node:process";
+import { BROWSER_ENTRY, browserGraphProblems, LAZY_RUNTIME_EDGES } from "./check_browser_graph.ts";
+import { RUNTIME_NAMES } from "./check_boundaries.ts";
+
+/** Where `npm run build` puts the bundle. */
+export const BROWSER_BUNDLE = "npm/browser/pubsub.js";
+
+const DENO = "node_modules/.bin/deno";
+
+/**
+ * The lazy edges' specifiers as the source writes them: marked external,
+ * the bundle keeps them as they are (no local path).
+ */
+const LAZY_SPECIFIERS: readonly string[] = LAZY_RUNTIME_EDGES.map((edge) =>
+  relative(dirname(edge.from), edge.to).replaceAll("\\", "/")
+);
+
+/** Problems in the text of a bundle: runtime names, imports other than the lazy edge. */
+export function bundleProblems(text: string): string[] {
+  const problems: string[] = [];
+  for (const { pattern, what } of RUNTIME_NAMES) {
+    if (pattern.test(text)) problems.push(`the bundle names ${what}`);
+  }
+  for (
+    const match of text.matchAll(/\bimport\s*\(?\s*["']([^"']+)["']|\bfrom\s*["']([^"']+)["']/g)
+  ) {
+    const specifier = match[1] ?? match[2];
+    if (!LAZY_SPECIFIERS.includes(specifier)) {
+      problems.push(`the bundle imports ${specifier}`);
+    }
+  }
+  return problems;
+}
+
+/**
+ * Checks the graph, bundles `src/browser.ts` into `out` and checks the
+ * bundle. Throws with the problems found.
+ *
+ * @param out The file to write, relative to the repository root.
+ * @returns The bundle's size in bytes.
+ */
+export function buildBrowser(out: string = BROWSER_BUNDLE): number {
+  const graph = browserGraphProblems(process.cwd(), BROWSER_ENTRY);
+  if (graph.length > 0) {
+    throw new Error(`${BROWSER_ENTRY} reaches runtime code:\n${graph.join("\n")}`);
+  }
+  mkdirSync(dirname(out), { recursive: true });
+  const external = LAZY_SPECIFIERS.flatMap((specifier) => ["--external", specifier]);
+  execFileSync(DENO, [
+    "bundle",
+    "--quiet",
+    "--platform",
+    "browser",
+    "--format",
+    "esm",
+    "--minify",
+    ...external,
+    "--output",
+    out,
+    BROWSER_ENTRY,
+  ], { stdio: "inherit" });
+  const text = readFileSync(out, "utf8");
+  const problems = bundleProblems(text);
+  if (problems.length > 0) throw new Error(`${out}:\n${problems.join("\n")}`);
+  return text.length;
+}
+
+if (import.meta.main) {
+  const out = process.argv[2] ?? BROWSER_BUNDLE;
+  const size = buildBrowser(out);
+  console.log(`build_browser: ${out} (${size} bytes)`);
+}
