@@ -5,6 +5,7 @@
  * reconnecting with the offline buffer, the cap on one message, the URL
  * checks, the Node 20 message; and the browser entry's import graph.
  */
+import { WEBSOCKET_SEND_BYTES } from "../src/limits.ts";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -207,7 +208,7 @@ test("a burst past the server's maxLine goes out in WebSocket messages no longer
   }, { server: { limits: { maxLineBytes } }, relay: { maxMessageBytes: maxLineBytes } });
 });
 
-test("without hello, a WebSocket client caps each message at the default 1 MiB", async () => {
+test("without hello, a WebSocket client caps each message at the default 64 KiB (WEBSOCKET_SEND_BYTES)", async () => {
   await withRelay(async ({ relay, tcp, ws }) => {
     const other = await tcp();
     await subscribed(other, "big");
@@ -220,7 +221,11 @@ test("without hello, a WebSocket client caps each message at the default 1 MiB",
     const received = await takeWhileOpen(other, count, client);
     assert.equal(received.length, count);
     assert.equal(received[count - 1].message, `${count - 1}${body}`);
-    assert.ok(Math.max(...relay.messageSizes) <= 1024 * 1024, "no message over 1 MiB");
+    assert.ok(Math.max(...relay.messageSizes) <= WEBSOCKET_SEND_BYTES, "no message over 64 KiB");
+    assert.ok(
+      relay.messageSizes.length >= (count * 1000) / WEBSOCKET_SEND_BYTES,
+      "the burst was split",
+    );
   });
 });
 

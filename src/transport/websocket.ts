@@ -21,7 +21,7 @@
  */
 
 import { abortable, deferred } from "../_async.ts";
-import { DEFAULT_SERVER_LIMITS } from "../limits.ts";
+import { WEBSOCKET_SEND_BYTES } from "../limits.ts";
 import { connectFailed } from "./_connect_errors.ts";
 import { feed, standardSocket, type WebSocketLike } from "./_standard_ws.ts";
 import { WebSocketConn } from "./_ws_conn.ts";
@@ -50,9 +50,9 @@ export interface WebSocketTransportOptions {
   /**
    * The largest message sent, in bytes: a longer write goes out as several
    * messages (cut after a line end where one fits), for a server that
-   * bounds messages. Default 1 MiB, our server's default `maxLineBytes`,
-   * its bound; a client that says `hello` lowers it to the server's
-   * `maxLine` when that is smaller.
+   * bounds messages. Default 64 KiB (`WEBSOCKET_SEND_BYTES`), below the
+   * least our server may accept (`maxWebSocketMessageBytes`); a client that
+   * says `hello` lowers it to the server's `maxLine` when that is smaller.
    */
   maxWriteBytes?: number;
   /**
@@ -64,7 +64,7 @@ export interface WebSocketTransportOptions {
 
 const DEFAULT_PATH = "/ws";
 const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
-const DEFAULT_MAX_WRITE_BYTES = DEFAULT_SERVER_LIMITS.maxLineBytes;
+const DEFAULT_MAX_WRITE_BYTES = WEBSOCKET_SEND_BYTES;
 
 function globalWebSocket(): WebSocketConstructor {
   const found = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
