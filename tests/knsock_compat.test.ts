@@ -119,7 +119,9 @@ test("kn-sock compat: `npm start`'s server serves a kn-sock client", async () =>
   >;
   const [tool, ...args] = scripts.start.split(/\s+/);
   assert.equal(tool, "deno");
-  const server = new Child("node_modules/.bin/deno", [...args, "--port", "0"], { NO_COLOR: "1" });
+  const server = new Child("node_modules/.bin/deno", [...args, "--port", "0", "--ws-port", "0"], {
+    NO_COLOR: "1",
+  });
   try {
     const banner = await server.line();
     const match = /listening on 127\.0\.0\.1:(\d+)/.exec(banner ?? "");

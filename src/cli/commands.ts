@@ -11,6 +11,8 @@ import type { Logger } from "../logger.ts";
 import type { Headers, JsonValue, SlowConsumerPolicy } from "../protocol/frames.ts";
 import type { ClientAuth } from "../client/options.ts";
 import type { ServerAuthenticator } from "../server/handshake.ts";
+import { demoPage } from "../demo/demo_page.ts";
+import { loadClientScript } from "./client_script.ts";
 import { startPubSubServer } from "../server/pubsub_server.ts";
 import type { WebSocketServerOptions } from "../server/server_options.ts";
 import { detectRuntime } from "../transport/auto.ts";
@@ -100,7 +102,11 @@ export async function serve(options: ServeOptions, io: CliIo): Promise<number> {
       auth,
       slowConsumerPolicy: policy,
       logger: consoleLogger(io, quiet),
-      webSocket,
+      // The WebSocket port also serves the demo page and the browser client.
+      webSocket: webSocket && {
+        fetch: demoPage({ clientScript: loadClientScript, webSocketPath: webSocket.path }),
+        ...webSocket,
+      },
     });
     io.out(
       `kn-sock pubsub server listening on ${server.addr.hostname}:${server.addr.port} ` +
