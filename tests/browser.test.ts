@@ -21,8 +21,10 @@ import { buildBrowser } from "../scripts/build_browser.ts";
 import { subscribed, take } from "./helpers.ts";
 import { summarizePng } from "./_png.ts";
 import { type Relay, startRelay } from "./websocket_relay.ts";
+import { RUNTIMES, startCliServer } from "./cli_processes.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
+const matrix = process.env.KN_SOCK_MATRIX === "1";
 const present = existsSync(CHROMIUM);
 const required = process.env.CI === "true";
 
@@ -102,3 +104,65 @@ test("the demo page in Chromium subscribes, receives, publishes back and reconne
     await server?.close();
   }
 });
+
+test(
+  "the demo page of `serve --ws-port` on Deno, Bun and Node works in Chromium, across a restart",
+  {
+    skip: !matrix
+      ? "set KN_SOCK_MATRIX=1 (the README's test command does, once)"
+      : !present && !required
+      ? `${CHROMIUM} is missing (apt-get install -y chromium)`
+      : false,
+  },
+  async () => {
+    assert.ok(present, `${CHROMIUM} is missing and CI=true: apt-get install -y chromium`);
+    assert.ok(existsSync("npm/browser/pubsub.js"), "run the npm build first (npm test does)");
+    const { chromium } = await import("playwright-core");
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--no-sandbox", "--headless", "--disable-dev-shm-usage"],
+    });
+    try {
+      for (const runtime of RUNTIMES) {
+        let server = await startCliServer(runtime, ["serve", "--port", "0", "--ws-port", "0"]);
+        const wsPort = new URL(server.webSocketUrl!).port;
+        const tcpPort = String(server.port);
+        let tcp: PubSubClient | undefined;
+        const page = await browser.newPage();
+        try {
+          const errors: string[] = [];
+          page.on("pageerror", (error: unknown) => errors.push(String(error)));
+          await page.goto(`http://127.0.0.1:${wsPort}/`);
+          await page.waitForSelector("#status[data-state='connected']");
+          tcp = await PubSubClient.connect("127.0.0.1", server.port, { hello: true });
+          await subscribed(tcp, "back/#");
+          await tcp.publish("demo/greeting", `hello from TCP on ${runtime}`);
+          await page.waitForSelector(`#log li:has-text('hello from TCP on ${runtime}')`);
+          await page.fill("#topic", "back/1");
+          await page.fill("#message", JSON.stringify({ from: "chromium", to: runtime }));
+          await page.click("#publish button");
+          const [reply] = await take(tcp, 1);
+          assert.deepEqual(reply.message, { from: "chromium", to: runtime });
+
+          // The server restarts on the same ports: the page reconnects and resubscribes.
+          await tcp.close();
+          tcp = undefined;
+          await server.child.stop("SIGTERM");
+          await page.waitForSelector("#status:not([data-state='connected'])");
+          server = await startCliServer(runtime, ["serve", "--port", tcpPort, "--ws-port", wsPort]);
+          await page.waitForSelector("#status[data-state='connected']");
+          tcp = await PubSubClient.connect("127.0.0.1", server.port);
+          await tcp.publish("demo/again", `after the restart on ${runtime}`);
+          await page.waitForSelector(`#log li:has-text('after the restart on ${runtime}')`);
+          assert.deepEqual(errors, []);
+        } finally {
+          await page.close();
+          await tcp?.close();
+          await server.child.stop("SIGTERM");
+        }
+      }
+    } finally {
+      await browser.close();
+    }
+  },
+);

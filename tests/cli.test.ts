@@ -10,7 +10,7 @@ import { PubSubClient, startPubSubServer } from "../mod.ts";
 import { main } from "../src/cli/main.ts";
 import { CaptureIo, runCli } from "./cli_helpers.ts";
 import { VERSION } from "../src/version.ts";
-import { Child } from "./child_process.ts";
+import { RUNTIMES, spawnCli, startCliServer } from "./cli_processes.ts";
 import { assertCleanExit, subscribed, take, until } from "./helpers.ts";
 import { clientCases } from "./websocket_helpers.ts";
 
@@ -160,38 +160,6 @@ test("cli req prints the reply, and fails with no_responders", async () => {
 });
 
 // ---- processes --------------------------------------------------------------
-
-const RUNTIMES = ["deno", "bun", "node"] as const;
-type Runtime = typeof RUNTIMES[number];
-
-/** The command that runs the CLI on a runtime: sources on Deno and Bun, the npm build on Node. */
-function cli(runtime: Runtime): [string, string[]] {
-  switch (runtime) {
-    case "deno":
-      return ["node_modules/.bin/deno", ["run", "--allow-net", "src/cli/bin.ts"]];
-    case "bun":
-      return ["node_modules/.bin/bun", ["src/cli/bin.ts"]];
-    case "node":
-      return ["node", ["npm/esm/src/cli/bin.js"]];
-  }
-}
-
-function spawnCli(runtime: Runtime, args: string[]): Child {
-  const [command, prefix] = cli(runtime);
-  return new Child(command, [...prefix, ...args], { NO_COLOR: "1" });
-}
-
-async function startCliServer(
-  runtime: Runtime,
-  args: string[],
-): Promise<{ child: Child; port: number }> {
-  const child = spawnCli(runtime, args);
-  const banner = await child.line();
-  const match = /listening on 127\.0\.0\.1:(\d+) \((\w+), transport (\w+)\)/.exec(banner ?? "");
-  assert.ok(match, `no banner from ${runtime}: ${banner}\n${child.stderr}`);
-  assert.equal(match[2], runtime);
-  return { child, port: Number(match[1]) };
-}
 
 test("cli serve logs connections and shuts down cleanly on SIGTERM", async () => {
   const { child, port } = await startCliServer("deno", ["serve", "--port", "0"]);

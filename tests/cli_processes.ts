@@ -1,0 +1,48 @@
+/**
+ * The command line as a child process on Deno, Bun or Node: sources on
+ * Deno and Bun, the npm build on Node (`npm test` builds it first).
+ */
+import assert from "node:assert/strict";
+import { Child } from "./child_process.ts";
+
+/** The runtimes the CLI runs on. */
+export const RUNTIMES = ["deno", "bun", "node"] as const;
+/** One of {@linkcode RUNTIMES}. */
+export type Runtime = typeof RUNTIMES[number];
+
+/** The command that runs the CLI on `runtime` (Deno may read: `serve --ws-port` reads the bundle). */
+function cli(runtime: Runtime): [string, string[]] {
+  switch (runtime) {
+    case "deno":
+      return ["node_modules/.bin/deno", ["run", "--allow-net", "--allow-read", "src/cli/bin.ts"]];
+    case "bun":
+      return ["node_modules/.bin/bun", ["src/cli/bin.ts"]];
+    case "node":
+      return ["node", ["npm/esm/src/cli/bin.js"]];
+  }
+}
+
+/** Runs the CLI with `args` on `runtime`. */
+export function spawnCli(runtime: Runtime, args: string[]): Child {
+  const [command, prefix] = cli(runtime);
+  return new Child(command, [...prefix, ...args], { NO_COLOR: "1" });
+}
+
+/** A `serve` on `runtime`, once it printed its banner; with `--ws-port`, its WebSocket URL too. */
+export async function startCliServer(
+  runtime: Runtime,
+  args: string[],
+): Promise<{ child: Child; port: number; webSocketUrl: string | null }> {
+  const child = spawnCli(runtime, args);
+  const banner = await child.line();
+  const match = /listening on 127\.0\.0\.1:(\d+) \((\w+), transport (\w+)\)/.exec(banner ?? "");
+  assert.ok(match, `no banner from ${runtime}: ${banner}\n${child.stderr}`);
+  assert.equal(match[2], runtime);
+  let webSocketUrl: string | null = null;
+  if (args.includes("--ws-port")) {
+    const line = await child.line();
+    webSocketUrl = /WebSocket listening on (\S+)/.exec(line ?? "")?.[1] ?? null;
+    assert.ok(webSocketUrl, `no WebSocket banner from ${runtime}: ${line}\n${child.stderr}`);
+  }
+  return { child, port: Number(match[1]), webSocketUrl };
+}
