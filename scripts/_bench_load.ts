@@ -115,7 +115,7 @@ export class Subscriber {
 export async function warmUp(
   publisher: net.Socket,
   topic: string,
-  subscribers: Subscriber[],
+  subscribers: readonly (Subscriber | WsSubscriber)[],
   progress: Progress,
 ): Promise<void> {
   const bytes = frame({ action: "publish", topic, message: "warm-up" });
@@ -186,4 +186,58 @@ export async function waitFor(
     await Promise.race([progress.next(), new Promise((r) => setTimeout(r, 20))]);
   }
   return true;
+}
+
+/**
+ * A subscriber over WebSocket (the runtime's global `WebSocket`; the
+ * benchmark runs on Bun): counts the lines it receives, like
+ * {@linkcode Subscriber}, whatever way they are cut into messages.
+ */
+export class WsSubscriber {
+  readonly socket: { destroy(): void };
+  count = 0;
+  closed = false;
+  /** While set, messages are also searched for this text; `seen` tells when it came. */
+  watch: string | null = null;
+  seen = false;
+  #watchTail = "";
+
+  private constructor(ws: WebSocket, progress: Progress) {
+    this.socket = { destroy: () => ws.close() };
+    ws.binaryType = "arraybuffer";
+    ws.addEventListener("close", () => {
+      this.closed = true;
+      progress.notify();
+    });
+    ws.addEventListener("message", (event: MessageEvent) => {
+      const chunk = typeof event.data === "string"
+        ? new TextEncoder().encode(event.data)
+        : new Uint8Array(event.data as ArrayBuffer);
+      if (this.watch !== null && !this.seen) {
+        const text = this.#watchTail + new TextDecoder().decode(chunk);
+        this.seen = text.includes(this.watch);
+        this.#watchTail = text.slice(-this.watch.length);
+      }
+      let at = chunk.indexOf(10);
+      while (at !== -1) {
+        this.count++;
+        at = chunk.indexOf(10, at + 1);
+      }
+      progress.notify();
+    });
+  }
+
+  /** Opens a WebSocket to `url` and subscribes to `topics`. */
+  static async open(url: string, topics: string[], progress: Progress): Promise<WsSubscriber> {
+    const ws = new WebSocket(url);
+    await new Promise<void>((resolve, reject) => {
+      ws.addEventListener("open", () => resolve(), { once: true });
+      ws.addEventListener("error", () => reject(new Error(`WebSocket to ${url} failed`)), {
+        once: true,
+      });
+    });
+    const subscriber = new WsSubscriber(ws, progress);
+    for (const topic of topics) ws.send(frame({ action: "subscribe", topic }));
+    return subscriber;
+  }
 }

@@ -14,6 +14,7 @@ import {
   waitFor,
   warmUp,
   write,
+  WsSubscriber,
 } from "./_bench_load.ts";
 import type { Runtime, Server } from "./_bench_server.ts";
 
@@ -100,6 +101,7 @@ async function fanOut(
   server: Server,
   subscribers: number,
   options: Options,
+  over: "tcp" | "ws" = "tcp",
 ): Promise<Partial<Result>> {
   const messages = Math.round(
     (options.quick ? 0.2 : 1) *
@@ -107,7 +109,13 @@ async function fanOut(
   );
   const progress = new Progress();
   const subs = await Promise.all(
-    Array.from({ length: subscribers }, () => Subscriber.open(server.port, ["bench"], progress)),
+    Array.from(
+      { length: subscribers },
+      () =>
+        over === "ws"
+          ? WsSubscriber.open(server.webSocketUrl, ["bench"], progress)
+          : Subscriber.open(server.port, ["bench"], progress),
+    ),
   );
   const publisher = await connect(server.port);
   await warmUp(publisher, "bench", subs, progress);
@@ -378,6 +386,9 @@ export const SCENARIOS: Record<
   fanout1: (s, o) => fanOut(s, 1, o),
   fanout10: (s, o) => fanOut(s, 10, o),
   fanout100: (s, o) => fanOut(s, 100, o),
+  wsfanout1: (s, o) => fanOut(s, 1, o, "ws"),
+  wsfanout10: (s, o) => fanOut(s, 10, o, "ws"),
+  wsfanout100: (s, o) => fanOut(s, 100, o, "ws"),
   fanin: fanIn,
   topics: manyTopics,
   latency,

@@ -32,19 +32,26 @@ export class Server {
   readonly child: ChildProcess;
   port = 0;
 
+  /** The WebSocket URL (`serve --ws-port 0`), when the server was asked for one. */
+  webSocketUrl = "";
+  readonly #webSocket: boolean;
+
   /**
    * @param runtime What the server runs on.
    * @param cpu The CPU to pin the server to, or `null` to leave it to the system.
+   * @param webSocket Whether it also serves WebSocket (not on `relay`).
    */
-  constructor(runtime: Runtime, cpu: number | null = null) {
-    const args = runtime === "relay" ? [] : ["serve", "--port", "0", "--quiet"];
+  constructor(runtime: Runtime, cpu: number | null = null, webSocket = false) {
+    this.#webSocket = webSocket && runtime !== "relay";
+    const ws = this.#webSocket ? ["--ws-port", "0"] : [];
+    const args = runtime === "relay" ? [] : ["serve", "--port", "0", "--quiet", ...ws];
     // BENCH_PROFILE=DIR writes a CPU profile of each server there (Node, Bun).
     const dir = process.env.BENCH_PROFILE;
     const profile = dir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${dir}`];
     const [command, prefix] = runtime === "relay"
       ? ["node_modules/.bin/bun", ["scripts/_bench_relay.ts"]]
       : runtime === "deno"
-      ? ["node_modules/.bin/deno", ["run", "--allow-net", "src/cli/bin.ts"]]
+      ? ["node_modules/.bin/deno", ["run", "--allow-net", "--allow-read", "src/cli/bin.ts"]]
       : runtime === "bun"
       ? ["node_modules/.bin/bun", [...profile, ...(dir ? ["--cpu-prof-md"] : []), "src/cli/bin.ts"]]
       : [runtime === "node24" ? node24() : "node", [...profile, "npm/esm/src/cli/bin.js"]];
@@ -67,8 +74,10 @@ export class Server {
       stdout.on("data", (chunk: string) => {
         text += chunk;
         const match = /listening on [^:]+:(\d+)/.exec(text);
-        if (match) {
+        const ws = /WebSocket listening on (ws:\/\/\S+)/.exec(text);
+        if (match && (!this.#webSocket || ws)) {
           this.port = Number(match[1]);
+          this.webSocketUrl = ws?.[1] ?? "";
           resolve();
         }
       });

@@ -43,7 +43,8 @@ import { allowedCpus, CONTENDED_RATIO, cpuSpeeds, loopMs, pinSelf } from "./_ben
 const USAGE = `Usage: bun scripts/bench.ts [options]   (npm run bench -- [options])
 
   --runtimes LIST    deno,bun,node (default); also node24, and relay (a baseline)
-  --scenarios LIST   fanout1,fanout10,fanout100,fanin,topics,latency,connections,slow,match
+  --scenarios LIST   fanout1,fanout10,fanout100,fanin,topics,latency,connections,slow,match;
+                     wsfanout1,wsfanout10,wsfanout100 (WebSocket subscribers, TCP publisher)
   --quick            smaller counts
   --cold             measure the first pass (no warm-up)
   --repeat N         run each scenario N times, report the median
@@ -190,7 +191,7 @@ async function measure(
   pin: boolean,
 ): Promise<Result> {
   const placed = placer.before(pin);
-  const server = new Server(runtime, placed.cpu);
+  const server = new Server(runtime, placed.cpu, scenario.startsWith("ws"));
   let result: Result;
   try {
     await server.started();

@@ -21,7 +21,7 @@ import { buildBrowser } from "../scripts/build_browser.ts";
 import { subscribed, take } from "./helpers.ts";
 import { summarizePng } from "./_png.ts";
 import { type Relay, startRelay } from "./websocket_relay.ts";
-import { RUNTIMES, startCliServer } from "./cli_processes.ts";
+import { RUNTIMES, startCliServer, webSocketBanner } from "./cli_processes.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const matrix = process.env.KN_SOCK_MATRIX === "1";
@@ -125,7 +125,7 @@ test(
     try {
       for (const runtime of RUNTIMES) {
         let server = await startCliServer(runtime, ["serve", "--port", "0", "--ws-port", "0"]);
-        const wsPort = new URL(server.webSocketUrl!).port;
+        const wsPort = new URL(await webSocketBanner(server.child)).port;
         const tcpPort = String(server.port);
         let tcp: PubSubClient | undefined;
         const page = await browser.newPage();
@@ -150,6 +150,7 @@ test(
           await server.child.stop("SIGTERM");
           await page.waitForSelector("#status:not([data-state='connected'])");
           server = await startCliServer(runtime, ["serve", "--port", tcpPort, "--ws-port", wsPort]);
+          await webSocketBanner(server.child);
           await page.waitForSelector("#status[data-state='connected']");
           tcp = await PubSubClient.connect("127.0.0.1", server.port);
           await tcp.publish("demo/again", `after the restart on ${runtime}`);

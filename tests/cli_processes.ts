@@ -28,21 +28,23 @@ export function spawnCli(runtime: Runtime, args: string[]): Child {
   return new Child(command, [...prefix, ...args], { NO_COLOR: "1" });
 }
 
-/** A `serve` on `runtime`, once it printed its banner; with `--ws-port`, its WebSocket URL too. */
+/** A `serve` on `runtime`, once it printed its banner. */
 export async function startCliServer(
   runtime: Runtime,
   args: string[],
-): Promise<{ child: Child; port: number; webSocketUrl: string | null }> {
+): Promise<{ child: Child; port: number }> {
   const child = spawnCli(runtime, args);
   const banner = await child.line();
   const match = /listening on 127\.0\.0\.1:(\d+) \((\w+), transport (\w+)\)/.exec(banner ?? "");
   assert.ok(match, `no banner from ${runtime}: ${banner}\n${child.stderr}`);
   assert.equal(match[2], runtime);
-  let webSocketUrl: string | null = null;
-  if (args.includes("--ws-port")) {
-    const line = await child.line();
-    webSocketUrl = /WebSocket listening on (\S+)/.exec(line ?? "")?.[1] ?? null;
-    assert.ok(webSocketUrl, `no WebSocket banner from ${runtime}: ${line}\n${child.stderr}`);
-  }
-  return { child, port: Number(match[1]), webSocketUrl };
+  return { child, port: Number(match[1]) };
+}
+
+/** The WebSocket URL that a `serve --ws-port` prints on the line after its banner. */
+export async function webSocketBanner(child: Child): Promise<string> {
+  const line = await child.line();
+  const url = /WebSocket listening on (\S+)/.exec(line ?? "")?.[1];
+  assert.ok(url, `no WebSocket banner: ${line}\n${child.stderr}`);
+  return url;
 }
