@@ -41,8 +41,16 @@ export function connect(port: number): Promise<net.Socket> {
   });
 }
 
+/** What the load writes to: a `net.Socket`, or a {@linkcode WsPublisher}. */
+export interface Writer {
+  /** Writes; `false` when the caller should wait for `drain`. */
+  write(bytes: Uint8Array): boolean;
+  /** Calls `listener` once the buffer drained. */
+  once(event: "drain", listener: () => void): unknown;
+}
+
 /** Writes, waiting for 'drain' when the socket's buffer is full. */
-export function write(socket: net.Socket, bytes: Uint8Array): Promise<void> | void {
+export function write(socket: Writer, bytes: Uint8Array): Promise<void> | void {
   if (socket.write(bytes)) return;
   return new Promise((resolve) => socket.once("drain", resolve));
 }
@@ -113,7 +121,7 @@ export class Subscriber {
  * got the fence: after it, no warm-up message is still on its way.
  */
 export async function warmUp(
-  publisher: net.Socket,
+  publisher: Writer,
   topic: string,
   subscribers: readonly (Subscriber | WsSubscriber)[],
   progress: Progress,
@@ -151,7 +159,7 @@ export interface Pace {
  * the deliveries.
  */
 export async function publishPaced(
-  publisher: net.Socket,
+  publisher: Writer,
   count: number,
   make: (i: number) => string,
   pace: Pace,
@@ -239,5 +247,50 @@ export class WsSubscriber {
     const subscriber = new WsSubscriber(ws, progress);
     for (const topic of topics) ws.send(frame({ action: "subscribe", topic }));
     return subscriber;
+  }
+}
+
+/**
+ * A publisher over WebSocket: each write is one binary message of at most
+ * 64 KiB (as this package's client sends); past 1 MiB buffered, `write()`
+ * says wait, and `drain` comes once `bufferedAmount` is back under it.
+ */
+export class WsPublisher implements Writer {
+  readonly #ws: WebSocket;
+
+  private constructor(ws: WebSocket) {
+    this.#ws = ws;
+  }
+
+  /** Opens a WebSocket to `url`. */
+  static async open(url: string): Promise<WsPublisher> {
+    const ws = new WebSocket(url);
+    await new Promise<void>((resolve, reject) => {
+      ws.addEventListener("open", () => resolve(), { once: true });
+      ws.addEventListener("error", () => reject(new Error(`WebSocket to ${url} failed`)), {
+        once: true,
+      });
+    });
+    return new WsPublisher(ws);
+  }
+
+  write(bytes: Uint8Array): boolean {
+    for (let at = 0; at < bytes.byteLength; at += 64 * 1024) {
+      this.#ws.send(bytes.subarray(at, at + 64 * 1024));
+    }
+    return this.#ws.bufferedAmount < 1024 * 1024;
+  }
+
+  once(_event: "drain", listener: () => void): void {
+    const check = (): void => {
+      if (this.#ws.bufferedAmount < 1024 * 1024) listener();
+      else setTimeout(check, 1);
+    };
+    setTimeout(check, 1);
+  }
+
+  /** Closes the WebSocket. */
+  destroy(): void {
+    this.#ws.close();
   }
 }

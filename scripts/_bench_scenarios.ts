@@ -14,6 +14,7 @@ import {
   waitFor,
   warmUp,
   write,
+  WsPublisher,
   WsSubscriber,
 } from "./_bench_load.ts";
 import type { Runtime, Server } from "./_bench_server.ts";
@@ -101,7 +102,7 @@ async function fanOut(
   server: Server,
   subscribers: number,
   options: Options,
-  over: "tcp" | "ws" = "tcp",
+  over: "tcp" | "ws" | "wspub" = "tcp",
 ): Promise<Partial<Result>> {
   const messages = Math.round(
     (options.quick ? 0.2 : 1) *
@@ -117,7 +118,9 @@ async function fanOut(
           : Subscriber.open(server.port, ["bench"], progress),
     ),
   );
-  const publisher = await connect(server.port);
+  const publisher = over === "wspub"
+    ? await WsPublisher.open(server.webSocketUrl)
+    : await connect(server.port);
   await warmUp(publisher, "bench", subs, progress);
   const deadline = Date.now() + 60_000;
   const run = async (): Promise<Partial<Result>> => {
@@ -389,6 +392,7 @@ export const SCENARIOS: Record<
   wsfanout1: (s, o) => fanOut(s, 1, o, "ws"),
   wsfanout10: (s, o) => fanOut(s, 10, o, "ws"),
   wsfanout100: (s, o) => fanOut(s, 100, o, "ws"),
+  wspub10: (s, o) => fanOut(s, 10, o, "wspub"),
   fanin: fanIn,
   topics: manyTopics,
   latency,

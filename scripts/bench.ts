@@ -44,7 +44,8 @@ const USAGE = `Usage: bun scripts/bench.ts [options]   (npm run bench -- [option
 
   --runtimes LIST    deno,bun,node (default); also node24, and relay (a baseline)
   --scenarios LIST   fanout1,fanout10,fanout100,fanin,topics,latency,connections,slow,match;
-                     wsfanout1,wsfanout10,wsfanout100 (WebSocket subscribers, TCP publisher)
+                     wsfanout1,wsfanout10,wsfanout100 (WebSocket subscribers, TCP publisher),
+                     wspub10 (a WebSocket publisher, 10 TCP subscribers)
   --quick            smaller counts
   --cold             measure the first pass (no warm-up)
   --repeat N         run each scenario N times, report the median

@@ -143,6 +143,8 @@ test(
           await page.click("#publish button");
           const [reply] = await take(tcp, 1);
           assert.deepEqual(reply.message, { from: "chromium", to: runtime });
+          const shot = summarizePng(new Uint8Array(await page.screenshot({ type: "png" })));
+          assert.ok(shot.colours > 16, `${shot.colours} colours: the page on ${runtime} is blank`);
 
           // The server restarts on the same ports: the page reconnects and resubscribes.
           await tcp.close();
