@@ -245,7 +245,9 @@ export class WsSubscriber {
       });
     });
     const subscriber = new WsSubscriber(ws, progress);
-    for (const topic of topics) ws.send(frame({ action: "subscribe", topic }));
+    for (const topic of topics) {
+      ws.send(frame({ action: "subscribe", topic }) as Uint8Array<ArrayBuffer>);
+    }
     return subscriber;
   }
 }
@@ -276,7 +278,7 @@ export class WsPublisher implements Writer {
 
   write(bytes: Uint8Array): boolean {
     for (let at = 0; at < bytes.byteLength; at += 64 * 1024) {
-      this.#ws.send(bytes.subarray(at, at + 64 * 1024));
+      this.#ws.send(bytes.subarray(at, at + 64 * 1024) as Uint8Array<ArrayBuffer>);
     }
     return this.#ws.bufferedAmount < 1024 * 1024;
   }
