@@ -108,7 +108,7 @@ export async function answer(
 
 /**
  * The WebSocket connections a listener handed out and that are still
- * open: its `close()` closes them (Deno.serve cannot stop without closing
+ * open: its `close()` closes them (Deno's `serve` cannot stop without closing
  * them, so every adapter does the same).
  */
 export class LiveConns {

@@ -1,6 +1,6 @@
 /**
  * The web-standard `WebSocket` (browsers, Deno, Bun's and Node 22's
- * clients, and the socket `Deno.upgradeWebSocket` returns) as a
+ * clients, and the socket Deno's `upgradeWebSocket` returns) as a
  * {@linkcode WsSocket}, and the minimal shape of it this library uses.
  *
  * The standard API gives no send backpressure signal, only

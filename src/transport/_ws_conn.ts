@@ -30,7 +30,7 @@ import type { Addr, Conn } from "./types.ts";
 export const CLOSE_NORMAL = 1000;
 /** Close code: a policy violation (here, a reader too slow on an unpausable socket). */
 export const CLOSE_POLICY = 1008;
-/** Close code: a message too big to process. */
+/** Close code: a message too big to handle. */
 export const CLOSE_TOO_BIG = 1009;
 
 /** Unread bytes at which a pausable socket is paused. */

@@ -21,8 +21,8 @@ export type {
 } from "./http_types.ts";
 
 /**
- * The HTTP transport for the current runtime: `Deno.serve` on Deno,
- * `Bun.serve` on Bun, and `node:http` (with the `ws` package for
+ * The HTTP transport for the current runtime: Deno's `serve` on Deno,
+ * Bun's `serve` on Bun, and `node:http` (with the `ws` package for
  * WebSocket) elsewhere.
  *
  * @example

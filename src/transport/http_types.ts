@@ -4,7 +4,7 @@
  * answered by a `(Request) => Response` handler, so routes (monitoring,
  * health) are written once for every runtime; a WebSocket connection is
  * handed over as a {@linkcode Conn}, the same interface a TCP connection
- * has. Adapters: `Deno.serve` (`deno_http.ts`), `Bun.serve`
+ * has. Adapters: Deno's `serve` (`deno_http.ts`), Bun's `serve`
  * (`bun_http.ts`), `node:http` with the `ws` package (`node_http.ts`).
  *
  * @module
@@ -108,7 +108,7 @@ export interface ServeHttpOptions {
 /**
  * A listening HTTP server. `close()` is idempotent, frees the port, lets
  * plain requests in progress finish, and closes (abruptly) the WebSocket
- * connections it handed to `onConn` that are still open: `Deno.serve`
+ * connections it handed to `onConn` that are still open: Deno's `serve`
  * cannot stop without closing them, so every adapter does the same. To say
  * goodbye on them, do it before closing the listener.
  */
