@@ -45,13 +45,17 @@ export class Server {
     this.#webSocket = webSocket && runtime !== "relay";
     const ws = this.#webSocket ? ["--ws-port", "0"] : [];
     const args = runtime === "relay" ? [] : ["serve", "--port", "0", "--quiet", ...ws];
-    // BENCH_PROFILE=DIR writes a CPU profile of each server there (Node, Bun).
+    // BENCH_PROFILE=DIR writes a CPU profile of each server there (Node, Bun:
+    // `.cpuprofile`; Deno: a V8 tick log for `node --prof-process`).
     const dir = process.env.BENCH_PROFILE;
     const profile = dir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${dir}`];
+    const denoProfile = dir === undefined
+      ? []
+      : [`--v8-flags=--prof,--no-logfile-per-isolate,--logfile=${dir}/deno-${Date.now()}.log`];
     const [command, prefix] = runtime === "relay"
       ? ["node_modules/.bin/bun", ["scripts/_bench_relay.ts"]]
       : runtime === "deno"
-      ? ["node_modules/.bin/deno", ["run", "--allow-net", "--allow-read", "src/cli/bin.ts"]]
+      ? ["node_modules/.bin/deno", ["run", "--allow-net", "--allow-read", ...denoProfile, "src/cli/bin.ts"]]
       : runtime === "bun"
       ? ["node_modules/.bin/bun", [...profile, ...(dir ? ["--cpu-prof-md"] : []), "src/cli/bin.ts"]]
       : [runtime === "node24" ? node24() : "node", [...profile, "npm/esm/src/cli/bin.js"]];

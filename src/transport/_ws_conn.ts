@@ -22,7 +22,7 @@
  */
 
 import { ConnectionClosedError } from "../errors.ts";
-import { handled } from "../_async.ts";
+import { type Deferred, handled, RESOLVED } from "../_async.ts";
 import { type FlowSource, PushQueue } from "../_push_queue.ts";
 import type { Addr, Conn } from "./types.ts";
 
@@ -89,8 +89,10 @@ export class WebSocketConn implements Conn {
   #isClosed = false;
   #writeClosed = false;
   #writing = false;
-  // Rejects once the connection is closed: the write in flight races it.
-  #lost = handled<never>();
+  // The send in flight that waits on backpressure, rejected when the
+  // connection closes. (Not Promise.race with a "lost" promise: each race
+  // would leave a reaction on it for the connection's life.)
+  #waiting: Deferred<void> | null = null;
   #closed = handled<void>();
 
   constructor(socket: WsSocket, init: WebSocketConnInit) {
@@ -172,7 +174,12 @@ export class WebSocketConn implements Conn {
   }
 
   #send(bytes: Uint8Array): Promise<void> {
-    return Promise.race([this.#socket.send(bytes), this.#lost.promise]);
+    const sent = this.#socket.send(bytes);
+    if (sent === RESOLVED) return sent;
+    const waiting = handled<void>();
+    this.#waiting = waiting;
+    sent.then(waiting.resolve, waiting.reject);
+    return waiting.promise;
   }
 
   /** Sends `bytes` as messages of at most `max` bytes, cut after a line end where possible. */
@@ -216,7 +223,8 @@ export class WebSocketConn implements Conn {
 
   #markClosed(): void {
     this.#isClosed = true;
-    this.#lost.reject(new ConnectionClosedError());
+    this.#waiting?.reject(new ConnectionClosedError());
+    this.#waiting = null;
     this.#closed.resolve();
   }
 

@@ -8,7 +8,7 @@
 import { ConnectionClosedError } from "../errors.ts";
 import { type Deferred, handled, RESOLVED } from "../_async.ts";
 import { utf8Length } from "../_utf8.ts";
-import { giveBuffer, takeBuffer } from "./buffer_pool.ts";
+import { giveBuffer, MAX_POOLED_BUFFER_BYTES, takeBuffer } from "./buffer_pool.ts";
 import type { Conn } from "./types.ts";
 
 const EMPTY = new Uint8Array(0);
@@ -49,6 +49,10 @@ export class WriteQueue {
   #queuedBatch: Deferred<void> | null = null;
   #inFlightBatch: Deferred<void> | null = null;
   #writesDone = 0;
+  // The size of the last batch written: a batch that starts from no buffer
+  // takes one this big from the pool, rather than growing from the smallest
+  // (each doubling copies what is queued).
+  #lastBatch = 0;
   // The frames queued (not in flight), for dropOldest(): sizes and tags, or
   // null until trackFrames() is called.
   #sizes: number[] | null = null;
@@ -245,7 +249,8 @@ export class WriteQueue {
       this.#spare = null;
       return;
     }
-    const grown = takeBuffer(Math.max(this.#buffer.byteLength * 2, needed));
+    const hint = this.#length === 0 ? Math.min(this.#lastBatch, MAX_POOLED_BUFFER_BYTES) : 0;
+    const grown = takeBuffer(Math.max(this.#buffer.byteLength * 2, needed, hint));
     grown.set(this.#buffer.subarray(0, this.#length));
     this.#release(this.#buffer);
     this.#buffer = grown;
@@ -291,6 +296,7 @@ export class WriteQueue {
         this.#length = 0;
         this.#clearLog();
         this.#inFlight = size;
+        this.#lastBatch = size;
         this.#inFlightBatch = this.#queuedBatch;
         this.#queuedBatch = null;
         try {
