@@ -10,8 +10,10 @@
  *    connecting by host and port there fails with a clear `TypeError`).
  * 3. The bundle names no runtime API and imports nothing but that edge.
  *
- * `scripts/build_npm.ts` calls it, so `npm run build` emits it. Run alone:
- * `deno run -A scripts/build_browser.ts [out-file]`.
+ * `scripts/build_npm.ts` calls it, so `npm run build` emits it. Beside it,
+ * `buildDashboardAssets()` writes the monitoring dashboard's chart library
+ * (`uplot.js`, `uplot.css`). Run alone:
+ * `deno run -A scripts/build_browser.ts [out-file]` (both, in one folder).
  *
  * @module
  */
@@ -19,7 +21,7 @@
 // deno-lint-ignore-file no-console -- a script reports to its console
 
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, relative } from "node:path";
 import process from "node:process";
 import { BROWSER_ENTRY, browserGraphProblems, LAZY_RUNTIME_EDGES } from "./check_browser_graph.ts";
@@ -27,6 +29,10 @@ import { RUNTIME_NAMES } from "./check_boundaries.ts";
 
 /** Where `npm run build` puts the bundle. */
 export const BROWSER_BUNDLE = "npm/browser/pubsub.js";
+/** Where `npm run build` puts the dashboard's chart library (uPlot, minified, and its style). */
+export const DASHBOARD_ASSETS = { js: "npm/browser/uplot.js", css: "npm/browser/uplot.css" };
+
+const UPLOT = "node_modules/uplot";
 
 const DENO = "node_modules/.bin/deno";
 
@@ -88,8 +94,43 @@ export function buildBrowser(out: string = BROWSER_BUNDLE): number {
   return text.length;
 }
 
+/**
+ * Bundles the dashboard's chart library, uPlot (a pinned devDependency),
+ * into one minified ES module beside its style, with its licence notice
+ * kept. The monitor serves both at `/uplot.js` and `/uplot.css` (no CDN).
+ *
+ * @param dir The folder to write, relative to the repository root.
+ * @returns The module's size in bytes.
+ */
+export function buildDashboardAssets(dir: string = dirname(DASHBOARD_ASSETS.js)): number {
+  const js = `${dir}/uplot.js`;
+  mkdirSync(dir, { recursive: true });
+  execFileSync(DENO, [
+    "bundle",
+    "--quiet",
+    "--platform",
+    "browser",
+    "--format",
+    "esm",
+    "--minify",
+    "--output",
+    js,
+    `${UPLOT}/dist/uPlot.esm.js`,
+  ], { stdio: "inherit" });
+  const { version, license } = JSON.parse(readFileSync(`${UPLOT}/package.json`, "utf8"));
+  const notice = `/*! uPlot ${version} (c) Leon Sorokin, ${license} licence, ` +
+    `https://github.com/leeoniya/uPlot */\n`;
+  const text = notice + readFileSync(js, "utf8");
+  writeFileSync(js, text);
+  copyFileSync(`${UPLOT}/dist/uPlot.min.css`, `${dir}/uplot.css`);
+  const problems = bundleProblems(text);
+  if (problems.length > 0) throw new Error(`${js}:\n${problems.join("\n")}`);
+  return text.length;
+}
+
 if (import.meta.main) {
   const out = process.argv[2] ?? BROWSER_BUNDLE;
   const size = buildBrowser(out);
-  console.log(`build_browser: ${out} (${size} bytes)`);
+  const assets = buildDashboardAssets(dirname(out));
+  console.log(`build_browser: ${out} (${size} bytes), ${dirname(out)}/uplot.js (${assets} bytes)`);
 }
