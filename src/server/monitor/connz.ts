@@ -44,8 +44,21 @@ export interface ConnectionRow {
   uptimeMs: number;
 }
 
+/** A sort order of `/connz`. */
+export type ConnzSort = "id" | "bytes_in" | "bytes_out" | "pending" | "subs" | "idle" | "uptime";
+
+/** The numeric fields of a {@linkcode ConnectionRow}, which `/connz` sorts by. */
+export type ConnzSortField =
+  | "id"
+  | "bytesIn"
+  | "bytesOut"
+  | "pendingBytes"
+  | "subscriptions"
+  | "idleMs"
+  | "uptimeMs";
+
 /** The sort orders of `/connz`, and the row field each sorts by (largest first but for `id`). */
-export const CONNZ_SORTS = {
+export const CONNZ_SORTS: Readonly<Record<ConnzSort, ConnzSortField>> = {
   id: "id",
   bytes_in: "bytesIn",
   bytes_out: "bytesOut",
@@ -53,10 +66,7 @@ export const CONNZ_SORTS = {
   subs: "subscriptions",
   idle: "idleMs",
   uptime: "uptimeMs",
-} as const satisfies Record<string, keyof ConnectionRow>;
-
-/** A sort order of `/connz`. */
-export type ConnzSort = keyof typeof CONNZ_SORTS;
+};
 
 /** What `/connz` answers. */
 export interface Connz {

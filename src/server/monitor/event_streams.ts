@@ -8,9 +8,9 @@
  */
 
 /** The most `/events` streams open at once; one more gets `503`. */
-export const MAX_EVENT_STREAMS = 32;
+export const MAX_EVENT_STREAMS: number = 32;
 /** Unread bytes a stream may hold before it is ended. */
-export const MAX_UNREAD_EVENT_BYTES = 256 * 1024;
+export const MAX_UNREAD_EVENT_BYTES: number = 256 * 1024;
 
 const encoder = new TextEncoder();
 
