@@ -20,7 +20,7 @@ header h1 span { font-weight: normal; color: #aab3c5; }
 #status[data-state="live"] { background: var(--out); }
 #status[data-state="error"] { background: var(--bad); }
 main { padding: 1rem 1.2rem; display: grid; gap: 1rem; }
-.figures { display: grid; grid-template-columns: repeat(auto-fill, minmax(9.5rem, 1fr)); gap: .6rem; }
+.figures { display: grid; grid-template-columns: repeat(auto-fit, minmax(8rem, 1fr)); gap: .6rem; }
 .figure { background: var(--card); border: 1px solid var(--line); border-radius: .5rem; padding: .5rem .7rem; }
 .figure b { display: block; font-size: 1.35rem; font-variant-numeric: tabular-nums; }
 .figure span { color: var(--muted); font-size: .8rem; }

@@ -117,6 +117,7 @@ async function makeCharts() {
       scales: { x: { time: true } },
       series: [{}, ...names.map((label, i) => ({ label, stroke: colours[i], width: 2 }))],
       axes: [{}, { size: 60 }],
+      legend: { live: false },
     }, data(), box);
     charts.push({ plot, data });
   };
