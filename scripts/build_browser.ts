@@ -73,8 +73,13 @@ export function buildBrowser(out: string = BROWSER_BUNDLE): number {
   if (graph.length > 0) {
     throw new Error(`${BROWSER_ENTRY} reaches runtime code:\n${graph.join("\n")}`);
   }
+  bundle(BROWSER_ENTRY, out, LAZY_SPECIFIERS);
+  return checkBundle(out, readFileSync(out, "utf8"));
+}
+
+/** `deno bundle` for browsers: `entry` into one minified ES module, `out`. */
+function bundle(entry: string, out: string, external: readonly string[] = []): void {
   mkdirSync(dirname(out), { recursive: true });
-  const external = LAZY_SPECIFIERS.flatMap((specifier) => ["--external", specifier]);
   execFileSync(DENO, [
     "bundle",
     "--quiet",
@@ -83,12 +88,15 @@ export function buildBrowser(out: string = BROWSER_BUNDLE): number {
     "--format",
     "esm",
     "--minify",
-    ...external,
+    ...external.flatMap((specifier) => ["--external", specifier]),
     "--output",
     out,
-    BROWSER_ENTRY,
+    entry,
   ], { stdio: "inherit" });
-  const text = readFileSync(out, "utf8");
+}
+
+/** Throws with the problems of the bundle `text` (written at `out`); returns its size. */
+function checkBundle(out: string, text: string): number {
   const problems = bundleProblems(text);
   if (problems.length > 0) throw new Error(`${out}:\n${problems.join("\n")}`);
   return text.length;
@@ -104,28 +112,14 @@ export function buildBrowser(out: string = BROWSER_BUNDLE): number {
  */
 export function buildDashboardAssets(dir: string = dirname(DASHBOARD_ASSETS.js)): number {
   const js = `${dir}/uplot.js`;
-  mkdirSync(dir, { recursive: true });
-  execFileSync(DENO, [
-    "bundle",
-    "--quiet",
-    "--platform",
-    "browser",
-    "--format",
-    "esm",
-    "--minify",
-    "--output",
-    js,
-    `${UPLOT}/dist/uPlot.esm.js`,
-  ], { stdio: "inherit" });
+  bundle(`${UPLOT}/dist/uPlot.esm.js`, js);
   const { version, license } = JSON.parse(readFileSync(`${UPLOT}/package.json`, "utf8"));
   const notice = `/*! uPlot ${version} (c) Leon Sorokin, ${license} licence, ` +
     `https://github.com/leeoniya/uPlot */\n`;
   const text = notice + readFileSync(js, "utf8");
   writeFileSync(js, text);
   copyFileSync(`${UPLOT}/dist/uPlot.min.css`, `${dir}/uplot.css`);
-  const problems = bundleProblems(text);
-  if (problems.length > 0) throw new Error(`${js}:\n${problems.join("\n")}`);
-  return text.length;
+  return checkBundle(js, text);
 }
 
 if (import.meta.main) {

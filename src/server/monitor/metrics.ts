@@ -26,202 +26,181 @@ export interface MetricFamily {
 
 const NONE = {};
 
-function family(
+/** A family as one row: name, type, help, its samples' reader, and its label names if any. */
+type Row = readonly [
   name: string,
   type: "counter" | "gauge",
   help: string,
-  value: (varz: Varz) => number | null,
-): MetricFamily {
-  return {
-    name,
-    type,
-    help,
-    labels: [],
-    samples: (varz) => {
-      const v = value(varz);
-      return v === null ? [] : [[NONE, v]];
-    },
-  };
-}
+  read: (varz: Varz) => number | null | MetricSample[],
+  labels?: readonly string[],
+];
 
-/** Every metric family `/metrics` serves, in order. */
-export const METRIC_FAMILIES: readonly MetricFamily[] = [
-  {
-    name: "knsock_info",
-    type: "gauge",
-    help: "Always 1; the labels say which server, version and runtime this is.",
-    labels: ["version", "runtime", "runtime_version", "server_id"],
-    samples: (v) => [[{
+const ROWS: readonly Row[] = [
+  [
+    "knsock_info",
+    "gauge",
+    "Always 1; the labels say which server, version and runtime this is.",
+    (v) => [[{
       version: v.version,
       runtime: v.runtime.name,
       runtime_version: v.runtime.version,
       server_id: v.serverId,
     }, 1]],
-  },
-  family(
+    ["version", "runtime", "runtime_version", "server_id"],
+  ],
+  [
     "knsock_start_time_seconds",
     "gauge",
     "When the server started, in seconds since the Unix epoch.",
     (v) => Date.parse(v.startedAt) / 1000,
-  ),
-  family(
-    "knsock_uptime_seconds",
+  ],
+  ["knsock_uptime_seconds", "gauge", "Seconds since the server started.", (v) => v.uptimeSeconds],
+  [
+    "knsock_connections",
     "gauge",
-    "Seconds since the server started.",
-    (v) => v.uptimeSeconds,
-  ),
-  {
-    name: "knsock_connections",
-    type: "gauge",
-    help: "Open connections, by transport.",
-    labels: ["transport"],
-    samples: (v) => [
+    "Open connections, by transport.",
+    (v) => [
       [{ transport: "tcp" }, v.connections.byTransport.tcp],
       [{ transport: "ws" }, v.connections.byTransport.ws],
     ],
-  },
-  family(
+    ["transport"],
+  ],
+  [
     "knsock_tls_connections",
     "gauge",
     "Open connections protected by TLS.",
     (v) => v.connections.byTransport.tls,
-  ),
-  family(
+  ],
+  [
     "knsock_connections_accepted_total",
     "counter",
     "Connections accepted since start.",
     (v) => v.connections.total,
-  ),
-  family(
+  ],
+  [
     "knsock_connections_refused_total",
     "counter",
     "Connections refused for maxConnections.",
     (v) => v.connections.refused,
-  ),
-  family(
+  ],
+  [
     "knsock_subscriptions",
     "gauge",
     "Subscriptions (connection and pattern pairs; a queue group counts once).",
     (v) => v.subscriptions,
-  ),
-  family(
+  ],
+  [
     "knsock_subscription_patterns",
     "gauge",
     "Topics and patterns with at least one subscriber.",
     (v) => v.patterns,
-  ),
-  family(
-    "knsock_retained_messages",
-    "gauge",
-    "Retained messages held.",
-    (v) => v.retained.messages,
-  ),
-  family(
-    "knsock_retained_bytes",
-    "gauge",
-    "Bytes of retained messages held.",
-    (v) => v.retained.bytes,
-  ),
-  family(
+  ],
+  ["knsock_retained_messages", "gauge", "Retained messages held.", (v) => v.retained.messages],
+  ["knsock_retained_bytes", "gauge", "Bytes of retained messages held.", (v) => v.retained.bytes],
+  [
     "knsock_messages_received_total",
     "counter",
     "Messages published, by clients and by the server.",
     (v) => v.messages.in,
-  ),
-  family(
+  ],
+  [
     "knsock_messages_delivered_total",
     "counter",
     "Deliveries queued to subscribers.",
     (v) => v.messages.out,
-  ),
-  family("knsock_received_bytes_total", "counter", "Bytes read from clients.", (v) => v.bytes.in),
-  family("knsock_sent_bytes_total", "counter", "Bytes written to clients.", (v) => v.bytes.out),
-  family(
-    "knsock_lines_received_total",
-    "counter",
-    "Lines received, valid or not.",
-    (v) => v.lines,
-  ),
-  family("knsock_frames_received_total", "counter", "Valid frames received.", (v) => v.frames),
-  family("knsock_error_frames_sent_total", "counter", "Error frames sent.", (v) => v.errorsSent),
-  family(
+  ],
+  ["knsock_received_bytes_total", "counter", "Bytes read from clients.", (v) => v.bytes.in],
+  ["knsock_sent_bytes_total", "counter", "Bytes written to clients.", (v) => v.bytes.out],
+  ["knsock_lines_received_total", "counter", "Lines received, valid or not.", (v) => v.lines],
+  ["knsock_frames_received_total", "counter", "Valid frames received.", (v) => v.frames],
+  ["knsock_error_frames_sent_total", "counter", "Error frames sent.", (v) => v.errorsSent],
+  [
     "knsock_slow_consumers_total",
     "counter",
     "Subscribers disconnected for falling behind.",
     (v) => v.slowConsumers.disconnected,
-  ),
-  family(
+  ],
+  [
     "knsock_slow_consumer_notices_total",
     "counter",
     "slow_consumer notices sent to clients whose messages were dropped.",
     (v) => v.slowConsumers.notices,
-  ),
-  {
-    name: "knsock_dropped_messages_total",
-    type: "counter",
-    help: "Messages dropped, by slow-consumer policy (other: a logger's publishes past the limit).",
-    labels: ["policy"],
-    samples: (v) => [
+  ],
+  [
+    "knsock_dropped_messages_total",
+    "counter",
+    "Messages dropped, by slow-consumer policy (other: a logger's publishes past the limit).",
+    (v) => [
       [{ policy: "drop-oldest" }, v.dropped.dropOldest],
       [{ policy: "drop-newest" }, v.dropped.dropNewest],
       [{ policy: "other" }, v.dropped.other],
     ],
-  },
-  family(
+    ["policy"],
+  ],
+  [
     "knsock_auth_failures_total",
     "counter",
     "Connections refused for bad credentials or no hello in time.",
     (v) => v.authFailures,
-  ),
-  family(
+  ],
+  [
     "knsock_ping_timeouts_total",
     "counter",
     "Connections closed because they answered no ping.",
     (v) => v.pingTimeouts,
-  ),
-  family(
+  ],
+  [
     "knsock_handler_errors_total",
     "counter",
     "Times the handler threw or rejected.",
     (v) => v.handlerErrors,
-  ),
-  family(
+  ],
+  [
     "knsock_partial_lines_total",
     "counter",
     "Connections that ended in the middle of a line.",
     (v) => v.partialLines,
-  ),
-  family(
+  ],
+  [
     "knsock_pending_bytes",
     "gauge",
     "Bytes waiting to be written, summed over connections.",
     (v) => v.pendingBytes,
-  ),
-  family(
-    "knsock_shutting_down",
-    "gauge",
-    "1 while the server shuts down, else 0.",
-    (v) => v.closing ? 1 : 0,
-  ),
-  family(
+  ],
+  ["knsock_shutting_down", "gauge", "1 while the server shuts down, else 0.", (v) => +v.closing],
+  [
     "process_resident_memory_bytes",
     "gauge",
     "Resident memory size in bytes.",
     (v) => v.memory?.rss ?? null,
-  ),
-  family(
+  ],
+  [
     "knsock_heap_used_bytes",
     "gauge",
     "JavaScript heap in use, in bytes.",
     (v) => v.memory?.heapUsed ?? null,
-  ),
-  family(
+  ],
+  [
     "knsock_heap_total_bytes",
     "gauge",
     "JavaScript heap allocated, in bytes.",
     (v) => v.memory?.heapTotal ?? null,
-  ),
+  ],
 ];
+
+/** Every metric family `/metrics` serves, in order. */
+export const METRIC_FAMILIES: readonly MetricFamily[] = ROWS.map((
+  [name, type, help, read, labels = []],
+): MetricFamily => ({
+  name,
+  type,
+  help,
+  labels,
+  samples: (varz) => {
+    const value = read(varz);
+    return value === null ? [] : typeof value === "number" ? [[NONE, value]] : value;
+  },
+}));
 
 /** The content type of the text exposition format. */
 export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
