@@ -350,6 +350,33 @@ test("the monitor shares the WebSocket listener when given the same port", async
   }
 });
 
+test("closing the server ends /events streams, read or not, on its own or a shared listener", async () => {
+  const probe = await (await defaultHttpTransport()).serve({ hostname: "127.0.0.1", port: 0 });
+  const port = probe.addr.port;
+  await probe.close();
+  for (const shared of [false, true]) {
+    const server = await startPubSubServer({
+      port: 0,
+      webSocket: shared ? { port } : undefined,
+      monitor: { port: shared ? port : 0 },
+    });
+    const unread = await get(server, "/events"); // never read
+    const read = await get(server, "/events");
+    const reader = read.body!.getReader();
+    assert.equal((await reader.read()).done, false); // the history
+    const ended = (async () => {
+      try {
+        while (!(await reader.read()).done);
+      } catch {
+        // Ended abruptly: the same for a dashboard, which reconnects.
+      }
+    })();
+    await server.close();
+    await ended;
+    await unread.body?.cancel().catch(() => {});
+  }
+});
+
 test("$SYS/stats carries a snapshot when sysStatsIntervalMs is set", async () => {
   const server = await startPubSubServer({
     port: 0,

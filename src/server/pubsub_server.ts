@@ -259,10 +259,12 @@ export class PubSubServer {
         session.close({ code: ErrorCode.ServerShutdown, text: "Server is shutting down" })
       ),
     );
+    // The monitor's event streams end first: an HTTP listener's close waits
+    // for responses in progress, and the monitor may share the WebSocket one.
+    await this.#monitor?.close();
     // Closing the HTTP listener closes its WebSockets at once (Deno cannot
     // keep them): only now that they have had their goodbye.
     await this.#webSocket?.listener.close();
-    await this.#monitor?.close();
     await this.#accepting;
     this.#logger.info("Server closed", { ...this.addr });
   }

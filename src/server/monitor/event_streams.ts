@@ -58,15 +58,20 @@ export class EventStreams {
     }
   }
 
-  /** Ends every stream. Idempotent. */
+  /** Ends every stream (abruptly). Idempotent. */
   close(): void {
     for (const controller of this.#streams) this.#end(controller);
   }
 
+  /**
+   * Ends a stream abruptly: what it still holds is dropped, so that neither
+   * a reader that stopped reading nor closing the listener (which waits for
+   * responses in progress) waits on it.
+   */
   #end(controller: ReadableStreamDefaultController<Uint8Array>): void {
     this.#streams.delete(controller);
     try {
-      controller.close();
+      controller.error(new Error("Event stream ended"));
     } catch {
       // Already closed or errored by the reader's side.
     }
