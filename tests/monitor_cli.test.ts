@@ -12,6 +12,7 @@ import { main } from "../src/cli/main.ts";
 import { RUNTIMES, spawnCli, startCliServer } from "./cli_processes.ts";
 import { subscribed, take, until } from "./helpers.ts";
 import { formatBytes, formatDuration } from "../src/cli/top_view.ts";
+import { runMonitorCommand } from "../src/cli/monitor_commands.ts";
 
 const matrix = process.env.KN_SOCK_MATRIX === "1";
 
@@ -62,6 +63,21 @@ test("top prints plain blocks when not on a terminal, --count times", async () =
     assert.match(text, /^ +1 +top\/a$/m);
   } finally {
     await client.close();
+    await server.close();
+  }
+});
+
+test("top redraws the screen on a terminal", async () => {
+  const server = await startPubSubServer({ port: 0, monitor: { port: 0 } });
+  try {
+    const io = new CaptureIo();
+    const port = new URL(server.monitorUrl!).port;
+    const code = await runMonitorCommand("top", ["--count", "1", "--monitor-port", port], io, true);
+    assert.equal(code, 0, io.errText);
+    assert.equal(io.outLines.length, 1);
+    assert.ok(io.outLines[0].startsWith("\x1b[H\x1b[2Jkn-sock pubsub "), io.outLines[0]);
+    assert.match(io.outLines[0], /\nBusiest connections \(by bytes out; 0 of 0\)\n/);
+  } finally {
     await server.close();
   }
 });

@@ -416,7 +416,7 @@ export async function startPubSubServer(
         listener: http,
         url: webSocketUrl(http.addr, plan.path, tls),
       });
-      if (shared) monitor!.share(http.addr);
+      if (shared) monitor!.share(http.addr, tls);
       logger.info("WebSocket listening", { url: server.webSocketUrl });
     }
     if (monitor !== undefined) {

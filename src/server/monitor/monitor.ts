@@ -68,6 +68,7 @@ export class Monitor {
   readonly #files: ReturnType<typeof dashboardFiles>;
   #listener: HttpListener | null = null;
   #shared: Addr | null = null;
+  #https = false;
   #sampledAt = -Infinity;
   #samples = 0;
   #topics: PatternCount[] = [];
@@ -103,7 +104,7 @@ export class Monitor {
     const addr = this.addr;
     if (addr === null) return null;
     const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
-    return `http://${host}:${addr.port}`;
+    return `${this.#https ? "https" : "http"}://${host}:${addr.port}`;
   }
 
   /** Starts sampling from the server's watchdog. */
@@ -116,9 +117,13 @@ export class Monitor {
     }
   }
 
-  /** Answers on the WebSocket listener at `addr` instead of a listener of its own. */
-  share(addr: Addr): void {
+  /**
+   * Answers on the WebSocket listener at `addr` instead of a listener of
+   * its own (HTTPS when `tls`: the server's certificate serves both).
+   */
+  share(addr: Addr, tls: boolean): void {
     this.#shared = addr;
+    this.#https = tls;
   }
 
   /** Serves the routes on a listener of its own. */
@@ -142,7 +147,16 @@ export class Monitor {
     await listener?.close();
   }
 
+  /** Called from the watchdog's round: never throws. */
   #sample(now: number): void {
+    try {
+      this.#sampleNow(now);
+    } catch (error) {
+      this.#logger.error("Monitoring sample failed", { error });
+    }
+  }
+
+  #sampleNow(now: number): void {
     // The watchdog may run more often (short limits): sample once a second.
     if (now - this.#sampledAt < SAMPLE_MS * 0.9) return;
     this.#sampledAt = now;
