@@ -196,6 +196,13 @@ test("/connz pages 1,000 connections within its bounds", async () => {
   }
 });
 
+/** A port that was free a moment ago (for options that need the same port twice). */
+async function freePort(): Promise<number> {
+  const probe = await (await defaultHttpTransport()).serve({ hostname: "127.0.0.1", port: 0 });
+  await probe.close();
+  return probe.addr.port;
+}
+
 function range(from: number, to: number): number[] {
   return Array.from({ length: to - from + 1 }, (_, i) => from + i);
 }
@@ -326,10 +333,7 @@ test("/events streams the history, then a snapshot per sample", async () => {
 });
 
 test("the monitor shares the WebSocket listener when given the same port", async () => {
-  // A port that was free a moment ago.
-  const probe = await (await defaultHttpTransport()).serve({ hostname: "127.0.0.1", port: 0 });
-  const port = probe.addr.port;
-  await probe.close();
+  const port = await freePort();
   const server = await startPubSubServer({
     port: 0,
     webSocket: {
@@ -351,9 +355,7 @@ test("the monitor shares the WebSocket listener when given the same port", async
 });
 
 test("closing the server ends /events streams, read or not, on its own or a shared listener", async () => {
-  const probe = await (await defaultHttpTransport()).serve({ hostname: "127.0.0.1", port: 0 });
-  const port = probe.addr.port;
-  await probe.close();
+  const port = await freePort();
   for (const shared of [false, true]) {
     const server = await startPubSubServer({
       port: 0,
