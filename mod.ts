@@ -111,6 +111,12 @@ export type {
 } from "./src/server/server_client.ts";
 export type { ConnectionsByTransport, ServerStats } from "./src/server/stats.ts";
 export { PubSubServer, startPubSubServer } from "./src/server/pubsub_server.ts";
+export {
+  type DashboardAsset,
+  DEFAULT_MONITOR_HOST,
+  DEFAULT_MONITOR_PORT,
+  type MonitorOptions,
+} from "./src/server/monitor/monitor_options.ts";
 export type {
   HttpRoute,
   PubSubHandler,

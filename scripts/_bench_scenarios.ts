@@ -63,6 +63,8 @@ export interface Options {
   quick: boolean;
   /** Run each load once unmeasured first, so the window measures compiled code. */
   warm: boolean;
+  /** Serve monitoring and poll `/varz` once a second during the run. */
+  monitor?: boolean;
 }
 
 function publishFrame(topic: string): (i: number) => string {

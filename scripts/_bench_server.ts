@@ -35,16 +35,26 @@ export class Server {
   /** The WebSocket URL (`serve --ws-port 0`), when the server was asked for one. */
   webSocketUrl = "";
   readonly #webSocket: boolean;
+  /** The monitoring URL (`serve --monitor-port 0`), when the server was asked for it. */
+  monitorUrl = "";
+  readonly #monitor: boolean;
+  #poller: ReturnType<typeof setInterval> | undefined = undefined;
+  /** `/varz` polls answered so far (with monitoring). */
+  polls = 0;
 
   /**
    * @param runtime What the server runs on.
    * @param cpu The CPU to pin the server to, or `null` to leave it to the system.
    * @param webSocket Whether it also serves WebSocket (not on `relay`).
+   * @param monitor Whether it serves monitoring (not on `relay`); `/varz` is then polled once a
+   *   second from this process, as a dashboard or a scraper would.
    */
-  constructor(runtime: Runtime, cpu: number | null = null, webSocket = false) {
+  constructor(runtime: Runtime, cpu: number | null = null, webSocket = false, monitor = false) {
     this.#webSocket = webSocket && runtime !== "relay";
+    this.#monitor = monitor && runtime !== "relay";
     const ws = this.#webSocket ? ["--ws-port", "0"] : [];
-    const args = runtime === "relay" ? [] : ["serve", "--port", "0", "--quiet", ...ws];
+    const mon = this.#monitor ? ["--monitor-port", "0"] : [];
+    const args = runtime === "relay" ? [] : ["serve", "--port", "0", "--quiet", ...ws, ...mon];
     // BENCH_PROFILE=DIR writes a CPU profile of each server there (Node, Bun:
     // `.cpuprofile`; Deno: a V8 tick log for `node --prof-process`).
     const dir = process.env.BENCH_PROFILE;
@@ -79,14 +89,26 @@ export class Server {
         text += chunk;
         const match = /listening on [^:]+:(\d+)/.exec(text);
         const ws = /WebSocket listening on (ws:\/\/\S+)/.exec(text);
-        if (match && (!this.#webSocket || ws)) {
+        const monitor = /monitoring on (http:\/\/\S+)/.exec(text);
+        if (match && (!this.#webSocket || ws) && (!this.#monitor || monitor)) {
           this.port = Number(match[1]);
           this.webSocketUrl = ws?.[1] ?? "";
+          this.monitorUrl = monitor?.[1] ?? "";
           resolve();
         }
       });
       this.child.once("exit", () => reject(new Error(`server exited: ${text}`)));
     });
+    if (this.#monitor) {
+      const poll = () => {
+        fetch(`${this.monitorUrl}/varz`).then((r) => r.json()).then(
+          () => this.polls++,
+          () => {}, // the server is stopping
+        );
+      };
+      poll();
+      this.#poller = setInterval(poll, 1000);
+    }
   }
 
   /** User plus system CPU time of the server process, in microseconds. */
@@ -113,6 +135,7 @@ export class Server {
   stderr = "";
 
   async stop(): Promise<void> {
+    clearInterval(this.#poller);
     const exited = new Promise((resolve) => this.child.once("exit", resolve));
     this.child.kill("SIGTERM");
     await exited;

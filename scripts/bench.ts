@@ -16,7 +16,9 @@
  * the fan-out, fan-in and topics loads run once unmeasured first, and the
  * latency scenario publishes 2 s unsampled, so that the figures are of
  * compiled code), `--repeat N` (report the median run), `--json FILE` and
- * `--no-pin`. The Node server needs the npm build (`npm run build`).
+ * `--no-pin`, `--monitor` (the server serves monitoring and this process
+ * polls its `/varz` once a second: compare with a run without, to see what
+ * monitoring costs). The Node server needs the npm build (`npm run build`).
  *
  * Each run's server (except in the latency scenario) is pinned to the CPU
  * that ran a fixed loop fastest just before, and this process to the
@@ -51,6 +53,7 @@ const USAGE = `Usage: bun scripts/bench.ts [options]   (npm run bench -- [option
   --repeat N         run each scenario N times, report the median
   --json FILE        also write the results as JSON
   --no-pin           do not pin the server and this process to CPUs (latency never does)
+  --monitor          serve monitoring (--monitor-port 0) and poll /varz once a second
   --help             this text
 `;
 
@@ -192,7 +195,7 @@ async function measure(
   pin: boolean,
 ): Promise<Result> {
   const placed = placer.before(pin);
-  const server = new Server(runtime, placed.cpu, scenario.startsWith("ws"));
+  const server = new Server(runtime, placed.cpu, scenario.startsWith("ws"), options.monitor);
   let result: Result;
   try {
     await server.started();
@@ -209,6 +212,7 @@ async function measure(
   result.slowed = slowedNow(result);
   const slow = server.slowConsumers();
   if (slow) addNote(result, `${slow} slow consumer(s) disconnected`);
+  if (options.monitor && runtime !== "relay") addNote(result, `monitor on, ${server.polls} polls`);
   return result;
 }
 
@@ -254,6 +258,7 @@ async function main(): Promise<void> {
       repeat: { type: "string", default: "1" },
       json: { type: "string" },
       "no-pin": { type: "boolean", default: false },
+      monitor: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
   });
@@ -269,7 +274,11 @@ async function main(): Promise<void> {
   if (runtimes.some((r) => r.startsWith("node")) && !existsSync("npm/esm/src/cli/bin.js")) {
     throw new Error("The Node server runs the npm build: run `npm run build` first");
   }
-  const options: Options = { quick: values.quick!, warm: !values.cold! };
+  const options: Options = {
+    quick: values.quick!,
+    warm: !values.cold!,
+    monitor: values.monitor!,
+  };
   const results: Result[] = [];
   let match: ReturnType<typeof benchMatch> | undefined;
   for (const scenario of values.scenarios!.split(",")) {

@@ -9,7 +9,8 @@
  *    exports with `types` and `default`, `bin`, `engines`, `files`).
  * 4. README, LICENSE and CHANGELOG copied.
  * 5. The browser client bundled into one ES module, `npm/browser/pubsub.js`
- *    (`build_browser.ts`), for pages to load as it is.
+ *    (`build_browser.ts`), for pages to load as it is; beside it the
+ *    monitoring dashboard's chart library, `uplot.js` and `uplot.css`.
  * 6. With `--check`: `publint` and `attw --profile esm-only` on the result.
  *
  * Run: `deno run -A scripts/build_npm.ts [--check]`.
@@ -31,7 +32,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
-import { BROWSER_BUNDLE, buildBrowser } from "./build_browser.ts";
+import { BROWSER_BUNDLE, buildBrowser, buildDashboardAssets } from "./build_browser.ts";
 
 const OUT = "npm";
 const BIN = "node_modules/.bin";
@@ -112,9 +113,10 @@ function build(): void {
   for (const file of ["README.md", "LICENSE", "CHANGELOG.md"]) copyFileSync(file, join(OUT, file));
   chmodSync(join(OUT, (pkg.bin as Record<string, string>)["kn-sock-pubsub"]), 0o755);
   const bundled = buildBrowser(BROWSER_BUNDLE);
+  const charts = buildDashboardAssets();
   console.log(
     `build_npm: ${config.name}@${config.version} in ${OUT}/ (${rewritten} .d.ts rewritten, ` +
-      `${BROWSER_BUNDLE}: ${bundled} bytes)`,
+      `${BROWSER_BUNDLE}: ${bundled} bytes, dashboard charts: ${charts} bytes)`,
   );
 }
 

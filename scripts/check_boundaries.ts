@@ -34,6 +34,7 @@ const RUNTIME_FILES = new Set([
   "src/transport/deno_http.ts",
   "src/transport/bun_http.ts",
   "src/transport/node_http.ts",
+  "src/transport/runtime_info.ts",
 ]);
 
 /** Entry points that live in `src/` beside the leaves, and import any layer. */

@@ -12,7 +12,8 @@ import type { Headers, JsonValue, SlowConsumerPolicy } from "../protocol/frames.
 import type { ClientAuth } from "../client/options.ts";
 import type { ServerAuthenticator } from "../server/handshake.ts";
 import { demoPage } from "../demo/demo_page.ts";
-import { loadClientScript } from "./client_script.ts";
+import { loadBrowserFile, loadClientScript } from "./client_script.ts";
+import type { MonitorOptions } from "../server/monitor/monitor_options.ts";
 import { startPubSubServer } from "../server/pubsub_server.ts";
 import type { WebSocketServerOptions } from "../server/server_options.ts";
 import { detectRuntime } from "../transport/auto.ts";
@@ -46,6 +47,8 @@ export interface ServeOptions {
   policy?: SlowConsumerPolicy;
   /** Serve WebSocket clients too. */
   webSocket?: WebSocketServerOptions;
+  /** Serve the monitoring endpoints and dashboard. */
+  monitor?: MonitorOptions;
 }
 
 /** Where the CLI writes; tests pass their own. */
@@ -92,7 +95,7 @@ function shutdownSignal(): { promise: Promise<string>; dispose(): void } {
 
 /** Runs a server until SIGINT or SIGTERM. */
 export async function serve(options: ServeOptions, io: CliIo): Promise<number> {
-  const { host, port, quiet, tls, auth, policy, webSocket } = options;
+  const { host, port, quiet, tls, auth, policy, webSocket, monitor } = options;
   const signal = shutdownSignal();
   try {
     const server = await startPubSubServer({
@@ -107,6 +110,8 @@ export async function serve(options: ServeOptions, io: CliIo): Promise<number> {
         fetch: demoPage({ clientScript: loadClientScript, webSocketPath: webSocket.path }),
         ...webSocket,
       },
+      // The dashboard's charts come from the package's browser/ folder.
+      monitor: monitor && { assets: loadBrowserFile, ...monitor },
     });
     io.out(
       `kn-sock pubsub server listening on ${server.addr.hostname}:${server.addr.port} ` +
@@ -115,6 +120,9 @@ export async function serve(options: ServeOptions, io: CliIo): Promise<number> {
     );
     if (server.webSocketUrl !== null) {
       io.out(`kn-sock pubsub WebSocket listening on ${server.webSocketUrl}`);
+    }
+    if (server.monitorUrl !== null) {
+      io.out(`kn-sock pubsub monitoring on ${server.monitorUrl}`);
     }
     const name = await signal.promise;
     io.err(`Received ${name}, shutting down`);

@@ -33,6 +33,26 @@ const WEBSOCKET_SERVER = `  --ws-port <port>
                   Accept browsers from this origin only (repeatable; default:
                   every origin; clients that send no Origin are accepted)`;
 
+const MONITOR_SERVER = `  --monitor-port <port>
+                  Serve monitoring (/healthz, /varz, /connz, /subsz, /metrics,
+                  /events) and the dashboard at / on this HTTP port (0 picks
+                  one; the --ws-port value shares that listener)
+  --monitor-host <host>
+                  The monitoring address to bind (default 127.0.0.1; binding
+                  elsewhere without --monitor-token prints a warning)
+  --monitor-token <t>
+                  Require "Authorization: Bearer <t>" on every endpoint but
+                  /healthz (or KN_SOCK_MONITOR_TOKEN)
+  --sys-stats <s> Publish a stats snapshot to $SYS/stats every s seconds`;
+
+const MONITOR_CLIENT = `  --monitor-host <host>
+                  The monitor's host (default 127.0.0.1)
+  --monitor-port <port>
+                  The monitor's port (default 8222)
+  --monitor-token <t>
+                  Its token, when it has one (or KN_SOCK_MONITOR_TOKEN)
+  -h, --help      Show this help`;
+
 const TLS_SERVER = `  --tls-cert <file>
                   Serve TLS only, with the PEM certificate chain in file
   --tls-key <file>
@@ -48,7 +68,9 @@ export type HelpTopic =
   | "req"
   | "pubsub-client"
   | "hash-password"
-  | "hash-token";
+  | "hash-token"
+  | "stats"
+  | "top";
 
 /** Help texts, by command. */
 export const HELP: Readonly<Record<HelpTopic, string>> = {
@@ -57,9 +79,14 @@ export const HELP: Readonly<Record<HelpTopic, string>> = {
 Usage:
   kn-sock-pubsub serve [--host 127.0.0.1] [--port 8080] [--tls-cert F --tls-key F] [--config F]
                        [--ws-port 8081] [--ws-path /ws] [--ws-origin URL]...
+                       [--monitor-port 8222] [--monitor-host H] [--monitor-token T]
   kn-sock-pubsub pub <topic> <message> [--json] [--retain] [--header k=v]... [--host H] [--port P]
   kn-sock-pubsub sub <pattern>... [--group G] [--count N] [--host H] [--port P]
   kn-sock-pubsub req <topic> <message> [--json] [--timeout MS] [--host H] [--port P]
+
+Monitoring (a server run with --monitor-port):
+  kn-sock-pubsub stats [--json] [--monitor-port 8222]   # the server's figures, once
+  kn-sock-pubsub top [--monitor-port 8222]              # a refreshing table
 
 Client commands connect with TLS given --tls, --tls-ca FILE or --tls-server-name NAME,
 and authenticate given --user U --password P or --token T.
@@ -84,12 +111,15 @@ connections on standard error. --port 0 picks a free port. With --tls-cert
 and --tls-key it accepts TLS connections only; with --config every client
 must authenticate (on Deno, run it with --allow-read to read the files).
 With --ws-port it serves WebSocket clients too (wss: with TLS), the same
-broker, and prints "kn-sock pubsub WebSocket listening on URL".
+broker, and prints "kn-sock pubsub WebSocket listening on URL". With
+--monitor-port it serves monitoring and a dashboard, and prints
+"kn-sock pubsub monitoring on URL".
 
   -q, --quiet     Log only warnings and errors
 ${SERVER_EXTRA}
 ${TLS_SERVER}
 ${WEBSOCKET_SERVER}
+${MONITOR_SERVER}
 ${CONNECTION}`,
   "run-pubsub-server": `Usage: kn-sock-pubsub run-pubsub-server <port> [--host 127.0.0.1]
 
@@ -99,6 +129,7 @@ kn-sock's form of "serve".
 ${SERVER_EXTRA}
 ${TLS_SERVER}
 ${WEBSOCKET_SERVER}
+${MONITOR_SERVER}
 ${CONNECTION}`,
   pub:
     `Usage: kn-sock-pubsub pub <topic> <message> [--json] [--retain] [--header k=v]... [--host H] [--port P]
@@ -159,4 +190,21 @@ Reads a token from standard input and prints the hash to store as a user's
 "token" in a users file (SHA-256).
 
   -h, --help      Show this help`,
+  stats: `Usage: kn-sock-pubsub stats [--json] [--monitor-host H] [--monitor-port 8222]
+
+Prints the figures of a server run with --monitor-port (its /varz) once: as
+a few lines, or with --json the whole /varz object.
+
+  --json          Print /varz as JSON
+${MONITOR_CLIENT}`,
+  top: `Usage: kn-sock-pubsub top [--monitor-host H] [--monitor-port 8222] [--count N]
+
+Shows a server's rates, connections and busiest connections and topics
+(from its monitoring endpoints), refreshed every second until SIGINT. On a
+terminal the screen is redrawn; otherwise each refresh prints a plain block.
+
+  --count <n>     Exit after n refreshes
+  --connections <n>
+                  Connections listed (default 10)
+${MONITOR_CLIENT}`,
 };

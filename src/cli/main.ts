@@ -5,6 +5,7 @@
  * @module
  */
 
+import process from "node:process";
 import { PubSubError } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import { HELP, type HelpTopic } from "./help.ts";
@@ -23,6 +24,7 @@ import {
   webSocketSetup,
 } from "./arguments.ts";
 import { hashSecret } from "./hash.ts";
+import { MONITOR_SERVER_OPTIONS, monitorSetup, runMonitorCommand } from "./monitor_commands.ts";
 
 export type { CliIo } from "./commands.ts";
 
@@ -42,7 +44,10 @@ async function runServer(
   rest: string[],
   io: CliIo,
 ): Promise<number> {
-  const { values, positionals } = parse(rest, command, SERVER_OPTIONS);
+  const { values, positionals } = parse(rest, command, {
+    ...SERVER_OPTIONS,
+    ...MONITOR_SERVER_OPTIONS,
+  });
   if (values.help) return help(io, command);
   let portText = values.port as string;
   if (command === "run-pubsub-server") {
@@ -55,9 +60,17 @@ async function runServer(
   }
   const port = parsePort(portText, command, true);
   const webSocket = webSocketSetup(values, command);
+  const monitor = monitorSetup(values, command);
   const setup = await serverSetup(values, command);
   return serve(
-    { host: values.host as string, port, quiet: values.quiet as boolean, ...setup, webSocket },
+    {
+      host: values.host as string,
+      port,
+      quiet: values.quiet as boolean,
+      ...setup,
+      webSocket,
+      monitor,
+    },
     io,
   );
 }
@@ -142,6 +155,16 @@ async function run(args: string[], io: CliIo): Promise<number> {
       const server = await target(values, values.host as string, port);
       return subscribe(server, positionals, count, io, group, values.reconnect === true);
     }
+    case "stats":
+    case "top":
+      if (rest.includes("--help") || rest.includes("-h")) return help(io, command);
+      // A terminal gets a redrawn screen; a pipe, plain blocks.
+      return runMonitorCommand(
+        command,
+        rest,
+        io,
+        io === consoleIo && process.stdout.isTTY === true,
+      );
     case "hash-password":
     case "hash-token": {
       const { values, positionals } = parse(rest, command, {

@@ -14,7 +14,7 @@ import {
 } from "../limits.ts";
 import { guardLogger, type Logger, silentLogger } from "../logger.ts";
 import { AsciiStrings } from "../protocol/ascii_strings.ts";
-import type { JsonValue } from "../protocol/frames.ts";
+import type { JsonValue, SlowConsumerPolicy } from "../protocol/frames.ts";
 import { jsonValueProblem } from "../protocol/json_value.ts";
 import { hasWildcard } from "../topic/pattern.ts";
 import { topicProblem } from "../topic/validate_topic.ts";
@@ -34,6 +34,9 @@ import {
 } from "./server_options.ts";
 import { Watchdog } from "./watchdog.ts";
 import { planWebSocket, serveWebSocket, webSocketUrl } from "./websocket_endpoint.ts";
+import { Monitor } from "./monitor/monitor.ts";
+import { planMonitor } from "./monitor/monitor_options.ts";
+import type { MonitorSource } from "./monitor/monitor_source.ts";
 
 /** The server's WebSocket listener, and the URL clients connect to. */
 interface WebSocketEndpoint {
@@ -44,6 +47,8 @@ interface WebSocketEndpoint {
 // Set in PubSubServer's static block: startPubSubServer's access to it.
 let acceptWebSocket: (server: PubSubServer, conn: Conn) => void;
 let attachWebSocket: (server: PubSubServer, endpoint: WebSocketEndpoint) => Promise<void>;
+let monitorSource: (server: PubSubServer) => MonitorSource;
+let attachMonitor: (server: PubSubServer, monitor: Monitor) => Promise<void>;
 
 /**
  * A running pub/sub server. Start one with {@linkcode startPubSubServer}.
@@ -61,6 +66,8 @@ export class PubSubServer {
   static {
     acceptWebSocket = (server, conn) => server.#acceptWebSocket(conn);
     attachWebSocket = (server, endpoint) => server.#attachWebSocket(endpoint);
+    monitorSource = (server) => server.#monitorSource();
+    attachMonitor = (server, monitor) => server.#attachMonitor(monitor);
   }
 
   /** The bound address, with the real port when `0` was asked for. */
@@ -83,6 +90,9 @@ export class PubSubServer {
   #closing: Promise<void> | null = null;
   #accepting: Promise<void>;
   #webSocket: WebSocketEndpoint | null = null;
+  #monitor: Monitor | null = null;
+  readonly #startedAt = Date.now();
+  readonly #policy: SlowConsumerPolicy;
   readonly #viaTcp: ConnectionTransport;
   readonly #viaWs: ConnectionTransport;
 
@@ -104,7 +114,9 @@ export class PubSubServer {
     const counters = this.#counters;
     const logger = this.#logger = guardLogger(options.logger ?? silentLogger);
     this.#router = new Router(limits, counters);
-    const policy = checkPolicy(options.slowConsumerPolicy ?? DEFAULT_SLOW_CONSUMER_POLICY);
+    const policy = this.#policy = checkPolicy(
+      options.slowConsumerPolicy ?? DEFAULT_SLOW_CONSUMER_POLICY,
+    );
     this.#core = {
       settings: { limits, policy, logger, counters, topics: new AsciiStrings() },
       context: { limits, logger, counters, serverId: this.serverId },
@@ -150,6 +162,14 @@ export class PubSubServer {
    */
   get webSocketUrl(): string | null {
     return this.#webSocket?.url ?? null;
+  }
+
+  /**
+   * The base URL of the monitoring endpoints (the `monitor` option), for
+   * example `"http://127.0.0.1:8222"`; `null` without one.
+   */
+  get monitorUrl(): string | null {
+    return this.#monitor?.url ?? null;
   }
 
   /** The limits in force. */
@@ -239,6 +259,9 @@ export class PubSubServer {
         session.close({ code: ErrorCode.ServerShutdown, text: "Server is shutting down" })
       ),
     );
+    // The monitor's event streams end first: an HTTP listener's close waits
+    // for responses in progress, and the monitor may share the WebSocket one.
+    await this.#monitor?.close();
     // Closing the HTTP listener closes its WebSockets at once (Deno cannot
     // keep them): only now that they have had their goodbye.
     await this.#webSocket?.listener.close();
@@ -269,6 +292,44 @@ export class PubSubServer {
       return;
     }
     this.#webSocket = endpoint;
+  }
+
+  /** Keeps the monitor, or closes it if the server closed meanwhile. */
+  async #attachMonitor(monitor: Monitor): Promise<void> {
+    if (this.#closing !== null) {
+      await monitor.close();
+      return;
+    }
+    this.#monitor = monitor;
+  }
+
+  /** The server as monitoring sees it. */
+  #monitorSource(): MonitorSource {
+    const router = this.#router;
+    const closing = (): boolean => this.closing;
+    const webSocketUrl = (): string | null => this.webSocketUrl;
+    return {
+      serverId: this.serverId,
+      startedAt: this.#startedAt,
+      limits: this.#limits,
+      policy: this.#policy,
+      addr: this.addr,
+      get closing() {
+        return closing();
+      },
+      get webSocketUrl() {
+        return webSocketUrl();
+      },
+      get retainedBytes() {
+        return router.retainedBytes;
+      },
+      stats: () => this.stats(),
+      connections: () => this.#connections,
+      reach: (topic) => router.reach(topic),
+      queueGroupPatterns: () => router.queueGroupPatterns(),
+      sample: (sampler, everyMs) => this.#watchdog.sample(sampler, everyMs),
+      publish: (topic, message) => this.publish(topic, message),
+    };
   }
 
   #open(conn: Conn, via: ConnectionTransport): void {
@@ -325,9 +386,10 @@ export async function startPubSubServer(
   const host = checkHost(options.host ?? "127.0.0.1");
   const limits = resolveLimits(DEFAULT_SERVER_LIMITS, options.limits);
   checkPolicy(options.slowConsumerPolicy ?? DEFAULT_SLOW_CONSUMER_POLICY);
-  const plan = options.webSocket === undefined
+  let plan = options.webSocket === undefined
     ? undefined
     : planWebSocket(options.webSocket, host, limits);
+  const monitorPlan = options.monitor === undefined ? undefined : planMonitor(options.monitor);
   const transport = options.transport ?? await defaultTransport();
   const listener = await transport.listen({ hostname: host, port, tls: options.tls });
   const server = new PubSubServer(listener, transport.name, options);
@@ -337,19 +399,36 @@ export async function startPubSubServer(
     port: server.addr.port,
     transport: transport.name,
   });
-  if (plan === undefined) return server;
+  const monitor = monitorPlan && new Monitor(monitorSource(server), monitorPlan, logger);
+  // The same port and host as the WebSocket listener's: the monitor answers there.
+  const shared = monitor !== undefined && plan !== undefined && monitorPlan!.port !== 0 &&
+    monitorPlan!.port === plan.port && monitorPlan!.host === plan.host;
+  if (shared) plan = { ...plan!, routes: [...plan!.routes, monitor!.route] };
   const tls = options.tls !== undefined;
   try {
-    const http = await serveWebSocket(
-      plan,
-      { tls: options.tls, limits },
-      (conn) => acceptWebSocket(server, conn),
-    );
-    await attachWebSocket(server, { listener: http, url: webSocketUrl(http.addr, plan.path, tls) });
+    if (plan !== undefined) {
+      const http = await serveWebSocket(
+        plan,
+        { tls: options.tls, limits },
+        (conn) => acceptWebSocket(server, conn),
+      );
+      await attachWebSocket(server, {
+        listener: http,
+        url: webSocketUrl(http.addr, plan.path, tls),
+      });
+      if (shared) monitor!.share(http.addr, tls);
+      logger.info("WebSocket listening", { url: server.webSocketUrl });
+    }
+    if (monitor !== undefined) {
+      if (!shared) await monitor.listen();
+      await attachMonitor(server, monitor);
+      monitor.start();
+      logger.info("Monitoring listening", { url: server.monitorUrl });
+    }
   } catch (error) {
+    await monitor?.close();
     await server.close();
     throw error;
   }
-  logger.info("WebSocket listening", { url: server.webSocketUrl });
   return server;
 }

@@ -52,6 +52,11 @@ export class RetainedStore {
     return this.#byTopic.size;
   }
 
+  /** Bytes held, as counted against `maxRetainedBytes`. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
   /**
    * Stores (or, for an empty message, clears) the topic's retained message.
    * Returns a reason when it would pass a limit; nothing changes then.

@@ -93,6 +93,31 @@ export class Router {
     return this.#retained.size;
   }
 
+  /** Bytes of retained messages held. */
+  get retainedBytes(): number {
+    return this.#retained.bytes;
+  }
+
+  /**
+   * Who a publish to `topic` would reach now: the connections with a
+   * matching plain subscription (each once), and the matching queue groups
+   * (one member each). For monitoring: never on the publish path.
+   */
+  reach(topic: string): { connections: number; groups: number } {
+    const routes = new Set<Route>();
+    let groups = 0;
+    this.#index.match(topic, (subscriber) => {
+      if (subscriber instanceof QueueGroup) groups++;
+      else routes.add(subscriber);
+    });
+    return { connections: routes.size, groups };
+  }
+
+  /** The pattern of each queue group, one entry per group (for monitoring). */
+  queueGroupPatterns(): string[] {
+    return Array.from(this.#groups.values(), (group) => group.pattern);
+  }
+
   /** Starts routing to `out`: the returned route is the connection's handle on the router. */
   attach(out: Outlet): Route {
     return new Route(out);

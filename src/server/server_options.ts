@@ -4,6 +4,7 @@
  * @module
  */
 
+import type { MonitorOptions } from "./monitor/monitor_options.ts";
 import type { ServerLimits } from "../limits.ts";
 import type { Logger } from "../logger.ts";
 import type { ClientFrame, Headers, SlowConsumerPolicy } from "../protocol/frames.ts";
@@ -157,6 +158,11 @@ export interface PubSubServerOptions {
    * {@linkcode WebSocketServerOptions}. Default: TCP only.
    */
   webSocket?: WebSocketServerOptions;
+  /**
+   * Serve monitoring endpoints and a dashboard over HTTP (by default on
+   * 127.0.0.1:8222); see {@linkcode MonitorOptions}. Default: none.
+   */
+  monitor?: MonitorOptions;
 }
 
 /** Checks a port number. */

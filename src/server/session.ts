@@ -88,6 +88,8 @@ export class Session implements Outlet {
   readonly remoteAddr: Addr;
   /** Chunks read so far: the watchdog sees the client is alive by it. */
   chunksIn = 0;
+  /** Bytes read so far (added per chunk). */
+  bytesIn = 0;
   /** The watchdog's notes. */
   readonly liveness: Liveness;
   readonly #conn: Conn;
@@ -114,7 +116,7 @@ export class Session implements Outlet {
     this.#host = host;
     this.#owner = owner;
     this.remoteAddr = conn.remoteAddr;
-    this.#queue = new WriteQueue(conn, host.limits.maxOutboundBytes);
+    this.#queue = new WriteQueue(conn, host.limits.maxOutboundBytes, host.counters);
     this.#queue.onError = () => void this.close();
     this.#ledger = new DropLedger(host.policy);
     if (this.#ledger.dropsOldest) this.#queue.trackFrames();
@@ -147,6 +149,11 @@ export class Session implements Outlet {
   /** Writes completed so far. */
   get writesDone(): number {
     return this.#queue.writesDone;
+  }
+
+  /** Bytes written to the client so far. */
+  get bytesOut(): number {
+    return this.#queue.bytesWritten;
   }
 
   /** Sets (or clears) the slow-consumer policy of the subscription `key`. */
@@ -248,7 +255,10 @@ export class Session implements Outlet {
 
   #recordDrop(topic: string, policy: SlowConsumerPolicy): void {
     this.#ledger.record(topic, policy);
-    this.#host.counters.droppedMessages++;
+    const counters = this.#host.counters;
+    counters.droppedMessages++;
+    if (policy === "drop-oldest") counters.droppedOldest++;
+    else counters.droppedNewest++;
     if (this.#queue.onWritten === null) {
       this.#host.logger.warn("Dropping messages for a slow consumer", { id: this.id, policy });
       this.#queue.onWritten = this.#onWritten ??= () => this.#sendNotice();
@@ -307,6 +317,8 @@ export class Session implements Outlet {
         // While closing, input is read and dropped so that the close is clean.
         if (this.#state !== OPEN) continue;
         this.chunksIn++;
+        this.bytesIn += chunk.byteLength;
+        this.#host.counters.bytesIn += chunk.byteLength;
         decoder.push(chunk);
         let handled = 0;
         try {

@@ -32,6 +32,10 @@ export interface ServerStats {
   linesIn: number;
   /** Valid frames received. */
   framesIn: number;
+  /** Bytes read from clients (counted per chunk read, not per message). */
+  bytesIn: number;
+  /** Bytes written to clients (counted per write, not per message). */
+  bytesOut: number;
   /** Messages published (by clients and by `server.publish()`). */
   messagesIn: number;
   /** Deliveries queued to subscribers. */
@@ -46,6 +50,10 @@ export interface ServerStats {
    * the server's `logger` option).
    */
   droppedMessages: number;
+  /** Of `droppedMessages`, those dropped by the `drop-oldest` policy. */
+  droppedOldest: number;
+  /** Of `droppedMessages`, those dropped by the `drop-newest` policy. */
+  droppedNewest: number;
   /** `slow_consumer` notices sent (each tells a client what was dropped). */
   slowConsumerNotices: number;
   /** Connections closed because they answered no ping. */
@@ -78,11 +86,15 @@ export function createCounters(): ServerCounters {
     refusedConnections: 0,
     linesIn: 0,
     framesIn: 0,
+    bytesIn: 0,
+    bytesOut: 0,
     messagesIn: 0,
     messagesOut: 0,
     errorsSent: 0,
     slowConsumers: 0,
     droppedMessages: 0,
+    droppedOldest: 0,
+    droppedNewest: 0,
     slowConsumerNotices: 0,
     pingTimeouts: 0,
     authFailures: 0,

@@ -53,6 +53,9 @@ export interface WatchdogHost {
 export class Watchdog {
   readonly #host: WatchdogHost;
   #timer: ReturnType<typeof setInterval> | undefined = undefined;
+  #sampler: ((now: number) => void) | null = null;
+  #sampleMs = Infinity;
+  #trimmedAt = 0;
 
   constructor(host: WatchdogHost) {
     this.#host = host;
@@ -60,6 +63,11 @@ export class Watchdog {
 
   /** How often a round runs: a quarter of the shortest interval watched. */
   get #roundMs(): number {
+    return Math.min(this.#watchMs, Math.max(MIN_ROUND_MS, this.#sampleMs));
+  }
+
+  /** The rounds' interval for watching alone: a quarter of the shortest interval watched. */
+  get #watchMs(): number {
     const { pingIntervalMs, writeDeadlineMs, authTimeoutMs } = this.#host.limits;
     let shortest = Math.min(pingIntervalMs, writeDeadlineMs);
     if (this.#host.authRequired) shortest = Math.min(shortest, authTimeoutMs);
@@ -69,6 +77,19 @@ export class Watchdog {
   /** Starts the rounds. */
   start(): void {
     this.#timer ??= setInterval(() => this.#round(Date.now()), this.#roundMs);
+  }
+
+  /**
+   * Calls `sampler` at the end of every round, and runs rounds at least
+   * every `everyMs` (monitoring samples the counters this way: no timer of
+   * its own, nothing on the publish path).
+   */
+  sample(sampler: (now: number) => void, everyMs: number): void {
+    this.#sampler = sampler;
+    this.#sampleMs = everyMs;
+    if (this.#timer === undefined) return;
+    this.stop();
+    this.start();
   }
 
   /** Stops the rounds. Idempotent. */
@@ -82,7 +103,12 @@ export class Watchdog {
     for (const connection of this.#host.connections) {
       if (connection.session.open) this.#check(connection, now);
     }
-    trimBufferPool();
+    // Sampling may run rounds more often: the pool is trimmed at the watching pace only.
+    if (now - this.#trimmedAt >= this.#watchMs - this.#roundMs / 2) {
+      this.#trimmedAt = now;
+      trimBufferPool();
+    }
+    this.#sampler?.(now);
   }
 
   #check(connection: ServerConnection, now: number): void {

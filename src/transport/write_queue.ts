@@ -14,6 +14,12 @@ import type { Conn } from "./types.ts";
 const EMPTY = new Uint8Array(0);
 const encoder = new TextEncoder();
 
+/** A byte count several {@linkcode WriteQueue}s add their writes to (a server's counters). */
+export interface ByteTally {
+  /** Bytes written. */
+  bytesOut: number;
+}
+
 /**
  * Queues bytes for one connection, bounded in bytes. Enqueued bytes are
  * copied into a buffer the queue owns, so the queue holds exactly what it
@@ -53,6 +59,8 @@ export class WriteQueue {
   // takes one this big from the pool, rather than growing from the smallest
   // (each doubling copies what is queued).
   #lastBatch = 0;
+  #bytesWritten = 0;
+  readonly #tally: ByteTally | null;
   // The frames queued (not in flight), for dropOldest(): sizes and tags, or
   // null until trackFrames() is called.
   #sizes: number[] | null = null;
@@ -61,10 +69,12 @@ export class WriteQueue {
   /**
    * @param conn The connection to write to.
    * @param maxBytes The most bytes held (queued plus in flight).
+   * @param tally A count shared by several queues: each write adds its bytes to `bytesOut`.
    */
-  constructor(conn: Conn, maxBytes: number) {
+  constructor(conn: Conn, maxBytes: number, tally: ByteTally | null = null) {
     this.#conn = conn;
     this.#maxBytes = maxBytes;
+    this.#tally = tally;
   }
 
   /** Bytes queued or in flight. */
@@ -85,6 +95,11 @@ export class WriteQueue {
   /** How many writes completed so far: a watchdog sees progress by it. */
   get writesDone(): number {
     return this.#writesDone;
+  }
+
+  /** Bytes written so far (counted once per write, not per frame). */
+  get bytesWritten(): number {
+    return this.#bytesWritten;
   }
 
   /**
@@ -309,6 +324,8 @@ export class WriteQueue {
         const done = this.#inFlightBatch;
         this.#inFlightBatch = null;
         this.#writesDone++;
+        this.#bytesWritten += size;
+        if (this.#tally !== null) this.#tally.bytesOut += size;
         done?.resolve();
         this.onWritten?.();
       }
