@@ -114,6 +114,9 @@ for (const { name, make } of serverCases()) {
     // timers fire in the order of their deadlines.
     const { f } = await fixture(make, 400);
     try {
+      // Connect well into the server's first round, where a round-based timeout would be
+      // late by most of a round (a wait that places the connection, not one that waits for it).
+      await new Promise<void>((resolve) => setTimeout(resolve, 150));
       const silent = await f.raw();
       await until(() => f.server.stats().connections === 1, "the accept");
       await new Promise<void>((resolve) => setTimeout(resolve, 420));
