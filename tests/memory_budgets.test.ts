@@ -19,15 +19,6 @@ function deepPattern(i: number): string {
   return levels.join("/");
 }
 
-/** Sends a frame with `id` and returns the answer to it. */
-async function ask(
-  peer: RawPeer,
-  frame: Record<string, unknown>,
-): Promise<Record<string, unknown>> {
-  await peer.sendJson(frame);
-  return await peer.json();
-}
-
 test("SubscriptionIndex.bytes grows with the trie and returns to 0 once every pattern is removed", () => {
   const index = new SubscriptionIndex<string>();
   const patterns = ["a/b", "a/+", "a/#", "#", "+/+/c", deepPattern(1), deepPattern(2), "a/b/c"];
@@ -72,7 +63,7 @@ for (const { name, make } of serverCases()) {
       const [a, b] = await Promise.all([f.raw(), f.raw()]);
       let accepted = 0;
       for (let i = 0; i < 1000; i++) {
-        const answer = await ask(a, { action: "subscribe", topic: deepPattern(i), id: i });
+        const answer = await a.ask({ action: "subscribe", topic: deepPattern(i), id: i });
         if (answer.action === "error") {
           assert.equal(answer.code, "subscription_budget");
           assert.equal(answer.id, i);
@@ -85,12 +76,12 @@ for (const { name, make } of serverCases()) {
       assert.ok(accepted > 0 && accepted < 1000, `refused after ${accepted} subscriptions`);
       assert.equal(f.server.stats().subscriptions, accepted);
       // The budget is the server's: another connection is refused as well.
-      const other = await ask(b, { action: "subscribe", topic: deepPattern(5000), id: "b1" });
+      const other = await b.ask({ action: "subscribe", topic: deepPattern(5000), id: "b1" });
       assert.equal(other.code, "subscription_budget");
       // An unsubscribe gives its bytes back.
-      const left = await ask(a, { action: "unsubscribe", topic: deepPattern(0), id: "u" });
+      const left = await a.ask({ action: "unsubscribe", topic: deepPattern(0), id: "u" });
       assert.deepEqual(left, { action: "ok", id: "u" });
-      const again = await ask(b, { action: "subscribe", topic: deepPattern(5000), id: "b2" });
+      const again = await b.ask({ action: "subscribe", topic: deepPattern(5000), id: "b2" });
       assert.deepEqual(again, { action: "ok", id: "b2" });
       a.close();
       b.close();
@@ -135,7 +126,7 @@ for (const { name, make } of serverCases()) {
       const held = f.server.stats().partialLineBytes;
       await holders[0].send('"}\n');
       await until(() => f.server.stats().partialLineBytes < held, "the release");
-      assert.deepEqual(await ask(holders[0], { action: "ping", id: 1 }), {
+      assert.deepEqual(await holders[0].ask({ action: "ping", id: 1 }), {
         action: "pong",
         id: 1,
       });
@@ -174,7 +165,7 @@ for (const { name, make } of serverCases()) {
       const f = await startFixture(make(), { limits: { idleTimeoutMs: 50 } });
       try {
         const active = await f.raw();
-        assert.deepEqual(await ask(active, { action: "subscribe", topic: "a", id: 1 }), {
+        assert.deepEqual(await active.ask({ action: "subscribe", topic: "a", id: 1 }), {
           action: "ok",
           id: 1,
         });
@@ -186,7 +177,7 @@ for (const { name, make } of serverCases()) {
           error: "No frame within 50 ms",
         });
         assert.deepEqual(await silent.end(), []);
-        assert.deepEqual(await ask(active, { action: "ping", id: 2 }), { action: "pong", id: 2 });
+        assert.deepEqual(await active.ask({ action: "ping", id: 2 }), { action: "pong", id: 2 });
       } finally {
         await f.close();
       }
@@ -198,14 +189,14 @@ for (const { name, make } of serverCases()) {
     try {
       const peer = await f.raw();
       for (const name of ["n".repeat(257), "é".repeat(129)]) {
-        assert.deepEqual(await ask(peer, { action: "hello", name, id: 1 }), {
+        assert.deepEqual(await peer.ask({ action: "hello", name, id: 1 }), {
           action: "error",
           code: "invalid_frame",
           error: "Name exceeds 256 bytes",
           id: 1,
         });
       }
-      const answer = await ask(peer, { action: "hello", name: "é".repeat(128), id: 2 });
+      const answer = await peer.ask({ action: "hello", name: "é".repeat(128), id: 2 });
       assert.equal(answer.action, "hello");
     } finally {
       await f.close();
@@ -216,8 +207,8 @@ for (const { name, make } of serverCases()) {
     const f = await startFixture(make(), { limits: { maxSeqTableBytes: 4096 } });
     try {
       const sub = await f.raw();
-      assert.equal((await ask(sub, { action: "hello", id: 0 })).action, "hello");
-      assert.deepEqual(await ask(sub, { action: "subscribe", topic: "#", id: 1 }), {
+      assert.equal((await sub.ask({ action: "hello", id: 0 })).action, "hello");
+      assert.deepEqual(await sub.ask({ action: "subscribe", topic: "#", id: 1 }), {
         action: "ok",
         id: 1,
       });

@@ -47,15 +47,6 @@ async function rawHello(peer: RawPeer, token: string): Promise<Record<string, un
   return answer;
 }
 
-/** Sends a frame with an id and returns the answer. */
-async function ask(
-  peer: RawPeer,
-  frame: Record<string, unknown>,
-): Promise<Record<string, unknown>> {
-  await peer.sendJson(frame);
-  return await peer.json();
-}
-
 for (const { name, make } of serverCases()) {
   test(`private inbox (${name}): a reply reaches its requester only, not a subscriber of _inbox/# or #`, async () => {
     const f = await startFixture(make(), { auth: await recipeAuth() });
@@ -72,7 +63,7 @@ for (const { name, make } of serverCases()) {
       const snoop = await f.raw();
       await rawHello(snoop, "snoop-token");
       for (const [i, pattern] of ["_inbox/#", "#", "_inbox/+/+/+"].entries()) {
-        assert.deepEqual(await ask(snoop, { action: "subscribe", topic: pattern, id: i + 1 }), {
+        assert.deepEqual(await snoop.ask({ action: "subscribe", topic: pattern, id: i + 1 }), {
           action: "ok",
           id: i + 1,
         });
@@ -105,13 +96,13 @@ for (const { name, make } of serverCases()) {
       assert.notEqual(inboxA, inboxB);
       // The requester may subscribe to nothing, except under its own inbox.
       for (const [i, pattern] of [inboxA, `${inboxA}/x/+`, `${inboxA}/#`].entries()) {
-        assert.deepEqual(await ask(a, { action: "subscribe", topic: pattern, id: i }), {
+        assert.deepEqual(await a.ask({ action: "subscribe", topic: pattern, id: i }), {
           action: "ok",
           id: i,
         });
       }
       for (const pattern of [`${inboxB}/+`, "_inbox/#", `${inboxA}x/+`]) {
-        const answer = await ask(a, { action: "subscribe", topic: pattern, id: 9 });
+        const answer = await a.ask({ action: "subscribe", topic: pattern, id: 9 });
         assert.equal(answer.code, "forbidden", pattern);
       }
     } finally {
@@ -125,7 +116,7 @@ for (const { name, make } of serverCases()) {
       const [requester, responder] = await Promise.all([f.raw(), f.raw()]);
       const inbox = String((await rawHello(requester, "req-token")).inbox);
       const responderInbox = String((await rawHello(responder, "resp-token")).inbox);
-      assert.deepEqual(await ask(responder, { action: "subscribe", topic: "svc/#", id: 1 }), {
+      assert.deepEqual(await responder.ask({ action: "subscribe", topic: "svc/#", id: 1 }), {
         action: "ok",
         id: 1,
       });
@@ -133,7 +124,7 @@ for (const { name, make } of serverCases()) {
       // get a responder to do it with `reply`.
       for (const reply of ["alerts/fire", `${responderInbox}/x`]) {
         const publish = { action: "publish", topic: "svc/a", message: 1, reply, id: 2 };
-        assert.deepEqual(await ask(requester, publish), {
+        assert.deepEqual(await requester.ask(publish), {
           action: "error",
           code: "forbidden",
           error: `Reply topic "${reply}" is not allowed`,
@@ -143,13 +134,13 @@ for (const { name, make } of serverCases()) {
       // Its own inbox, or a topic it may publish to, is a reply topic.
       for (const [i, reply] of [`${inbox}/r/1`, "svc/replies"].entries()) {
         const publish = { action: "publish", topic: "svc/a", message: i, reply, id: 3 };
-        assert.deepEqual(await ask(requester, publish), { action: "ok", id: 3 });
+        assert.deepEqual(await requester.ask(publish), { action: "ok", id: 3 });
         const delivery = await responder.json();
         assert.equal(delivery.reply, reply);
       }
       // The responder's reply is checked against its own permissions.
       const forbidden = { action: "publish", topic: "svc/replies", message: 0, id: 4 };
-      assert.equal((await ask(responder, forbidden)).code, "forbidden");
+      assert.equal((await responder.ask(forbidden)).code, "forbidden");
     } finally {
       await f.close();
     }
@@ -176,7 +167,7 @@ for (const { name, make } of serverCases()) {
       const seen = await watcher.recv();
       assert.equal(seen?.topic, reply.topic, "with auth off a subscriber of _inbox/# sees it");
       const raw = await f.raw();
-      const hello = await ask(raw, { action: "hello", id: 1 });
+      const hello = await raw.ask({ action: "hello", id: 1 });
       assert.equal(hello.inbox, undefined);
       await responder.close();
       await served;

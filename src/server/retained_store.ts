@@ -9,6 +9,22 @@ import { toAsciiJson } from "../protocol/codec.ts";
 import type { Headers, JsonValue } from "../protocol/frames.ts";
 import { hasWildcard, MULTI, SEPARATOR, SINGLE } from "../topic/pattern.ts";
 import { utf8Length } from "../_utf8.ts";
+import { COLLECTION_BYTES, ENTRY_BYTES, OBJECT_BYTES, stringBytes } from "../_memory_cost.ts";
+
+/** What one level of a retained topic may cost in the trie: a node, its map, its entry there. */
+const LEVEL_BYTES = OBJECT_BYTES + COLLECTION_BYTES + ENTRY_BYTES;
+
+/**
+ * What a retained message counts against `maxRetainedBytes`: its JSON text,
+ * its headers' text, its topic's text (kept twice: as the key and in the
+ * trie's levels), its record, and a trie node per level as if none were
+ * shared, so that deep topics cannot hold more than is counted.
+ */
+function retainedBytes(topic: string, json: string, headers: Headers | undefined): number {
+  const levels = topic.split(SEPARATOR).length;
+  return json.length + (headers === undefined ? 0 : 2 * utf8Length(JSON.stringify(headers))) +
+    2 * stringBytes(topic) + OBJECT_BYTES + ENTRY_BYTES + levels * LEVEL_BYTES;
+}
 
 /** One retained message, kept as encoded JSON text (what it costs is what is counted). */
 export interface Retained {
@@ -82,8 +98,7 @@ export class RetainedStore {
       return null;
     }
     const json = toAsciiJson(JSON.stringify(message));
-    const bytes = 2 * utf8Length(topic) + json.length +
-      (headers === undefined ? 0 : utf8Length(JSON.stringify(headers)));
+    const bytes = retainedBytes(topic, json, headers);
     const count = this.#byTopic.size + (old === undefined ? 1 : 0);
     const total = this.#bytes - (old?.bytes ?? 0) + bytes;
     if (count > this.#maxMessages) {

@@ -362,6 +362,7 @@ export class Session implements Outlet {
         // The chunk's lines are handled: nothing keeps it now.
         lines.release();
         if (!this.#holdLine(this.#state === OPEN ? decoder.heldBytes : 0)) {
+          decoder.flush(); // the line is lost with the connection: its bytes go now
           void this.close({
             code: ErrorCode.InputBudget,
             text: `Unfinished lines would exceed ${this.#host.partialLines.max} bytes server-wide`,
