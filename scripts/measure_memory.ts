@@ -19,6 +19,8 @@
  *   that said hello: fewer characters than the old table's 4 Mi, so it held them all.
  * - `prefix`: 10,000 publishes to distinct 1,000-character topics of control characters.
  * - `auth`: how long after connecting a silent client gets `auth_timeout` with a 2 s limit.
+ * - `retained`: 9,998 retained messages under `other/`, then 2,000 wildcard subscribes that
+ *   match at most 2 others (each pattern new): how long the subscribes take, per subscribe.
  *
  * It prints one line of JSON: the scenario, the runtime, RSS and heap growth in MiB, and
  * what the server said (its stats, the errors the attackers got).
@@ -195,10 +197,40 @@ async function authTiming(): Promise<Record<string, unknown>> {
   return { limitMs: 2000, closedAfterMs: closes };
 }
 
+async function retainedTiming(): Promise<Record<string, unknown>> {
+  const transport = await defaultTransport();
+  const server = await startPubSubServer({ port: 0, transport });
+  for (let i = 0; i < 9_998; i++) server.publish(`other/${i}`, i, { retain: true });
+  server.publish("x/1", "a", { retain: true });
+  server.publish("x/2", "b", { retain: true });
+  const conn = await transport.connect({ hostname: "127.0.0.1", port: server.addr.port });
+  const codes = new Map<string, number>();
+  let ponged = false;
+  readLines(conn, codes, (line) => ponged ||= line.includes('"pong"'));
+  let batch = "";
+  for (let i = 0; i < 2_000; i++) {
+    batch += JSON.stringify({ action: "subscribe", topic: `x/+/n${i}/#` }) + "\n";
+  }
+  const started = performance.now();
+  await conn.write(encoder.encode(batch + '{"action":"ping","id":1}\n'));
+  // The server handles a connection's frames in order: the pong comes after every subscribe.
+  while (!ponged) await sleep(1);
+  const ms = performance.now() - started;
+  conn.close();
+  await server.close();
+  return {
+    retained: 10_000,
+    subscribes: 2_000,
+    totalMs: Math.round(ms),
+    usPerSubscribe: Math.round(ms * 1000 / 2_000),
+  };
+}
+
 const scenarios = { subs, lines, seq, prefix };
 const name = process.argv[2] ?? (globalThis as { Deno?: { args: string[] } }).Deno?.args[0];
-if (name === "auth") {
-  console.log(JSON.stringify({ scenario: name, runtime: detectRuntime(), ...await authTiming() }));
+if (name === "auth" || name === "retained") {
+  const measured = name === "auth" ? await authTiming() : await retainedTiming();
+  console.log(JSON.stringify({ scenario: name, runtime: detectRuntime(), ...measured }));
 } else if (name !== undefined && name in scenarios) {
   const transport = await defaultTransport();
   const server = await startPubSubServer({ port: 0, transport });
@@ -228,6 +260,6 @@ if (name === "auth") {
   }));
   await server.close();
 } else {
-  console.error("usage: measure_memory.ts subs|lines|seq|prefix|auth");
+  console.error("usage: measure_memory.ts subs|lines|seq|prefix|auth|retained");
   process.exitCode = 2;
 }
