@@ -9,11 +9,11 @@
  */
 
 /** An object with a few fields: header, shape pointer, fields, alignment. */
-export const OBJECT_BYTES = 64;
+export const OBJECT_BYTES = 80;
 /** An empty `Map` or `Set` with its first hash table. */
-export const COLLECTION_BYTES = 160;
+export const COLLECTION_BYTES = 192;
 /** One entry of a `Map` or `Set`: its slot, its bucket, and the table's slack. */
-export const ENTRY_BYTES = 64;
+export const ENTRY_BYTES = 80;
 
 /** A string: its header, and two bytes per UTF-16 unit (one-byte strings cost less). */
 export function stringBytes(text: string): number {

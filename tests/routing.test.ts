@@ -265,8 +265,8 @@ for (const { name, make } of serverCases()) {
 
   test(`routing (${name}): retained messages are bounded`, async () => {
     const f = await startFixture(make(), {
-      // Each message counts its text and its objects: "r/1" with "x" is 783 bytes.
-      limits: { maxRetainedMessages: 2, maxRetainedBytes: 1600 },
+      // Each message counts its text and its objects: "r/1" with "x" is 943 bytes.
+      limits: { maxRetainedMessages: 2, maxRetainedBytes: 2000 },
     });
     const client = await helloClient(f);
     await client.publish("r/1", "x", { retain: true });
