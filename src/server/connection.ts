@@ -24,7 +24,8 @@ import {
 import type { PubSubServer } from "./pubsub_server.ts";
 import type { Route } from "./route.ts";
 import { NO_EXTRAS, type PublishExtras, type Refusal } from "./routed_publish.ts";
-import { type Router, underInbox } from "./router.ts";
+import type { Router } from "./router.ts";
+import { underInbox } from "./private_inbox.ts";
 import type { ConnectionTransport, ServerClient } from "./server_client.ts";
 import type { PubSubHandler } from "./server_options.ts";
 import { Session, type SessionOwner, type SessionSettings } from "./session.ts";

@@ -26,32 +26,12 @@ import {
   RoutedPublish,
 } from "./routed_publish.ts";
 import type { ServerCounters } from "./stats.ts";
+import { inboxOf, inboxPrefix } from "./private_inbox.ts";
+import { SeqTable } from "./seq_table.ts";
 import { COLLECTION_BYTES, ENTRY_BYTES, OBJECT_BYTES, stringBytes } from "../_memory_cost.ts";
 
-/** What one entry of the `seq` table costs beside its topic's text: its slot, and a boxed number. */
-const SEQ_ENTRY_BYTES = ENTRY_BYTES + 16;
 /** The prefix cache of the publishes a logger makes while another is routed (rare): kept small. */
 const LATER_PREFIX_BYTES = 64 * 1024;
-
-/** The first level of every private inbox topic. */
-const INBOX_LEVEL = "_inbox";
-
-/** The private inbox prefix of connection `id`: `_inbox/<id>`. */
-export function inboxPrefix(id: number): string {
-  return `${INBOX_LEVEL}/${id}`;
-}
-
-/** The private inbox prefix `topic` is under (`_inbox/<id>`), or `null` when it is no inbox topic. */
-function inboxOf(topic: string): string | null {
-  if (!topic.startsWith(`${INBOX_LEVEL}/`)) return null;
-  const end = topic.indexOf("/", INBOX_LEVEL.length + 1);
-  return end === -1 ? topic : topic.slice(0, end);
-}
-
-/** Whether the topic or pattern `topic` lies under the private inbox `prefix`. */
-export function underInbox(topic: string, prefix: string): boolean {
-  return topic === prefix || (topic.startsWith(prefix) && topic.charCodeAt(prefix.length) === 0x2f);
-}
 
 /** Members sharing one (group, pattern) subscription; each message goes to one of them. */
 class QueueGroup {
@@ -85,9 +65,7 @@ export class Router {
   readonly #index = new SubscriptionIndex<Subscriber>();
   readonly #groups = new Map<string, QueueGroup>();
   readonly #retained: RetainedStore;
-  /** The last `seq` of each topic, within `maxSeqTableBytes` (emptied when full). */
-  readonly #seqs = new Map<string, number>();
-  #seqBytes = 0;
+  readonly #seqs: SeqTable;
   /** Bytes of subscriptions kept outside the index (see `recordBytes()`). */
   #recordBytes = 0;
   /** The publish being routed. */
@@ -120,6 +98,7 @@ export class Router {
     this.#privateInboxes = privateInboxes;
     this.#retained = new RetainedStore(limits.maxRetainedMessages, limits.maxRetainedBytes);
     this.#p = new RoutedPublish(limits.maxPrefixCacheBytes);
+    this.#seqs = new SeqTable(limits.maxSeqTableBytes);
   }
 
   /** (pattern, subscriber) pairs; a queue group counts once. */
@@ -333,7 +312,7 @@ export class Router {
       this.#index.match(topic, this.#visit);
       if (extras.retain === true) {
         // The seq this publish took, or the topic's last one when nobody got it.
-        const seq = p.seq !== 0 ? p.seq : this.#seqs.get(topic) ?? 0;
+        const seq = p.seq !== 0 ? p.seq : this.#seqs.last(topic);
         const problem = this.#retained.set(topic, message, extras.headers, seq);
         if (problem !== null) p.retainRefusal = [ErrorCode.RetainedLimit, problem];
       }
@@ -398,20 +377,7 @@ export class Router {
 
   #nextSeq(): number {
     const p = this.#p;
-    if (p.seq === 0) {
-      const last = this.#seqs.get(p.topic);
-      if (last === undefined) {
-        const bytes = SEQ_ENTRY_BYTES + stringBytes(p.topic);
-        if (this.#seqBytes + bytes > this.#limits.maxSeqTableBytes) {
-          // Sequence numbers restart: a client sees seq 1 again and knows it cannot count gaps.
-          this.#seqs.clear();
-          this.#seqBytes = 0;
-        }
-        this.#seqBytes += bytes;
-      }
-      p.seq = (last ?? 0) + 1;
-      this.#seqs.set(p.topic, p.seq);
-    }
+    if (p.seq === 0) p.seq = this.#seqs.next(p.topic);
     return p.seq;
   }
 
