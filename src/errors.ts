@@ -61,6 +61,12 @@ export const ErrorCode = {
   Forbidden: "forbidden",
   /** The peer answered no ping for too long; the connection is closed (error frame, or local). */
   PingTimeout: "ping_timeout",
+  /** A subscribe would pass the server's `maxSubscriptionBytes`; it is refused (error frame). */
+  SubscriptionBudget: "subscription_budget",
+  /** Unfinished lines would pass the server's `maxPartialLineBytes`; the connection is closed (error frame). */
+  InputBudget: "input_budget",
+  /** No frame within `idleTimeoutMs`, or a line unfinished for `lineTimeoutMs`; the connection is closed (error frame). */
+  IdleTimeout: "idle_timeout",
   /** The server is shutting down (error frame, sent before the close). */
   ServerShutdown: "server_shutdown",
   /** The connection is closed, or was lost (local). */

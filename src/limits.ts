@@ -107,6 +107,51 @@ export interface ServerLimits {
    * this library's clients send). Default 1 MiB.
    */
   maxWebSocketMessageBytes: number;
+  /**
+   * Bytes all subscriptions of the server may take, summed over every
+   * connection: the subscription index (its trie nodes, maps and sets,
+   * counted with their object overhead, not just the pattern's text) and
+   * each connection's record of its subscriptions. A subscribe that would
+   * pass it is refused with `subscription_budget`. Default 128 MiB.
+   */
+  maxSubscriptionBytes: number;
+  /**
+   * Bytes of unfinished lines held, summed over every connection (each
+   * counted at the size of the buffer that holds it). A connection whose
+   * unfinished line would pass it is closed with `input_budget`. Default 64 MiB.
+   */
+  maxPartialLineBytes: number;
+  /**
+   * How long a line may stay unfinished, in ms: a connection that holds part
+   * of a line this long without completing one is closed with `idle_timeout`.
+   * Default 60000.
+   */
+  lineTimeoutMs: number;
+  /**
+   * With auth off, how long a new connection may take to send its first
+   * frame, in ms, before it is closed with `idle_timeout` (with auth on,
+   * `authTimeoutMs` applies). Default 60000.
+   */
+  idleTimeoutMs: number;
+  /**
+   * With TLS, how long a new connection may take to complete its TLS
+   * handshake, in ms, before it is closed (nothing can be sent to it before
+   * the handshake, so it gets no error frame). Default 10000.
+   */
+  tlsHandshakeTimeoutMs: number;
+  /** The longest `name` a `hello` may carry, in UTF-8 bytes (`invalid_frame` past it). Default 256. */
+  maxNameBytes: number;
+  /**
+   * Bytes the table of per-topic sequence numbers (`seq`) may take, counted
+   * with each entry's overhead; when full it is emptied and sequence numbers
+   * restart at 1. Default 16 MiB.
+   */
+  maxSeqTableBytes: number;
+  /**
+   * Bytes the cache of encoded delivery prefixes (one per topic) may take,
+   * counted with each entry's overhead; when full it is emptied. Default 4 MiB.
+   */
+  maxPrefixCacheBytes: number;
 }
 
 /**
@@ -220,6 +265,14 @@ export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = Object.freeze({
   maxRetainedBytes: 16 * MiB,
   shutdownGraceMs: 2000,
   maxWebSocketMessageBytes: MiB,
+  maxSubscriptionBytes: 128 * MiB,
+  maxPartialLineBytes: 64 * MiB,
+  lineTimeoutMs: 60_000,
+  idleTimeoutMs: 60_000,
+  tlsHandshakeTimeoutMs: 10_000,
+  maxNameBytes: 256,
+  maxSeqTableBytes: 16 * MiB,
+  maxPrefixCacheBytes: 4 * MiB,
 });
 
 /**

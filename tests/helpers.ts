@@ -99,6 +99,12 @@ export class RawPeer {
     return this.send(JSON.stringify(value) + "\n");
   }
 
+  /** Sends one JSON frame and returns the next line, parsed (its answer, when it has an `id`). */
+  async ask(frame: Record<string, unknown>): Promise<Record<string, unknown>> {
+    await this.sendJson(frame);
+    return await this.json();
+  }
+
   /** The next line, or `null` at end of stream. */
   async line(): Promise<string | null> {
     while (true) {

@@ -47,6 +47,15 @@ test("limits: the defaults are the documented ones", () => {
     maxRetainedBytes: 16777216,
     shutdownGraceMs: 2000,
     maxWebSocketMessageBytes: 1048576, // exceeded in tests/websocket_server.test.ts
+    // The server-wide budgets and timeouts: exceeded in tests/memory_budgets.test.ts
+    maxSubscriptionBytes: 134217728,
+    maxPartialLineBytes: 67108864,
+    lineTimeoutMs: 60000,
+    idleTimeoutMs: 60000,
+    tlsHandshakeTimeoutMs: 10000, // tests/tls_handshake_timeout.test.ts
+    maxNameBytes: 256,
+    maxSeqTableBytes: 16777216,
+    maxPrefixCacheBytes: 4194304,
   });
   assert.deepEqual({ ...DEFAULT_CLIENT_LIMITS }, {
     maxLineBytes: 4194304,

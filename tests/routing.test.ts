@@ -265,7 +265,8 @@ for (const { name, make } of serverCases()) {
 
   test(`routing (${name}): retained messages are bounded`, async () => {
     const f = await startFixture(make(), {
-      limits: { maxRetainedMessages: 2, maxRetainedBytes: 100 },
+      // Each message counts its text and its objects: "r/1" with "x" is 943 bytes.
+      limits: { maxRetainedMessages: 2, maxRetainedBytes: 2000 },
     });
     const client = await helloClient(f);
     await client.publish("r/1", "x", { retain: true });
@@ -276,7 +277,7 @@ for (const { name, make } of serverCases()) {
     );
     await client.publish("r/2", "", { retain: true });
     await assert.rejects(
-      client.publish("r/3", "w".repeat(200), { retain: true }),
+      client.publish("r/3", "w".repeat(1000), { retain: true }),
       (error: unknown) => error instanceof ServerError && error.code === "retained_limit",
     );
     assert.equal(f.server.stats().retained, 1);

@@ -14,8 +14,14 @@ import type { Message } from "./message.ts";
 
 /** Pending answers, by frame id, and waits on private topics. */
 export class Answers {
-  /** Starts the client's private topics (`_flush/<prefix>/n`, `_inbox/<prefix>/n`). */
-  readonly prefix: string = Math.random().toString(36).slice(2);
+  /**
+   * Starts the client's private topics (`_flush/<prefix>/n`, `_inbox/<prefix>/n`):
+   * 64 random bits, so that nobody who did not see a request can guess its reply topic.
+   */
+  readonly prefix: string = Array.from(
+    crypto.getRandomValues(new Uint8Array(8)),
+    (byte) => byte.toString(16).padStart(2, "0"),
+  ).join("");
   readonly #acks = new Map<FrameId, Deferred<void>>();
   readonly #messages = new Map<string, Deferred<Message>>();
   #nextId = 1;
@@ -124,8 +130,11 @@ export class Answers {
       waiting.resolve(message);
       return true;
     }
-    // A reply that came after its request gave up: nobody wants it.
-    return message.topic.startsWith(`_inbox/${this.prefix}/`);
+    // A reply that came after its request gave up: nobody wants it. Its
+    // topic is `_inbox/<prefix>/n`, or `_inbox/<connection>/<prefix>/n` in a
+    // server's private inbox.
+    const topic = message.topic;
+    return topic.startsWith("_inbox/") && topic.includes(`/${this.prefix}/`);
   }
 
   /**

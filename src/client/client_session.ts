@@ -80,7 +80,7 @@ export class ClientSession {
   #closeError = new ConnectionClosedError("Client is closed");
   #flushes = 0;
   #requests = 0;
-  #inboxReady: Promise<void> | null = null;
+  #inboxReady: Promise<string> | null = null;
 
   /**
    * @param conn The first connection, open.
@@ -259,10 +259,10 @@ export class ClientSession {
     if (signal?.aborted) throw signal.reason;
     // The waits are armed before the first await, so an abort or the
     // timeout is never missed.
-    const reply = `_inbox/${this.answers.prefix}/${this.#requests++}`;
+    const n = this.#requests++;
+    let reply: string | null = null;
     const given = deferred<never>();
     given.promise.catch(ignore);
-    const answer = Promise.race([this.answers.message(reply), given.promise]);
     const onAbort = (): void => given.reject(signal?.reason);
     signal?.addEventListener("abort", onAbort, { once: true });
     // Infinity waits for ever; setTimeout cannot count past MAX_TIMER_MS.
@@ -272,21 +272,33 @@ export class ClientSession {
       );
     }, Math.min(timeout, MAX_TIMER_MS));
     try {
-      await Promise.race([this.#inbox(), answer]);
+      const inbox = await Promise.race([this.#inbox(), given.promise]);
+      reply = `${inbox}/${n}`;
+      const answer = Promise.race([this.answers.message(reply), given.promise]);
       this.publish(topic, message, { reply, headers }).catch((error) => given.reject(error));
       return await answer;
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener("abort", onAbort);
-      this.answers.forget(reply);
+      if (reply !== null) this.answers.forget(reply);
     }
   }
 
-  /** Subscribes the private inbox once per connection (again after a failure). */
-  #inbox(): Promise<void> {
+  /**
+   * Subscribes the private inbox once per connection (again after a
+   * failure); resolves with the topic its replies go under. That is
+   * `<server's inbox>/<random prefix>` when the server gives the connection
+   * a private inbox (auth on: no other connection can read it), else
+   * `_inbox/<random prefix>`.
+   */
+  #inbox(): Promise<string> {
     if (this.#inboxReady === null) {
-      const topic = `_inbox/${this.answers.prefix}/+`;
-      const ready = this.#sendWhenConnected({ action: "subscribe", topic }, undefined);
+      const connected = this.#loop.open !== null ? RESOLVED : this.#loop.whenConnected();
+      const ready = connected.then(async () => {
+        const inbox = `${this.#loop.server?.inbox ?? "_inbox"}/${this.answers.prefix}`;
+        await this.#sendWhenConnected({ action: "subscribe", topic: `${inbox}/+` }, undefined);
+        return inbox;
+      });
       this.#inboxReady = ready;
       ready.catch(() => {
         if (this.#inboxReady === ready) this.#inboxReady = null;

@@ -161,15 +161,11 @@ function checkFrame(
     if (frame.echo !== undefined && typeof frame.echo !== "boolean") {
       refuse(ErrorCode.InvalidFrame, `Echo must be a boolean, got ${typeName(frame.echo)}`);
     }
-    for (const field of ["name", "user", "pass", "token"] as const) {
-      const value = frame[field];
-      if (value !== undefined && typeof value !== "string") {
-        refuse(
-          ErrorCode.InvalidFrame,
-          `${field[0].toUpperCase()}${field.slice(1)} must be a string, got ${typeName(value)}`,
-        );
-      }
+    if (frame.name !== undefined && typeof frame.name !== "string") {
+      refuse(ErrorCode.InvalidFrame, `Name must be a string, got ${typeName(frame.name)}`);
     }
+    // `user`, `pass` and `token` are the server's to check (see `credentialsProblem()`):
+    // with auth on, credentials of the wrong type are an `auth_failed`, not a bad frame.
     return frame as unknown as HelloFrame;
   }
   if (action === "ping" || action === "pong") return frame as unknown as PingFrame | PongFrame;
@@ -335,6 +331,7 @@ export function decodeServerFrame(line: Uint8Array): ServerFrame {
         pingInterval: Number(frame.ping_interval ?? 0),
       };
       if (typeof frame.user === "string") hello.user = frame.user;
+      if (typeof frame.inbox === "string") hello.inbox = frame.inbox;
       return hello;
     }
     case "ping":

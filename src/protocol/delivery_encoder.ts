@@ -10,13 +10,16 @@
 
 import { toAsciiJson } from "./codec.ts";
 import type { Headers, JsonValue } from "./frames.ts";
+import { ENTRY_BYTES, stringBytes } from "../_memory_cost.ts";
 
 /** The bytes that end every delivery: `}` and the newline. */
 export const DELIVERY_END: Uint8Array = new TextEncoder().encode("}\n");
 const encoder = new TextEncoder();
 
-/** Topics whose encoded prefix is kept; the cache is emptied when full. */
-const PREFIX_CACHE_SIZE = 10_000;
+/** The prefix cache's budget unless told otherwise, in bytes; the cache is emptied when full. */
+const PREFIX_CACHE_BYTES = 4 * 1024 * 1024;
+/** What a `Uint8Array` costs beside its bytes: the view, its buffer, the backing store's record. */
+const BYTES_OBJECT_BYTES = 256;
 /** The reusable buffer grows up to this size; larger deliveries get their own. */
 const MAX_SCRATCH_BYTES = 64 * 1024;
 
@@ -27,6 +30,16 @@ const MAX_SCRATCH_BYTES = 64 * 1024;
 export class DeliveryEncoder {
   readonly #scratch: Uint8Array[] = [new Uint8Array(4096), new Uint8Array(4096)];
   readonly #prefixes = new Map<string, Uint8Array>();
+  readonly #maxPrefixBytes: number;
+  #prefixBytes = 0;
+
+  /**
+   * @param maxPrefixBytes The most memory the cache of prefixes may hold,
+   *   in bytes, counted with each entry's overhead; it is emptied when full.
+   */
+  constructor(maxPrefixBytes: number = PREFIX_CACHE_BYTES) {
+    this.#maxPrefixBytes = maxPrefixBytes;
+  }
 
   /**
    * The delivery of `message` on `topic`. With `json`, the message's own
@@ -89,9 +102,17 @@ export class DeliveryEncoder {
   prefix(topic: string): Uint8Array {
     let prefix = this.#prefixes.get(topic);
     if (prefix === undefined) {
-      if (this.#prefixes.size >= PREFIX_CACHE_SIZE) this.#prefixes.clear();
       prefix = encoder.encode(`{"topic":${toAsciiJson(JSON.stringify(topic))},"message":`);
-      this.#prefixes.set(topic, prefix);
+      const bytes = ENTRY_BYTES + stringBytes(topic) + BYTES_OBJECT_BYTES + prefix.byteLength;
+      if (this.#prefixBytes + bytes > this.#maxPrefixBytes) {
+        this.#prefixes.clear();
+        this.#prefixBytes = 0;
+      }
+      // A prefix larger than the whole budget is used once and not kept.
+      if (bytes <= this.#maxPrefixBytes) {
+        this.#prefixes.set(topic, prefix);
+        this.#prefixBytes += bytes;
+      }
     }
     return prefix;
   }

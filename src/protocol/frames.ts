@@ -199,6 +199,12 @@ export interface ServerInfo {
   pingInterval: number;
   /** The authenticated user, when the server requires auth. */
   user?: string;
+  /**
+   * The connection's private inbox prefix (`_inbox/<connection id>`), when
+   * the server gives one: with auth on, topics under it reach only this
+   * connection, which may always subscribe to them.
+   */
+  inbox?: string;
 }
 
 /**

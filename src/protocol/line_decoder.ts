@@ -77,6 +77,11 @@ export class LineDecoder {
     return this.#partBytes;
   }
 
+  /** Memory an unfinished line holds: its buffer's size, 0 when no line is unfinished. */
+  get heldBytes(): number {
+    return this.#partBytes === 0 ? 0 : this.#buffer.byteLength;
+  }
+
   /**
    * Adds a chunk. Read its lines until there are no more before the next push.
    *

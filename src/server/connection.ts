@@ -12,15 +12,20 @@ import type { Addr, Conn } from "../transport/types.ts";
 import {
   answerHello,
   authenticate,
+  credentialsProblem,
   type Greeting,
   type HandshakeContext,
+  hasCredentials,
   type Identity,
+  nameProblem,
+  refuseCredentials,
   type ServerAuthenticator,
 } from "./handshake.ts";
 import type { PubSubServer } from "./pubsub_server.ts";
 import type { Route } from "./route.ts";
 import { NO_EXTRAS, type PublishExtras, type Refusal } from "./routed_publish.ts";
 import type { Router } from "./router.ts";
+import { underInbox } from "./private_inbox.ts";
 import type { ConnectionTransport, ServerClient } from "./server_client.ts";
 import type { PubSubHandler } from "./server_options.ts";
 import { Session, type SessionOwner, type SessionSettings } from "./session.ts";
@@ -56,6 +61,10 @@ export class ServerConnection implements ServerClient, SessionOwner {
   /** What carries it: TCP or WebSocket, with or without TLS. */
   readonly transport: ConnectionTransport;
   readonly #core: ServerCore;
+  /** The deadline of a new connection: see {@linkcode ServerConnection.watchOpening}. */
+  #opening: ReturnType<typeof setTimeout> | undefined = undefined;
+  /** The TLS handshake's deadline (TCP with TLS only). */
+  #handshake: ReturnType<typeof setTimeout> | undefined = undefined;
 
   /**
    * @param core What the server's connections share.
@@ -67,7 +76,7 @@ export class ServerConnection implements ServerClient, SessionOwner {
     this.#core = core;
     this.transport = transport;
     this.session = new Session(id, conn, core.settings, this);
-    this.route = core.router.attach(this.session);
+    this.route = core.router.attach(this.session, id);
     this.wantsFrames = core.handler !== undefined || core.auth !== undefined;
   }
 
@@ -99,8 +108,53 @@ export class ServerConnection implements ServerClient, SessionOwner {
     return this.session.close();
   }
 
+  /**
+   * Starts the deadline of a new connection: with auth on, it must
+   * authenticate within `authTimeoutMs` (else `auth_timeout`); with auth off,
+   * send a valid frame within `idleTimeoutMs` (else `idle_timeout`). A timer
+   * of its own, so it fires on time rather than at the watchdog's next round.
+   *
+   * With TLS over TCP, the first bytes must also arrive within
+   * `tlsHandshakeTimeoutMs`. Every adapter hands the server a TLS connection
+   * at accept, before its handshake, which runs on the first read: so a
+   * handshake that never completes (a truncated ClientHello) shows here as
+   * a connection that has read nothing. It is closed without an error
+   * frame, which it could not read. (A WebSocket's TLS is the HTTP
+   * server's, done before the upgrade.)
+   */
+  watchOpening(): void {
+    const { limits, logger } = this.#core.settings;
+    if (this.transport.tls && this.transport.kind === "tcp") {
+      this.#handshake = setTimeout(() => {
+        this.#handshake = undefined;
+        if (!this.session.open || this.session.chunksIn !== 0) return;
+        logger.warn("TLS handshake timed out", { id: this.id, ...this.remoteAddr });
+        void this.session.close(undefined, false);
+      }, limits.tlsHandshakeTimeoutMs);
+    }
+    const auth = this.#core.auth !== undefined;
+    const ms = auth ? limits.authTimeoutMs : limits.idleTimeoutMs;
+    this.#opening = setTimeout(() => {
+      this.#opening = undefined;
+      const session = this.session;
+      if (!session.open) return;
+      if (auth && this.identity === null) {
+        this.#core.settings.counters.authFailures++;
+        void session.close({
+          code: ErrorCode.AuthTimeout,
+          text: `No authenticated hello within ${ms} ms`,
+        });
+      } else if (!auth && session.framesIn === 0) {
+        void session.close({ code: ErrorCode.IdleTimeout, text: `No frame within ${ms} ms` });
+      }
+    }, ms);
+  }
+
   /** Leaves the server and the router, once. */
   closed(): void {
+    clearTimeout(this.#opening);
+    clearTimeout(this.#handshake);
+    this.#opening = this.#handshake = undefined;
     const core = this.#core;
     if (!core.connections.delete(this)) return;
     core.router.detach(this.route);
@@ -113,6 +167,7 @@ export class ServerConnection implements ServerClient, SessionOwner {
 
   frame(frame: ClientFrame, json: Uint8Array | null): void | Promise<void> {
     const { auth, handler } = this.#core;
+    if (frame.action === "hello" && !this.#helloAccepted(frame, auth !== undefined)) return;
     if (auth !== undefined && this.identity === null) return this.#unauthenticated(auth, frame);
     // Without a handler the delivery is built from the message's own bytes; a
     // handler may have changed `data`, so then the frame is re-encoded.
@@ -132,6 +187,32 @@ export class ServerConnection implements ServerClient, SessionOwner {
     this.#afterHandler(frame, verdict);
   }
 
+  /**
+   * Checks a `hello` before the handler sees it: its `name` must fit
+   * `maxNameBytes` (else `invalid_frame`); with auth on, credentials after
+   * authentication are refused (`auth_failed`, closed: a connection
+   * authenticates once), and with auth off credentials must be strings.
+   */
+  #helloAccepted(frame: HelloFrame, auth: boolean): boolean {
+    const session = this.session;
+    const name = nameProblem(frame, this.#core.settings.limits);
+    if (name !== null) {
+      session.sendError(ErrorCode.InvalidFrame, name, false, frame.id);
+      return false;
+    }
+    if (auth) {
+      if (this.identity === null || !hasCredentials(frame)) return true;
+      delete frame.pass;
+      delete frame.token;
+      refuseCredentials(session, this.#core.context, "Credentials after authentication");
+      return false;
+    }
+    const problem = credentialsProblem(frame);
+    if (problem === null) return true;
+    session.sendError(ErrorCode.InvalidFrame, problem, false, frame.id);
+    return false;
+  }
+
   /** A frame from a client that has not authenticated: only an authenticating hello goes on. */
   #unauthenticated(auth: ServerAuthenticator, frame: ClientFrame): void | Promise<void> {
     if (frame.action !== "hello") {
@@ -146,6 +227,8 @@ export class ServerConnection implements ServerClient, SessionOwner {
     return authenticate(auth, this.session, frame, this.#core.context).then((identity) => {
       if (identity === null) return;
       this.identity = identity;
+      clearTimeout(this.#opening);
+      this.#opening = undefined;
       this.wantsFrames = this.#core.handler !== undefined;
       return this.frame(frame, null);
     });
@@ -188,7 +271,11 @@ export class ServerConnection implements ServerClient, SessionOwner {
         refusal = this.#publish(frame.topic, frame.message, json, frame);
         break;
       case "subscribe":
-        if (this.identity?.permissions.canSubscribe(frame.topic) === false) {
+        // Its own private inbox is every connection's to read, whatever its permissions.
+        if (
+          this.identity?.permissions.canSubscribe(frame.topic) === false &&
+          !underInbox(frame.topic, this.route.inbox)
+        ) {
           refusal = [ErrorCode.Forbidden, `Subscribing to "${frame.topic}" is not allowed`];
           break;
         }
@@ -202,7 +289,13 @@ export class ServerConnection implements ServerClient, SessionOwner {
   }
 
   #hello(frame: HelloFrame): void {
-    const greeting = answerHello(this.session, frame, this.#core.context, this.user);
+    const greeting = answerHello(
+      this.session,
+      frame,
+      this.#core.context,
+      this.user,
+      this.#core.auth === undefined ? null : this.route.inbox,
+    );
     this.greeting = greeting;
     this.#core.router.greet(this.route, greeting.echo);
   }
@@ -219,6 +312,15 @@ export class ServerConnection implements ServerClient, SessionOwner {
       ? this.identity.permissions.canPublish(topic)
       : topic.charCodeAt(0) !== 0x24;
     if (!allowed) return [ErrorCode.Forbidden, `Publishing to "${topic}" is not allowed`];
+    // A reply topic is where the responder will publish: with auth on it must be the
+    // publisher's own inbox or a topic it may publish to itself.
+    const reply = extras.reply;
+    if (
+      reply !== undefined && this.identity !== null && !underInbox(reply, this.route.inbox) &&
+      !this.identity.permissions.canPublish(reply)
+    ) {
+      return [ErrorCode.Forbidden, `Reply topic "${reply}" is not allowed`];
+    }
     return this.#core.router.publishFrom(this.route, topic, message, json, extras);
   }
 }

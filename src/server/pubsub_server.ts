@@ -32,6 +32,7 @@ import {
   type PubSubServerOptions,
   type ServerPublishOptions,
 } from "./server_options.ts";
+import { SharedBudget } from "./shared_budget.ts";
 import { Watchdog } from "./watchdog.ts";
 import { planWebSocket, serveWebSocket, webSocketUrl } from "./websocket_endpoint.ts";
 import { Monitor } from "./monitor/monitor.ts";
@@ -113,12 +114,19 @@ export class PubSubServer {
     const limits = this.#limits = resolveLimits(DEFAULT_SERVER_LIMITS, options.limits);
     const counters = this.#counters;
     const logger = this.#logger = guardLogger(options.logger ?? silentLogger);
-    this.#router = new Router(limits, counters);
+    this.#router = new Router(limits, counters, options.auth !== undefined);
     const policy = this.#policy = checkPolicy(
       options.slowConsumerPolicy ?? DEFAULT_SLOW_CONSUMER_POLICY,
     );
     this.#core = {
-      settings: { limits, policy, logger, counters, topics: new AsciiStrings() },
+      settings: {
+        limits,
+        policy,
+        logger,
+        counters,
+        topics: new AsciiStrings(),
+        partialLines: new SharedBudget(limits.maxPartialLineBytes),
+      },
       context: { limits, logger, counters, serverId: this.serverId },
       router: this.#router,
       handler: options.handler,
@@ -205,6 +213,8 @@ export class PubSubServer {
       topics: this.#router.patternCount,
       retained: this.#router.retainedCount,
       pendingBytes,
+      subscriptionBytes: this.#router.subscriptionBytes,
+      partialLineBytes: this.#core.settings.partialLines.used,
     };
   }
 
@@ -353,6 +363,7 @@ export class PubSubServer {
       transport: via.kind,
     });
     session.start();
+    connection.watchOpening();
   }
 }
 

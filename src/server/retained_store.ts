@@ -7,15 +7,29 @@
 
 import { toAsciiJson } from "../protocol/codec.ts";
 import type { Headers, JsonValue } from "../protocol/frames.ts";
-import { hasWildcard, matchLevels, SEPARATOR } from "../topic/pattern.ts";
+import { hasWildcard, MULTI, SEPARATOR, SINGLE } from "../topic/pattern.ts";
 import { utf8Length } from "../_utf8.ts";
+import { COLLECTION_BYTES, ENTRY_BYTES, OBJECT_BYTES, stringBytes } from "../_memory_cost.ts";
+
+/** What one level of a retained topic may cost in the trie: a node, its map, its entry there. */
+const LEVEL_BYTES = OBJECT_BYTES + COLLECTION_BYTES + ENTRY_BYTES;
+
+/**
+ * What a retained message counts against `maxRetainedBytes`: its JSON text,
+ * its headers' text, its topic's text (kept twice: as the key and in the
+ * trie's levels), its record, and a trie node per level as if none were
+ * shared, so that deep topics cannot hold more than is counted.
+ */
+function retainedBytes(topic: string, json: string, headers: Headers | undefined): number {
+  const levels = topic.split(SEPARATOR).length;
+  return json.length + (headers === undefined ? 0 : 2 * utf8Length(JSON.stringify(headers))) +
+    2 * stringBytes(topic) + OBJECT_BYTES + ENTRY_BYTES + levels * LEVEL_BYTES;
+}
 
 /** One retained message, kept as encoded JSON text (what it costs is what is counted). */
 export interface Retained {
   /** Its topic. */
   readonly topic: string;
-  /** Its topic's levels, split once. */
-  readonly levels: readonly string[];
   /** The message, as ASCII JSON text. */
   readonly json: string;
   /** Its headers, if any. */
@@ -31,12 +45,29 @@ function clearsRetained(message: JsonValue): boolean {
   return message === null || message === "";
 }
 
-/** The retained messages, by topic. */
+/** One level of the topics with a retained message. */
+class LevelNode {
+  children: Map<string, LevelNode> | null = null;
+  /** The retained message of the topic that ends here. */
+  retained: Retained | null = null;
+  /** When the topic first got its retained message: matches are returned in this order. */
+  order = 0;
+}
+
+/**
+ * The retained messages, by topic, and in a trie of topic levels, so that a
+ * wildcard subscribe costs the matches and the trie nodes its pattern
+ * reaches, not a scan of every retained message.
+ */
 export class RetainedStore {
   readonly #byTopic = new Map<string, Retained>();
+  readonly #root = new LevelNode();
   readonly #maxMessages: number;
   readonly #maxBytes: number;
   #bytes = 0;
+  #order = 0;
+  /** Trie nodes the last `matching()` visited: what a wildcard subscribe cost. */
+  visited = 0;
 
   /**
    * @param maxMessages The most messages kept.
@@ -67,35 +98,109 @@ export class RetainedStore {
       if (old !== undefined) {
         this.#byTopic.delete(topic);
         this.#bytes -= old.bytes;
+        this.#unlink(topic.split(SEPARATOR));
       }
       return null;
     }
     const json = toAsciiJson(JSON.stringify(message));
-    const bytes = 2 * utf8Length(topic) + json.length +
-      (headers === undefined ? 0 : utf8Length(JSON.stringify(headers)));
+    const bytes = retainedBytes(topic, json, headers);
     const count = this.#byTopic.size + (old === undefined ? 1 : 0);
     const total = this.#bytes - (old?.bytes ?? 0) + bytes;
     if (count > this.#maxMessages) {
       return `Retained messages would exceed ${this.#maxMessages}`;
     }
     if (total > this.#maxBytes) return `Retained messages would exceed ${this.#maxBytes} bytes`;
-    const levels = topic.split(SEPARATOR);
-    this.#byTopic.set(topic, { topic, levels, json, headers, seq, bytes });
+    const retained: Retained = { topic, json, headers, seq, bytes };
+    this.#byTopic.set(topic, retained);
     this.#bytes = total;
+    let node = this.#root;
+    for (const level of topic.split(SEPARATOR)) {
+      node.children ??= new Map();
+      let child = node.children.get(level);
+      if (child === undefined) {
+        child = new LevelNode();
+        node.children.set(level, child);
+      }
+      node = child;
+    }
+    if (node.retained === null) node.order = ++this.#order;
+    node.retained = retained;
     return null;
   }
 
-  /** The retained messages whose topic matches `pattern`. */
+  /** Removes the message at `levels` and prunes the nodes left empty. */
+  #unlink(levels: string[]): void {
+    const path: LevelNode[] = [this.#root];
+    for (const level of levels) {
+      const next = path[path.length - 1].children?.get(level);
+      if (next === undefined) return;
+      path.push(next);
+    }
+    path[path.length - 1].retained = null;
+    for (let depth = levels.length; depth > 0; depth--) {
+      const node = path[depth];
+      if (node.retained !== null || (node.children !== null && node.children.size > 0)) return;
+      path[depth - 1].children!.delete(levels[depth - 1]);
+    }
+  }
+
+  /**
+   * The retained messages whose topic matches `pattern`, oldest topic
+   * first. A wildcard pattern walks only the trie nodes it can match.
+   */
   matching(pattern: string): Retained[] {
     if (!hasWildcard(pattern)) {
       const one = this.#byTopic.get(pattern);
       return one === undefined ? [] : [one];
     }
-    const levels = pattern.split(SEPARATOR);
-    const found: Retained[] = [];
-    for (const retained of this.#byTopic.values()) {
-      if (matchLevels(levels, retained.levels)) found.push(retained);
-    }
-    return found;
+    const found: LevelNode[] = [];
+    this.visited = collect(this.#root, pattern.split(SEPARATOR), 0, found);
+    found.sort((a, b) => a.order - b.order);
+    return found.map((node) => node.retained!);
   }
+}
+
+/** Whether a leading wildcard may match the first level `name` (not a `$` one). */
+function wildcardMatches(depth: number, name: string): boolean {
+  return depth !== 0 || name.charCodeAt(0) !== 0x24; // "$"
+}
+
+/**
+ * Adds the nodes under `node` that hold a message matching `levels` from
+ * `depth` on; returns how many nodes it visited.
+ */
+function collect(node: LevelNode, levels: string[], depth: number, found: LevelNode[]): number {
+  if (depth === levels.length) {
+    if (node.retained !== null) found.push(node);
+    return 1;
+  }
+  const level = levels[depth];
+  let visited = 1;
+  if (level === MULTI) {
+    // `a/#` matches `a` itself too.
+    if (node.retained !== null) found.push(node);
+    if (node.children === null) return visited;
+    for (const [name, child] of node.children) {
+      if (wildcardMatches(depth, name)) visited += everything(child, found);
+    }
+    return visited;
+  }
+  if (level === SINGLE) {
+    if (node.children === null) return visited;
+    for (const [name, child] of node.children) {
+      if (wildcardMatches(depth, name)) visited += collect(child, levels, depth + 1, found);
+    }
+    return visited;
+  }
+  const child = node.children?.get(level);
+  return child === undefined ? visited : visited + collect(child, levels, depth + 1, found);
+}
+
+/** Adds every node under `node`, itself included, that holds a message; returns how many it visited. */
+function everything(node: LevelNode, found: LevelNode[]): number {
+  if (node.retained !== null) found.push(node);
+  let visited = 1;
+  if (node.children === null) return visited;
+  for (const child of node.children.values()) visited += everything(child, found);
+  return visited;
 }

@@ -39,10 +39,19 @@ export class Route {
   extended = false;
   /** Whether its own publishes come back to it. */
   echo = true;
+  /**
+   * Its private inbox prefix, `_inbox/<connection id>`: with private inboxes
+   * on (auth on), topics under another connection's prefix never reach it.
+   */
+  readonly inbox: string;
 
-  /** @param out Where its deliveries go. */
-  constructor(out: Outlet) {
+  /**
+   * @param out Where its deliveries go.
+   * @param inbox Its private inbox prefix.
+   */
+  constructor(out: Outlet, inbox: string) {
     this.out = out;
+    this.inbox = inbox;
   }
 
   /** How many subscriptions it has, plain and in groups. */

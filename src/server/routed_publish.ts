@@ -39,7 +39,7 @@ export interface LaterPublish {
 /** One publish being routed. */
 export class RoutedPublish {
   /** Encodes this publish's deliveries, in buffers of its own. */
-  readonly deliveries: DeliveryEncoder = new DeliveryEncoder();
+  readonly deliveries: DeliveryEncoder;
   /** Marks the routes that have this publish: a connection gets it once. */
   stamp = 0;
   topic = "";
@@ -58,6 +58,13 @@ export class RoutedPublish {
   /** The delivery for clients that said `hello`, once encoded. */
   extended: Uint8Array | null = null;
   matched = 0;
+  /** The private inbox prefix its topic is under, when inboxes are private; else `null`. */
+  inbox: string | null = null;
+
+  /** @param maxPrefixBytes The byte budget of its encoder's prefix cache. */
+  constructor(maxPrefixBytes?: number) {
+    this.deliveries = new DeliveryEncoder(maxPrefixBytes);
+  }
   delivered = 0;
 
   /** Starts routing a publish. */

@@ -26,9 +26,12 @@ import {
   RoutedPublish,
 } from "./routed_publish.ts";
 import type { ServerCounters } from "./stats.ts";
+import { inboxOf, inboxPrefix } from "./private_inbox.ts";
+import { SeqTable } from "./seq_table.ts";
+import { COLLECTION_BYTES, ENTRY_BYTES, OBJECT_BYTES, stringBytes } from "../_memory_cost.ts";
 
-/** Sequence numbers are kept for topics totalling this many characters; past it they restart. */
-const MAX_SEQ_TOPIC_CHARS = 4 * 1024 * 1024;
+/** The prefix cache of the publishes a logger makes while another is routed (rare): kept small. */
+const LATER_PREFIX_BYTES = 64 * 1024;
 
 /** Members sharing one (group, pattern) subscription; each message goes to one of them. */
 class QueueGroup {
@@ -43,6 +46,18 @@ class QueueGroup {
 
 type Subscriber = Route | QueueGroup;
 
+/**
+ * What one subscription costs outside the index: its entry in the
+ * connection's set, its slow-consumer policy entry, and the text of its key
+ * (the pattern, or the group's subscription key).
+ */
+function recordBytes(key: string): number {
+  return 2 * ENTRY_BYTES + stringBytes(key);
+}
+
+/** What a queue group costs: the object, its members array, its entry in the groups map. */
+const GROUP_BYTES = OBJECT_BYTES + COLLECTION_BYTES + ENTRY_BYTES;
+
 /** The server's routing table and publish path. */
 export class Router {
   readonly #limits: ServerLimits;
@@ -50,10 +65,11 @@ export class Router {
   readonly #index = new SubscriptionIndex<Subscriber>();
   readonly #groups = new Map<string, QueueGroup>();
   readonly #retained: RetainedStore;
-  readonly #seqs = new Map<string, number>();
-  #seqChars = 0;
+  readonly #seqs: SeqTable;
+  /** Bytes of subscriptions kept outside the index (see `recordBytes()`). */
+  #recordBytes = 0;
   /** The publish being routed. */
-  #p = new RoutedPublish();
+  #p: RoutedPublish;
   /** Whether a publish is being routed. */
   #routing = false;
   /** Publishes made while another was routed, routed right after it (see `publish()`). */
@@ -68,14 +84,21 @@ export class Router {
     else this.#toRoute(subscriber);
   };
 
+  /** Whether topics under `_inbox/<id>` reach connection `id` only. */
+  readonly #privateInboxes: boolean;
+
   /**
    * @param limits The server's limits.
    * @param counters The server's counters.
+   * @param privateInboxes Whether topics under `_inbox/<id>` reach connection `id` only (auth on).
    */
-  constructor(limits: ServerLimits, counters: ServerCounters) {
+  constructor(limits: ServerLimits, counters: ServerCounters, privateInboxes = false) {
     this.#limits = limits;
     this.#counters = counters;
+    this.#privateInboxes = privateInboxes;
     this.#retained = new RetainedStore(limits.maxRetainedMessages, limits.maxRetainedBytes);
+    this.#p = new RoutedPublish(limits.maxPrefixCacheBytes);
+    this.#seqs = new SeqTable(limits.maxSeqTableBytes);
   }
 
   /** (pattern, subscriber) pairs; a queue group counts once. */
@@ -86,6 +109,14 @@ export class Router {
   /** Patterns with at least one subscriber. */
   get patternCount(): number {
     return this.#index.topicCount;
+  }
+
+  /**
+   * An estimate of the memory subscriptions hold, in bytes, counted against
+   * `maxSubscriptionBytes`: the index and each connection's records.
+   */
+  get subscriptionBytes(): number {
+    return this.#index.bytes + this.#recordBytes;
   }
 
   /** Retained messages held. */
@@ -118,9 +149,12 @@ export class Router {
     return Array.from(this.#groups.values(), (group) => group.pattern);
   }
 
-  /** Starts routing to `out`: the returned route is the connection's handle on the router. */
-  attach(out: Outlet): Route {
-    return new Route(out);
+  /**
+   * Starts routing to `out` (connection `id`): the returned route is the
+   * connection's handle on the router.
+   */
+  attach(out: Outlet, id: number): Route {
+    return new Route(out, inboxPrefix(id));
   }
 
   /** Marks `route` as having said `hello`: extended deliveries, and its own publishes unless `echo` is `false`. */
@@ -155,19 +189,33 @@ export class Router {
         `Connection already has ${this.#limits.maxSubscriptionsPerConnection} subscriptions`,
       ];
     }
+    const cost = recordBytes(group === undefined ? pattern : key);
     if (group !== undefined) {
       let queue = this.#groups.get(key);
       if (queue === undefined) {
         queue = new QueueGroup(pattern);
         this.#groups.set(key, queue);
         this.#index.add(pattern, queue);
+        this.#recordBytes += GROUP_BYTES + stringBytes(key);
       }
       queue.members.push(route);
       (route.groups ??= new Set()).add(key);
+      this.#recordBytes += cost;
+      if (this.#overBudget()) {
+        route.groups.delete(key);
+        this.#leave(key, route);
+        return this.#budgetRefusal();
+      }
       route.out.setPolicy(key, pattern, policy);
       return null;
     }
     this.#index.add(pattern, route);
+    this.#recordBytes += cost;
+    if (this.#overBudget()) {
+      this.#index.remove(pattern, route);
+      this.#recordBytes -= cost;
+      return this.#budgetRefusal();
+    }
     route.subscriptions.add(pattern);
     route.out.setPolicy(key, pattern, policy);
     this.#sendRetained(route, pattern);
@@ -200,12 +248,26 @@ export class Router {
     }
   }
 
+  #overBudget(): boolean {
+    return this.subscriptionBytes > this.#limits.maxSubscriptionBytes;
+  }
+
+  #budgetRefusal(): Refusal {
+    return [
+      ErrorCode.SubscriptionBudget,
+      `Subscriptions would exceed ${this.#limits.maxSubscriptionBytes} bytes server-wide`,
+    ];
+  }
+
   /** Unsubscribes `route` from `pattern` (in `group` when given). */
   unsubscribe(route: Route, pattern: string, group: string | undefined): void {
     const key = subscriptionKey(pattern, group);
     route.out.setPolicy(key, pattern, undefined);
     if (group === undefined) {
-      if (this.#index.remove(pattern, route)) route.subscriptions.delete(pattern);
+      if (this.#index.remove(pattern, route)) {
+        route.subscriptions.delete(pattern);
+        this.#recordBytes -= recordBytes(pattern);
+      }
       return;
     }
     if (route.groups?.delete(key) === true) this.#leave(key, route);
@@ -213,7 +275,10 @@ export class Router {
 
   /** Stops routing to `route`: removes every subscription it has. */
   detach(route: Route): void {
-    for (const pattern of route.subscriptions) this.#index.remove(pattern, route);
+    for (const pattern of route.subscriptions) {
+      this.#index.remove(pattern, route);
+      this.#recordBytes -= recordBytes(pattern);
+    }
     route.subscriptions.clear();
     const groups = route.groups;
     route.groups = null;
@@ -267,11 +332,12 @@ export class Router {
     this.#routing = true;
     this.#counters.messagesIn++;
     p.start(++this.#lastStamp, topic, message, json, from, extras);
+    p.inbox = this.#privateInboxes ? inboxOf(topic) : null;
     try {
       this.#index.match(topic, this.#visit);
       if (extras.retain === true) {
         // The seq this publish took, or the topic's last one when nobody got it.
-        const seq = p.seq !== 0 ? p.seq : this.#seqs.get(topic) ?? 0;
+        const seq = p.seq !== 0 ? p.seq : this.#seqs.last(topic);
         const problem = this.#retained.set(topic, message, extras.headers, seq);
         if (problem !== null) p.retainRefusal = [ErrorCode.RetainedLimit, problem];
       }
@@ -286,7 +352,9 @@ export class Router {
   /** Routes the publishes made while others were routed, those they make included. */
   #routeLater(): void {
     const first = this.#p;
-    this.#p = this.#laterState ??= new RoutedPublish();
+    this.#p = this.#laterState ??= new RoutedPublish(
+      Math.min(LATER_PREFIX_BYTES, this.#limits.maxPrefixCacheBytes),
+    );
     try {
       for (let i = 0; i < this.#later.length; i++) {
         const { topic, message, json, from, extras } = this.#later[i];
@@ -334,18 +402,7 @@ export class Router {
 
   #nextSeq(): number {
     const p = this.#p;
-    if (p.seq === 0) {
-      const last = this.#seqs.get(p.topic);
-      if (last === undefined) {
-        this.#seqChars += p.topic.length;
-        if (this.#seqChars > MAX_SEQ_TOPIC_CHARS) {
-          this.#seqs.clear();
-          this.#seqChars = p.topic.length;
-        }
-      }
-      p.seq = (last ?? 0) + 1;
-      this.#seqs.set(p.topic, p.seq);
-    }
+    if (p.seq === 0) p.seq = this.#seqs.next(p.topic);
     return p.seq;
   }
 
@@ -362,6 +419,7 @@ export class Router {
   #toRoute(route: Route): void {
     const p = this.#p;
     if (route.stamp === p.stamp) return;
+    if (p.inbox !== null && route.inbox !== p.inbox) return;
     if (route === p.from && !route.echo) return;
     route.stamp = p.stamp;
     if (this.#direct(route) || route.out.deliver(this.#bytesFor(route), p.topic)) p.delivered++;
@@ -390,8 +448,10 @@ export class Router {
     for (let tried = 0; tried < members.length; tried++) {
       const at = (group.next + tried) % members.length;
       const member = members[at];
-      // Skip a member that has this publish already (another pattern) or asked for no echo.
+      // Skip a member that has this publish already (another pattern) or asked for no echo,
+      // or whose private inbox it is not.
       if (member.stamp === this.#p.stamp || (member === from && !member.echo)) continue;
+      if (this.#p.inbox !== null && member.inbox !== this.#p.inbox) continue;
       if (member.out.hasRoom(this.#bytesFor(member).byteLength)) {
         this.#toMember(group, at);
         return;
@@ -414,10 +474,14 @@ export class Router {
     const group = this.#groups.get(key);
     if (group === undefined) return;
     const at = group.members.indexOf(route);
-    if (at !== -1) group.members.splice(at, 1);
+    if (at !== -1) {
+      group.members.splice(at, 1);
+      this.#recordBytes -= recordBytes(key);
+    }
     if (group.members.length === 0) {
       this.#groups.delete(key);
       this.#index.remove(group.pattern, group);
+      this.#recordBytes -= GROUP_BYTES + stringBytes(key);
     }
   }
 }

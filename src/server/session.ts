@@ -19,6 +19,7 @@ import { WriteQueue } from "../transport/write_queue.ts";
 import type { Outlet } from "./route.ts";
 import type { Liveness } from "./watchdog.ts";
 import { DropLedger } from "./slow_consumer.ts";
+import type { SharedBudget } from "./shared_budget.ts";
 import type { ServerCounters } from "./stats.ts";
 
 /** What every session of a server shares: its limits, policy, logger and counters. */
@@ -30,6 +31,8 @@ export interface SessionSettings {
   readonly counters: ServerCounters;
   /** The text of the topics scanned publishes name, shared by the server's sessions. */
   readonly topics: AsciiStrings;
+  /** The bytes of unfinished lines, summed over the server's sessions (`maxPartialLineBytes`). */
+  readonly partialLines: SharedBudget;
 }
 
 /** Where a session hands what it reads: the connection it carries. */
@@ -90,6 +93,12 @@ export class Session implements Outlet {
   chunksIn = 0;
   /** Bytes read so far (added per chunk). */
   bytesIn = 0;
+  /** Lines completed so far (blank ones included): the watchdog sees lines progress by it. */
+  linesDone = 0;
+  /** Valid frames read so far. */
+  framesIn = 0;
+  /** Bytes its unfinished line holds, as counted against `maxPartialLineBytes`. */
+  heldLineBytes = 0;
   /** The watchdog's notes. */
   readonly liveness: Liveness;
   readonly #conn: Conn;
@@ -128,6 +137,8 @@ export class Session implements Outlet {
       pingsOut: 0,
       seenWrites: 0,
       stalledAt: 0,
+      seenLines: 0,
+      partialAt: 0,
     };
   }
 
@@ -243,14 +254,24 @@ export class Session implements Outlet {
     }
   }
 
-  /** Closes once: flushes (bounded), with `notice` as the last frame when given. */
-  close(notice?: Notice): Promise<void> {
+  /**
+   * Closes once: flushes (bounded), with `notice` as the last frame when
+   * given; with `flush` false, closes at once (nothing could reach the peer).
+   */
+  close(notice?: Notice, flush = true): Promise<void> {
     if (this.#closing !== null) return this.#closing;
     this.#state = CLOSING;
     this.#owner.closed();
     if (notice !== undefined) this.sendError(notice.code, notice.text, true);
-    this.#closing = this.#finish();
+    this.#closing = flush ? this.#finish() : this.#abort();
     return this.#closing;
+  }
+
+  #abort(): Promise<void> {
+    this.#queue.discardQueued(null);
+    this.#conn.close();
+    this.#state = CLOSED;
+    return RESOLVED;
   }
 
   #recordDrop(topic: string, policy: SlowConsumerPolicy): void {
@@ -315,7 +336,11 @@ export class Session implements Outlet {
     try {
       for await (const chunk of this.#conn) {
         // While closing, input is read and dropped so that the close is clean.
-        if (this.#state !== OPEN) continue;
+        if (this.#state !== OPEN) {
+          if (this.heldLineBytes > 0) this.#holdLine(0);
+          decoder.flush();
+          continue;
+        }
         this.chunksIn++;
         this.bytesIn += chunk.byteLength;
         this.#host.counters.bytesIn += chunk.byteLength;
@@ -348,12 +373,35 @@ export class Session implements Outlet {
         }
         // The chunk's lines are handled: nothing keeps it now.
         lines.release();
+        if (!this.#holdLine(this.#state === OPEN ? decoder.heldBytes : 0)) {
+          decoder.flush(); // the line is lost with the connection: its bytes go now
+          void this.close({
+            code: ErrorCode.InputBudget,
+            text: `Unfinished lines would exceed ${this.#host.partialLines.max} bytes server-wide`,
+          });
+        }
       }
       if (this.#state === OPEN && decoder.flush() !== null) this.#host.counters.partialLines++;
     } catch (error) {
       this.#host.logger.error("Session failed", { id: this.id, error });
     }
+    this.#holdLine(0);
     void this.close();
+  }
+
+  /**
+   * Counts `bytes` as what this session's unfinished line holds, against the
+   * server-wide budget: the one place the share changes. `false` when it
+   * would pass the budget (the share is then released: the session closes).
+   */
+  #holdLine(bytes: number): boolean {
+    if (this.#host.partialLines.move(this.heldLineBytes, bytes)) {
+      this.heldLineBytes = bytes;
+      return true;
+    }
+    this.#host.partialLines.move(this.heldLineBytes, 0);
+    this.heldLineBytes = 0;
+    return false;
   }
 
   /** Tries to scan a publish line from `unread` into `lines`; on success the decoder is past it. */
@@ -368,6 +416,7 @@ export class Session implements Outlet {
     if (newline < 0) return false;
     decoder.advance(newline);
     this.#host.counters.linesIn++;
+    this.linesDone++;
     return true;
   }
 
@@ -384,6 +433,7 @@ export class Session implements Outlet {
   ): void | Promise<void> {
     const host = this.#host;
     host.counters.linesIn++;
+    this.linesDone++;
     if (isBlank(bytes, start, end)) return;
     try {
       lines.decode(bytes, start, end, this.#owner.wantsFrames, scan);
@@ -399,6 +449,7 @@ export class Session implements Outlet {
   #decoded(lines: ClientLine): void | Promise<void> {
     const host = this.#host;
     host.counters.framesIn++;
+    this.framesIn++;
     const { frame, json } = lines;
     lines.frame = null;
     lines.json = null;

@@ -66,6 +66,10 @@ export interface ServerStats {
   partialLines: number;
   /** Bytes waiting to be written, summed over connections, now. */
   pendingBytes: number;
+  /** Estimated bytes all subscriptions hold now, against `maxSubscriptionBytes`. */
+  subscriptionBytes: number;
+  /** Bytes unfinished lines hold now, summed over connections, against `maxPartialLineBytes`. */
+  partialLineBytes: number;
 }
 
 /** The counters a server keeps; the gauges are computed on demand. */
@@ -77,6 +81,8 @@ export type ServerCounters = Omit<
   | "topics"
   | "retained"
   | "pendingBytes"
+  | "subscriptionBytes"
+  | "partialLineBytes"
 >;
 
 /** Fresh counters, all zero. */

@@ -1,8 +1,10 @@
 /**
  * The server's watchdog: one timer for every connection, which pings quiet
  * clients, closes dead ones, closes connections whose writes make no
- * progress, and closes connections that do not authenticate in time. Each
- * round also trims the shared pool of write buffers.
+ * progress, and closes connections that leave a line unfinished too long.
+ * Each round also trims the shared pool of write buffers. (The deadline of
+ * a new connection, `authTimeoutMs` or `idleTimeoutMs`, is a timer of its
+ * own: see `ServerConnection.watchOpening()`.)
  *
  * @module
  */
@@ -30,6 +32,10 @@ export interface Liveness {
   seenWrites: number;
   /** When the current write was first seen in flight without progress; 0 when none. */
   stalledAt: number;
+  /** The session's `linesDone` at the watchdog's last round. */
+  seenLines: number;
+  /** When an unfinished line was first seen with no line completed since; 0 when none. */
+  partialAt: number;
 }
 
 /** The shortest time between two rounds, in ms. */
@@ -41,7 +47,7 @@ export interface WatchdogHost {
   readonly counters: ServerCounters;
   /** The open connections. */
   readonly connections: ReadonlySet<ServerConnection>;
-  /** Whether clients must authenticate. */
+  /** Whether clients must authenticate (unauthenticated ones are not pinged). */
   readonly authRequired: boolean;
 }
 
@@ -68,9 +74,8 @@ export class Watchdog {
 
   /** The rounds' interval for watching alone: a quarter of the shortest interval watched. */
   get #watchMs(): number {
-    const { pingIntervalMs, writeDeadlineMs, authTimeoutMs } = this.#host.limits;
-    let shortest = Math.min(pingIntervalMs, writeDeadlineMs);
-    if (this.#host.authRequired) shortest = Math.min(shortest, authTimeoutMs);
+    const { pingIntervalMs, writeDeadlineMs, lineTimeoutMs } = this.#host.limits;
+    const shortest = Math.min(pingIntervalMs, writeDeadlineMs, lineTimeoutMs);
     return Math.max(MIN_ROUND_MS, Math.floor(shortest / 4));
   }
 
@@ -127,16 +132,18 @@ export class Watchdog {
       session.disconnectSlow(`A write made no progress for ${limits.writeDeadlineMs} ms`);
       return;
     }
-    if (this.#host.authRequired && connection.identity === null) {
-      if (now - live.openedAt >= limits.authTimeoutMs) {
-        counters.authFailures++;
-        void session.close({
-          code: ErrorCode.AuthTimeout,
-          text: `No authenticated hello within ${limits.authTimeoutMs} ms`,
-        });
-      }
+    if (session.heldLineBytes === 0) live.partialAt = 0;
+    else if (live.partialAt === 0 || session.linesDone !== live.seenLines) {
+      live.seenLines = session.linesDone;
+      live.partialAt = now;
+    } else if (now - live.partialAt >= limits.lineTimeoutMs) {
+      void session.close({
+        code: ErrorCode.IdleTimeout,
+        text: `A line stayed unfinished for ${limits.lineTimeoutMs} ms`,
+      });
       return;
     }
+    if (this.#host.authRequired && connection.identity === null) return;
     // kn-sock clients cannot answer pings: only clients that said hello are pinged.
     if (
       connection.greeting === null ||

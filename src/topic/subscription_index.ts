@@ -8,6 +8,17 @@
  */
 
 import { hasWildcard, MULTI, SEPARATOR, SINGLE } from "./pattern.ts";
+import { COLLECTION_BYTES, ENTRY_BYTES, OBJECT_BYTES, stringBytes } from "../_memory_cost.ts";
+
+/** What a trie node costs, with its `children` map when it has one. */
+function nodeBytes(node: TrieNode<unknown>): number {
+  return OBJECT_BYTES + (node.children === null ? 0 : COLLECTION_BYTES);
+}
+
+/** What a child node costs its parent's map beside the node: the entry and the level's text. */
+function childEntryBytes(level: string): number {
+  return ENTRY_BYTES + stringBytes(level);
+}
 
 class TrieNode<S> {
   children: Map<string, TrieNode<S>> | null = null;
@@ -28,6 +39,11 @@ function addTo<S>(set: Set<S> | null, subscriber: S): [Set<S>, boolean] {
   if (target.has(subscriber)) return [target, false];
   target.add(subscriber);
   return [target, true];
+}
+
+/** What adding a subscriber to `set` (made when `null`) costs. */
+function addedBytes(set: Set<unknown> | null): number {
+  return (set === null ? COLLECTION_BYTES : 0) + ENTRY_BYTES;
 }
 
 /**
@@ -53,6 +69,16 @@ export class SubscriptionIndex<S> {
   #wildcards = 0;
   #size = 0;
   #patterns = 0;
+  #bytes = 0;
+
+  /**
+   * An estimate of the memory the index holds, in bytes: its maps, sets and
+   * trie nodes with their object overhead and the text of their keys, not
+   * counting the subscribers themselves. It only ever over-estimates.
+   */
+  get bytes(): number {
+    return this.#bytes;
+  }
 
   /** The number of (pattern, subscriber) pairs. */
   get size(): number {
@@ -68,10 +94,15 @@ export class SubscriptionIndex<S> {
   add(pattern: string, subscriber: S): boolean {
     let added: boolean;
     if (!hasWildcard(pattern)) {
-      const existing = this.#exact.get(pattern);
-      if (existing === undefined) this.#patterns++;
-      const [set, isNew] = addTo(existing ?? null, subscriber);
-      this.#exact.set(pattern, set);
+      const existing = this.#exact.get(pattern) ?? null;
+      const cost = addedBytes(existing);
+      const [set, isNew] = addTo(existing, subscriber);
+      if (existing === null) {
+        this.#patterns++;
+        this.#exact.set(pattern, set);
+        this.#bytes += ENTRY_BYTES + stringBytes(pattern);
+      }
+      if (isNew) this.#bytes += cost;
       added = isNew;
     } else {
       added = this.#addWildcard(pattern, subscriber);
@@ -87,9 +118,11 @@ export class SubscriptionIndex<S> {
     if (!hasWildcard(pattern)) {
       const set = this.#exact.get(pattern);
       removed = set !== undefined && set.delete(subscriber);
+      if (removed) this.#bytes -= ENTRY_BYTES;
       if (removed && set!.size === 0) {
         this.#exact.delete(pattern);
         this.#patterns--;
+        this.#bytes -= COLLECTION_BYTES + ENTRY_BYTES + stringBytes(pattern);
       }
     } else {
       removed = this.#removeWildcard(this.#root, pattern.split(SEPARATOR), 0, subscriber);
@@ -146,25 +179,37 @@ export class SubscriptionIndex<S> {
     for (const level of levels) {
       if (level === MULTI) {
         if (node.rest === null) this.#patterns++;
+        const cost = addedBytes(node.rest);
         const [set, added] = addTo(node.rest, subscriber);
         node.rest = set;
+        if (added) this.#bytes += cost;
         return added;
       }
       if (level === SINGLE) {
-        node = node.single ??= new TrieNode<S>();
+        if (node.single === null) {
+          node.single = new TrieNode<S>();
+          this.#bytes += OBJECT_BYTES;
+        }
+        node = node.single;
       } else {
-        node.children ??= new Map();
+        if (node.children === null) {
+          node.children = new Map();
+          this.#bytes += COLLECTION_BYTES;
+        }
         let child = node.children.get(level);
         if (child === undefined) {
           child = new TrieNode<S>();
           node.children.set(level, child);
+          this.#bytes += OBJECT_BYTES + childEntryBytes(level);
         }
         node = child;
       }
     }
     if (node.here === null) this.#patterns++;
+    const cost = addedBytes(node.here);
     const [set, added] = addTo(node.here, subscriber);
     node.here = set;
+    if (added) this.#bytes += cost;
     return added;
   }
 
@@ -173,25 +218,37 @@ export class SubscriptionIndex<S> {
     const level = levels[depth];
     if (level === MULTI) {
       if (node.rest === null || !node.rest.delete(subscriber)) return false;
+      this.#bytes -= ENTRY_BYTES;
       if (node.rest.size === 0) {
         node.rest = null;
         this.#patterns--;
+        this.#bytes -= COLLECTION_BYTES;
       }
       return true;
     }
     if (depth === levels.length) {
       if (node.here === null || !node.here.delete(subscriber)) return false;
+      this.#bytes -= ENTRY_BYTES;
       if (node.here.size === 0) {
         node.here = null;
         this.#patterns--;
+        this.#bytes -= COLLECTION_BYTES;
       }
       return true;
     }
     const child = level === SINGLE ? node.single : node.children?.get(level) ?? null;
     if (child === null || !this.#removeWildcard(child, levels, depth + 1, subscriber)) return false;
     if (child.empty) {
+      this.#bytes -= nodeBytes(child);
       if (level === SINGLE) node.single = null;
-      else node.children!.delete(level);
+      else {
+        node.children!.delete(level);
+        this.#bytes -= childEntryBytes(level);
+        if (node.children!.size === 0) {
+          node.children = null;
+          this.#bytes -= COLLECTION_BYTES;
+        }
+      }
     }
     return true;
   }
