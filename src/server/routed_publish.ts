@@ -59,6 +59,11 @@ export class RoutedPublish {
   extended: Uint8Array | null = null;
   matched = 0;
   delivered = 0;
+  /**
+   * Routes with policies of their own that this publish matched: delivered
+   * once every subscription was visited, with the strongest matching policy.
+   */
+  readonly held: Route[] = [];
 
   /** Starts routing a publish. */
   start(
@@ -82,6 +87,7 @@ export class RoutedPublish {
     this.matched = 0;
     this.delivered = 0;
     this.retainRefusal = null;
+    this.held.length = 0;
   }
 
   /** Lets go of the message and its bytes: they may be large. */
@@ -92,5 +98,6 @@ export class RoutedPublish {
     this.extras = NO_EXTRAS;
     this.plain = null;
     this.extended = null;
+    this.held.length = 0;
   }
 }

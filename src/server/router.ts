@@ -25,6 +25,7 @@ import {
   type Refusal,
   RoutedPublish,
 } from "./routed_publish.ts";
+import { strongerPolicy } from "./slow_consumer.ts";
 import type { ServerCounters } from "./stats.ts";
 
 /** Sequence numbers are kept for topics totalling this many characters; past it they restart. */
@@ -34,10 +35,18 @@ const MAX_SEQ_TOPIC_CHARS = 4 * 1024 * 1024;
 class QueueGroup {
   readonly pattern: string;
   readonly members: Route[] = [];
+  /** The members' own slow-consumer policies for this subscription; `null` until the first. */
+  policies: Map<Route, SlowConsumerPolicy> | null = null;
   next = 0;
 
   constructor(pattern: string) {
     this.pattern = pattern;
+  }
+
+  /** Sets (or, with `undefined`, clears) `member`'s own policy for this subscription. */
+  setPolicy(member: Route, policy: SlowConsumerPolicy | undefined): void {
+    if (policy !== undefined) (this.policies ??= new Map()).set(member, policy);
+    else this.policies?.delete(member);
   }
 }
 
@@ -62,10 +71,10 @@ export class Router {
   #laterState: RoutedPublish | null = null;
   /** The last stamp handed out: each publish gets a new one, nested or not. */
   #lastStamp = 0;
-  readonly #visit = (subscriber: Subscriber): void => {
+  readonly #visit = (subscriber: Subscriber, pattern: string): void => {
     this.#p.matched++;
     if (subscriber instanceof QueueGroup) this.#toGroup(subscriber);
-    else this.#toRoute(subscriber);
+    else this.#toRoute(subscriber, pattern);
   };
 
   /**
@@ -121,7 +130,9 @@ export class Router {
       ? route.subscriptions.has(pattern)
       : route.groups?.has(key) === true;
     if (has) {
-      route.out.setPolicy(key, pattern, policy);
+      if (group === undefined) this.#setPolicy(route, pattern, policy);
+      else this.#groups.get(key)?.setPolicy(route, policy);
+      if (policy !== undefined) route.out.usePolicy(policy);
       return null;
     }
     if (route.size >= this.#limits.maxSubscriptionsPerConnection) {
@@ -139,12 +150,14 @@ export class Router {
       }
       queue.members.push(route);
       (route.groups ??= new Set()).add(key);
-      route.out.setPolicy(key, pattern, policy);
+      queue.setPolicy(route, policy);
+      if (policy !== undefined) route.out.usePolicy(policy);
       return null;
     }
     this.#index.add(pattern, route);
     route.subscriptions.add(pattern);
-    route.out.setPolicy(key, pattern, policy);
+    this.#setPolicy(route, pattern, policy);
+    if (policy !== undefined) route.out.usePolicy(policy);
     this.#sendRetained(route, pattern);
     return null;
   }
@@ -175,11 +188,19 @@ export class Router {
     }
   }
 
+  /** Sets (or, with `undefined`, clears) the policy of `route`'s plain subscription to `pattern`. */
+  #setPolicy(route: Route, pattern: string, policy: SlowConsumerPolicy | undefined): void {
+    if (policy !== undefined) (route.policies ??= new Map()).set(pattern, policy);
+    else if (route.policies?.delete(pattern) === true && route.policies.size === 0) {
+      route.policies = null;
+    }
+  }
+
   /** Unsubscribes `route` from `pattern` (in `group` when given). */
   unsubscribe(route: Route, pattern: string, group: string | undefined): void {
     const key = subscriptionKey(pattern, group);
-    route.out.setPolicy(key, pattern, undefined);
     if (group === undefined) {
+      this.#setPolicy(route, pattern, undefined);
       if (this.#index.remove(pattern, route)) route.subscriptions.delete(pattern);
       return;
     }
@@ -190,6 +211,7 @@ export class Router {
   detach(route: Route): void {
     for (const pattern of route.subscriptions) this.#index.remove(pattern, route);
     route.subscriptions.clear();
+    route.policies = null;
     const groups = route.groups;
     route.groups = null;
     if (groups !== null) { for (const key of groups) this.#leave(key, route); }
@@ -244,6 +266,8 @@ export class Router {
     p.start(++this.#lastStamp, topic, message, json, from, extras);
     try {
       this.#index.match(topic, this.#visit);
+      const held = p.held;
+      for (let i = 0; i < held.length; i++) this.#send(held[i], held[i].policy);
       if (extras.retain === true) {
         // The seq this publish took, or the topic's last one when nobody got it.
         const seq = p.seq !== 0 ? p.seq : this.#seqs.get(topic) ?? 0;
@@ -334,12 +358,36 @@ export class Router {
     return p.extended = p.deliveries.encode(p.topic, p.message, p.json, extra, 1);
   }
 
-  #toRoute(route: Route): void {
+  /**
+   * Delivers to a plain subscriber, once per publish. A route with policies
+   * of its own is held back until every subscription was visited, so that
+   * the strongest policy among its matching subscriptions applies: the
+   * policy comes from the subscriptions that matched, at no cost per
+   * subscription the connection has.
+   */
+  #toRoute(route: Route, pattern: string): void {
     const p = this.#p;
-    if (route.stamp === p.stamp) return;
+    const policies = route.policies;
+    if (route.stamp === p.stamp) {
+      // Another of its patterns matched already (the route is held when it has policies).
+      if (policies !== null) route.policy = strongerPolicy(route.policy, policies.get(pattern));
+      return;
+    }
     if (route === p.from && !route.echo) return;
     route.stamp = p.stamp;
-    if (this.#direct(route) || route.out.deliver(this.#bytesFor(route), p.topic)) p.delivered++;
+    if (policies === null) {
+      this.#send(route, undefined);
+      return;
+    }
+    route.policy = policies.get(pattern);
+    p.held.push(route);
+  }
+
+  #send(route: Route, policy: SlowConsumerPolicy | undefined): void {
+    const p = this.#p;
+    if (this.#direct(route) || route.out.deliver(this.#bytesFor(route), p.topic, policy)) {
+      p.delivered++;
+    }
   }
 
   /**
@@ -382,7 +430,8 @@ export class Router {
     group.next = at + 1;
     const p = this.#p;
     member.stamp = p.stamp;
-    if (member.out.deliver(this.#bytesFor(member), p.topic)) p.delivered++;
+    const policy = group.policies?.get(member);
+    if (member.out.deliver(this.#bytesFor(member), p.topic, policy)) p.delivered++;
   }
 
   #leave(key: string, route: Route): void {
@@ -390,6 +439,7 @@ export class Router {
     if (group === undefined) return;
     const at = group.members.indexOf(route);
     if (at !== -1) group.members.splice(at, 1);
+    group.setPolicy(route, undefined);
     if (group.members.length === 0) {
       this.#groups.delete(key);
       this.#index.remove(group.pattern, group);

@@ -117,7 +117,7 @@ export class Session implements Outlet {
     this.#queue = new WriteQueue(conn, host.limits.maxOutboundBytes);
     this.#queue.onError = () => void this.close();
     this.#ledger = new DropLedger(host.policy);
-    if (this.#ledger.dropsOldest) this.#queue.trackFrames();
+    if (host.policy === "drop-oldest") this.#queue.trackFrames();
     const now = Date.now();
     this.liveness = {
       openedAt: now,
@@ -149,9 +149,8 @@ export class Session implements Outlet {
     return this.#queue.writesDone;
   }
 
-  /** Sets (or clears) the slow-consumer policy of the subscription `key`. */
-  setPolicy(key: string, pattern: string, policy: SlowConsumerPolicy | undefined): void {
-    this.#ledger.set(key, pattern, policy);
+  /** Prepares for a subscription's own `policy`: drop-oldest needs the queue to remember its frames. */
+  usePolicy(policy: SlowConsumerPolicy): void {
     if (policy === "drop-oldest") this.#queue.trackFrames();
   }
 
@@ -162,14 +161,19 @@ export class Session implements Outlet {
 
   /**
    * Queues encoded bytes (a delivery shared between subscribers; `topic`
-   * tells the slow-consumer policy what it is). Over the outbound limit the
-   * policy decides: disconnect, drop the oldest queued deliveries, or drop
-   * this one.
+   * tells the slow-consumer policy what it is, `policy` is that of the
+   * subscriptions it matched, when they have one). Over the outbound limit
+   * the policy decides: disconnect, drop the oldest queued deliveries, or
+   * drop this one. A frame without a topic disconnects.
    */
-  deliver(bytes: Uint8Array, topic: string | null = null): boolean {
+  deliver(
+    bytes: Uint8Array,
+    topic: string | null = null,
+    policy: SlowConsumerPolicy | undefined = undefined,
+  ): boolean {
     if (this.#state !== OPEN) return false;
     if (this.#queue.enqueue(bytes, false, topic)) return true;
-    const policy = topic === null ? "disconnect" : this.#ledger.policyFor(topic);
+    policy = topic === null ? "disconnect" : policy ?? this.#ledger.defaultPolicy;
     if (policy === "disconnect") {
       this.disconnectSlow();
       return false;

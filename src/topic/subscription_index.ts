@@ -14,8 +14,12 @@ class TrieNode<S> {
   single: TrieNode<S> | null = null;
   /** Subscribers whose pattern ends here. */
   here: Set<S> | null = null;
+  /** The pattern that ends here, once it has subscribers. */
+  herePattern = "";
   /** Subscribers whose pattern ends here with `/#` (or is `#` at the root). */
   rest: Set<S> | null = null;
+  /** The pattern that ends here with `/#`, once it has subscribers. */
+  restPattern = "";
 
   get empty(): boolean {
     return this.here === null && this.rest === null && this.single === null &&
@@ -100,12 +104,13 @@ export class SubscriptionIndex<S> {
   }
 
   /**
-   * Calls `visit` for every subscription whose pattern matches `topic` (a
-   * subscriber with several matching patterns is visited once for each).
+   * Calls `visit` for every subscription whose pattern matches `topic`,
+   * with that pattern (a subscriber with several matching patterns is
+   * visited once for each).
    */
-  match(topic: string, visit: (subscriber: S) => void): void {
+  match(topic: string, visit: (subscriber: S, pattern: string) => void): void {
     const exact = this.#exact.get(topic);
-    if (exact !== undefined) { for (const subscriber of exact) visit(subscriber); }
+    if (exact !== undefined) { for (const subscriber of exact) visit(subscriber, topic); }
     if (this.#wildcards === 0) return;
     const levels = topic.split(SEPARATOR);
     this.#walk(this.#root, levels, 0, levels[0].startsWith("$"), visit);
@@ -125,12 +130,14 @@ export class SubscriptionIndex<S> {
     levels: string[],
     depth: number,
     dollar: boolean,
-    visit: (subscriber: S) => void,
+    visit: (subscriber: S, pattern: string) => void,
   ): void {
     const wildcardsAllowed = !(dollar && depth === 0);
-    if (node.rest !== null && wildcardsAllowed) { for (const s of node.rest) visit(s); }
+    if (node.rest !== null && wildcardsAllowed) {
+      for (const s of node.rest) visit(s, node.restPattern);
+    }
     if (depth === levels.length) {
-      if (node.here !== null) { for (const s of node.here) visit(s); }
+      if (node.here !== null) { for (const s of node.here) visit(s, node.herePattern); }
       return;
     }
     const child = node.children?.get(levels[depth]);
@@ -148,6 +155,7 @@ export class SubscriptionIndex<S> {
         if (node.rest === null) this.#patterns++;
         const [set, added] = addTo(node.rest, subscriber);
         node.rest = set;
+        node.restPattern = pattern;
         return added;
       }
       if (level === SINGLE) {
@@ -165,6 +173,7 @@ export class SubscriptionIndex<S> {
     if (node.here === null) this.#patterns++;
     const [set, added] = addTo(node.here, subscriber);
     node.here = set;
+    node.herePattern = pattern;
     return added;
   }
 
@@ -175,6 +184,7 @@ export class SubscriptionIndex<S> {
       if (node.rest === null || !node.rest.delete(subscriber)) return false;
       if (node.rest.size === 0) {
         node.rest = null;
+        node.restPattern = "";
         this.#patterns--;
       }
       return true;
@@ -183,6 +193,7 @@ export class SubscriptionIndex<S> {
       if (node.here === null || !node.here.delete(subscriber)) return false;
       if (node.here.size === 0) {
         node.here = null;
+        node.herePattern = "";
         this.#patterns--;
       }
       return true;
