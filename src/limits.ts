@@ -70,7 +70,8 @@ export interface ServerLimits {
   /**
    * How long one write to a connection may make no progress, in ms, before
    * the connection is closed as a slow consumer (whatever the policy).
-   * Default 30000.
+   * Writes are of 64 KiB at most, so progress is seen per 64 KiB the
+   * socket takes. Default 30000.
    */
   writeDeadlineMs: number;
   /**

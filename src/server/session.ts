@@ -269,8 +269,10 @@ export class Session implements Outlet {
   }
 
   /**
-   * Disconnects the client as a slow consumer: what is queued is dropped and
-   * a `slow_consumer` error frame goes out if the socket takes it.
+   * Disconnects the client as a slow consumer: what is queued is dropped,
+   * and so is the rest of the write in flight past the line being written;
+   * then a `slow_consumer` error frame goes out if the socket takes those
+   * bytes within `shutdownGraceMs`.
    */
   disconnectSlow(text?: string): void {
     if (this.#state !== OPEN) return;
@@ -280,6 +282,8 @@ export class Session implements Outlet {
       pendingBytes: this.#queue.pendingBytes,
     });
     this.#queue.discardQueued(null);
+    // The notice goes out after the line being written, not after the whole backlog in flight.
+    this.#queue.cutInFlight(null);
     void this.close({
       code: ErrorCode.SlowConsumer,
       text: text ?? `Outbound queue exceeded ${this.#host.limits.maxOutboundBytes} bytes`,
