@@ -15,9 +15,10 @@
  * - `flood`: one publisher writes as fast as its socket takes bytes, ten
  *   subscribers read as fast as they can. Prints how many subscribers the
  *   server cut and how many messages each got of those published.
- * - `slow-reader`: a subscriber with a 6 MiB backlog reads it at about
- *   200 KB/s, under a 1 s write deadline. Prints whether it was cut, what
- *   it got, and whether a `slow_consumer` frame reached it.
+ * - `slow-reader`: a subscriber with a 24 MB backlog (one coalesced batch)
+ *   reads it at about `--rate` KB/s (default 4000), under a 1 s write
+ *   deadline. Prints whether it was cut, what it got, and whether a
+ *   `slow_consumer` frame reached it.
  *
  * @module
  */
@@ -39,6 +40,7 @@ function option(name: string, fallback: string): string {
 const scenario = process.argv[2];
 const runtime = option("runtime", "deno") as Runtime;
 const seconds = Number(option("seconds", "5"));
+const rate = Number(option("rate", "4000"));
 
 async function withServer<T>(run: (port: number) => Promise<T>): Promise<T> {
   const server = new Server(runtime);
@@ -159,12 +161,12 @@ async function flood(port: number): Promise<void> {
   for (const socket of [publisher, ...subscribers.map((s) => s.socket)]) socket.destroy();
 }
 
-/** Finding 8, in process: a 6 MiB backlog read at about 200 KB/s under a 1 s write deadline. */
+/** Finding 8, in process: a 24 MB backlog read at a steady rate under a 1 s write deadline. */
 async function slowReader(): Promise<void> {
   const { startPubSubServer } = await import("../mod.ts");
   const server = await startPubSubServer({
     port: 0,
-    limits: { writeDeadlineMs: 1000, maxOutboundBytes: 8 * 1024 * 1024 },
+    limits: { writeDeadlineMs: 1000, maxOutboundBytes: 32 * 1024 * 1024 },
   });
   const socket = net.connect({ host: "127.0.0.1", port: server.addr.port });
   await new Promise((resolve) => socket.once("connect", resolve));
@@ -182,16 +184,16 @@ async function slowReader(): Promise<void> {
       lines += parts.length;
       if (parts.length > 0) lastLine = parts[parts.length - 1];
       if (text.includes('"id":1')) resolve();
-      // About 200 KB/s: pause for as long as this chunk takes at that rate.
+      // About `rate` KB/s: pause for as long as this chunk takes at that rate.
       socket.pause();
-      setTimeout(() => socket.resume(), chunk.byteLength / 200);
+      setTimeout(() => socket.resume(), chunk.byteLength / rate);
     });
   });
   socket.on("close", () => (closed = true));
   socket.write(JSON.stringify({ action: "subscribe", topic: "backlog", id: 1 }) + "\n");
   await subscribedOk;
   const message = "b".repeat(6000);
-  const count = 1000; // ~6 MiB, queued at once: one coalesced write
+  const count = 4000; // ~24 MB, queued at once: one coalesced batch
   for (let i = 0; i < count; i++) server.publish("backlog", `${i}:${message}`);
   const started = Date.now();
   while (!closed && lines < count + 1 && Date.now() - started < 60_000) {
@@ -201,7 +203,7 @@ async function slowReader(): Promise<void> {
   const cut = server.stats().slowConsumers;
   const notice = lastLine.includes("slow_consumer");
   console.log(
-    `slow-reader: got ${lines - 1} of ${count} deliveries (${received} bytes) in ` +
+    `slow-reader (${rate} KB/s): got ${lines - 1} of ${count} deliveries (${received} bytes) in ` +
       `${elapsed.toFixed(1)} s; cut: ${cut === 1 ? "yes" : "no"}; last line a slow_consumer ` +
       `frame: ${notice ? "yes" : "no"}${cut === 1 ? ` (${lastLine.slice(0, 120)})` : ""}`,
   );
