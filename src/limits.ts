@@ -75,6 +75,16 @@ export interface ServerLimits {
    */
   writeDeadlineMs: number;
   /**
+   * Publisher backpressure: once a subscriber's outbound queue holds half
+   * of `maxOutboundBytes`, the server stops reading from the connections
+   * that publish to it until it has drained to a quarter, for at most this
+   * long, in ms; past it the subscriber holds no one back until it has
+   * drained, and meets its slow-consumer policy if its queue fills. So a
+   * fast publisher slows to the pace of subscribers that keep up, and a
+   * stalled subscriber costs publishers this pause once. Default 1000.
+   */
+  publisherPauseMs: number;
+  /**
    * A connection that said `hello` and has been silent this long, in ms, is
    * sent a `ping`. Default 30000.
    */
@@ -214,6 +224,7 @@ export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = Object.freeze({
   maxNestingDepth: 64,
   maxOutboundBytes: 8 * MiB,
   writeDeadlineMs: 30_000,
+  publisherPauseMs: 1000,
   pingIntervalMs: 30_000,
   maxPingsOutstanding: 2,
   authTimeoutMs: 10_000,

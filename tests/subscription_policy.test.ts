@@ -34,6 +34,13 @@ class RecordingOutlet implements Outlet {
   usePolicy(policy: SlowConsumerPolicy): void {
     this.used.push(policy);
   }
+  readonly behind = false;
+  drained(): Promise<void> {
+    return Promise.resolve();
+  }
+  holdFor(): void {
+    throw new Error("no subscriber here falls behind");
+  }
 }
 
 /**

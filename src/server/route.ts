@@ -27,6 +27,12 @@ export interface Outlet {
   sendError(code: string, text: string): void;
   /** Tells the outlet that one of its subscriptions has `policy` (drop-oldest needs preparing). */
   usePolicy(policy: SlowConsumerPolicy): void;
+  /** Whether it fell behind and may hold back the publishers that feed it. */
+  readonly behind: boolean;
+  /** Resolves once it no longer holds publishers back (drained, closed, or held them long enough). */
+  drained(): Promise<void>;
+  /** As a publisher: waits for `subscriber`, which fell behind, before reading more. */
+  holdFor(subscriber: Outlet): void;
 }
 
 /** One connection's routing state, owned by the router. */

@@ -385,9 +385,13 @@ export class Router {
 
   #send(route: Route, policy: SlowConsumerPolicy | undefined): void {
     const p = this.#p;
-    if (this.#direct(route) || route.out.deliver(this.#bytesFor(route), p.topic, policy)) {
+    const out = route.out;
+    if (this.#direct(route) || out.deliver(this.#bytesFor(route), p.topic, policy)) {
       p.delivered++;
     }
+    // Publisher backpressure: a subscriber that fell behind holds back the
+    // connection that fed it (not itself; queue groups route around a member behind).
+    if (out.behind && p.from !== null && p.from !== route) p.from.out.holdFor(out);
   }
 
   /**

@@ -18,6 +18,7 @@ import type { Addr, Conn } from "../transport/types.ts";
 import { WriteQueue } from "../transport/write_queue.ts";
 import type { Outlet } from "./route.ts";
 import type { Liveness } from "./watchdog.ts";
+import { Backpressure } from "./backpressure.ts";
 import { DropLedger } from "./slow_consumer.ts";
 import type { ServerCounters } from "./stats.ts";
 
@@ -97,7 +98,7 @@ export class Session implements Outlet {
   readonly #ledger: DropLedger;
   // Made on first use: most connections never drop a message.
   #onDrop: ((topic: string) => void) | null = null;
-  #onWritten: (() => void) | null = null;
+  readonly #flow: Backpressure;
   #state = OPEN;
   #closing: Promise<void> | null = null;
   #readDone: Promise<void> = Promise.resolve();
@@ -116,6 +117,8 @@ export class Session implements Outlet {
     this.remoteAddr = conn.remoteAddr;
     this.#queue = new WriteQueue(conn, host.limits.maxOutboundBytes);
     this.#queue.onError = () => void this.close();
+    this.#queue.onWritten = () => this.#written();
+    this.#flow = new Backpressure(host.limits);
     this.#ledger = new DropLedger(host.policy);
     if (host.policy === "drop-oldest") this.#queue.trackFrames();
     const now = Date.now();
@@ -172,7 +175,10 @@ export class Session implements Outlet {
     policy: SlowConsumerPolicy | undefined = undefined,
   ): boolean {
     if (this.#state !== OPEN) return false;
-    if (this.#queue.enqueue(bytes, false, topic)) return true;
+    if (this.#queue.enqueue(bytes, false, topic)) {
+      this.#flow.queued(this.#queue.pendingBytes);
+      return true;
+    }
     policy = topic === null ? "disconnect" : policy ?? this.#ledger.defaultPolicy;
     if (policy === "disconnect") {
       this.disconnectSlow();
@@ -201,7 +207,30 @@ export class Session implements Outlet {
    * {@linkcode Session.deliver}, whose slow-consumer policy decides.
    */
   deliverJoined(head: Uint8Array, body: Uint8Array, tail: Uint8Array, topic: string): boolean {
-    return this.#state === OPEN && this.#queue.enqueueJoined(head, body, tail, topic);
+    if (this.#state !== OPEN || !this.#queue.enqueueJoined(head, body, tail, topic)) return false;
+    this.#flow.queued(this.#queue.pendingBytes);
+    return true;
+  }
+
+  /** Whether it fell behind and may hold back the publishers that feed it (`backpressure.ts`). */
+  get behind(): boolean {
+    return this.#flow.behind;
+  }
+
+  /** Resolves once it no longer holds publishers back: drained, closed, or `publisherPauseMs` passed. */
+  drained(): Promise<void> {
+    return this.#flow.drained();
+  }
+
+  /** As a publisher: reads no further line until `subscriber`, which fell behind, drained. */
+  holdFor(subscriber: Outlet): void {
+    this.#flow.holdFor(subscriber);
+  }
+
+  /** After each write: the notice of what was dropped, and whether the queue drained. */
+  #written(): void {
+    if (this.#ledger.pending > 0) this.#sendNotice();
+    this.#flow.written(this.#queue.pendingBytes);
   }
 
   /** Whether `bytes` more would fit under the outbound limit. */
@@ -244,6 +273,7 @@ export class Session implements Outlet {
   close(notice?: Notice): Promise<void> {
     if (this.#closing !== null) return this.#closing;
     this.#state = CLOSING;
+    this.#flow.close();
     this.#owner.closed();
     if (notice !== undefined) this.sendError(notice.code, notice.text, true);
     this.#closing = this.#finish();
@@ -253,9 +283,8 @@ export class Session implements Outlet {
   #recordDrop(topic: string, policy: SlowConsumerPolicy): void {
     this.#ledger.record(topic, policy);
     this.#host.counters.droppedMessages++;
-    if (this.#queue.onWritten === null) {
+    if (this.#ledger.pending === 1) {
       this.#host.logger.warn("Dropping messages for a slow consumer", { id: this.id, policy });
-      this.#queue.onWritten = this.#onWritten ??= () => this.#sendNotice();
     }
   }
 
@@ -265,7 +294,6 @@ export class Session implements Outlet {
     if (!this.#queue.enqueue(this.#ledger.notice())) return;
     this.#ledger.reset();
     this.#host.counters.slowConsumerNotices++;
-    this.#queue.onWritten = null;
   }
 
   /**
@@ -329,6 +357,12 @@ export class Session implements Outlet {
               : this.#line(lines, decoder.lineBytes, lineStart, lineEnd, unread === null);
             if (pending !== undefined) await pending;
             if (this.#state !== OPEN) break;
+            // Publisher backpressure: subscribers it fed fell behind, so read no more for now.
+            const held = this.#flow.heldBack();
+            if (held !== null) {
+              await held;
+              if (this.#state !== OPEN) break;
+            }
             handled += lineEnd - lineStart + 1;
             if (handled >= SLICE_BYTES) {
               // Let the writes queued so far start (they are microtasks queued before this one).
