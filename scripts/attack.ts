@@ -12,8 +12,8 @@
  * - `policies`: a client subscribes to 9,999 wildcard patterns that match
  *   nothing plus `#`, each with its own `policy`, and stops reading. Prints
  *   the deliveries per second a bystander subscriber gets meanwhile.
- * - `flood`: one publisher writes as fast as its socket takes bytes, ten
- *   subscribers read as fast as they can. Prints how many subscribers the
+ * - `flood`: one publisher (a process of its own) writes as fast as its
+ *   socket takes bytes, ten subscribers read (and parse) as fast as they can. Prints how many subscribers the
  *   server cut and how many messages each got of those published.
  * - `slow-reader`: a subscriber with a 24 MB backlog (one coalesced batch)
  *   reads it at about `--rate` KB/s (default 4000), under a 1 s write
@@ -25,6 +25,7 @@
 
 // deno-lint-ignore-file no-console -- a script reports to its console
 
+import { spawn } from "node:child_process";
 import * as net from "node:net";
 import process from "node:process";
 import { type Runtime, Server } from "./_bench_server.ts";
@@ -126,21 +127,26 @@ async function flood(port: number): Promise<void> {
     await write(publisher, one);
     await Promise.race([progress.next(), new Promise((r) => setTimeout(r, 20))]);
   }
-  const warm = subscribers.map((s) => s.count);
-  let warmSent = 0;
   // The warm-up publishes all arrive before the flood: count them as sent.
-  warmSent = Math.max(...warm);
-  const batchSize = 256;
-  const batch = new Uint8Array(one.byteLength * batchSize);
-  for (let i = 0; i < batchSize; i++) batch.set(one, i * one.byteLength);
+  const warmSent = Math.max(...subscribers.map((s) => s.count));
+  publisher.destroy();
+  // The flood comes from a process of its own, so that it is not slowed by the subscribers' reading.
   const started = Date.now();
-  const end = started + seconds * 1000;
-  let sent = 0;
-  while (Date.now() < end) {
-    await write(publisher, batch);
-    sent += batchSize;
-  }
+  const child = spawn(process.execPath, [
+    ...scriptArgs(),
+    "flood-publisher",
+    "--port",
+    String(port),
+    "--seconds",
+    String(seconds),
+  ], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let output = "";
+  child.stdout!.on("data", (chunk: Uint8Array) => (output += new TextDecoder().decode(chunk)));
+  await new Promise((resolve) => child.once("exit", resolve));
   const published = Date.now();
+  const sent = Number(/sent (\d+)/.exec(output)?.[1] ?? NaN);
   const total = warmSent + sent;
   // Everything published reaches every subscriber still connected, unless it was cut.
   await waitFor(
@@ -156,9 +162,34 @@ async function flood(port: number): Promise<void> {
       `(${Math.round(sent / ((published - started) / 1000))} msgs/s); ` +
       `${cut} of 10 subscribers cut; received min ${Math.min(...counts)} max ${
         Math.max(...counts)
-      }; all delivered after ${elapsed.toFixed(1)} s`,
+      } of ${total}; all delivered after ${elapsed.toFixed(1)} s`,
   );
-  for (const socket of [publisher, ...subscribers.map((s) => s.socket)]) socket.destroy();
+  for (const socket of subscribers.map((s) => s.socket)) socket.destroy();
+}
+
+/** The arguments that run this script again on this runtime. */
+function scriptArgs(): string[] {
+  const script = new URL(import.meta.url).pathname;
+  return process.execPath.includes("deno") ? ["run", "-A", script] : [script];
+}
+
+/** The flood's publisher, in its own process: writes as fast as its socket takes bytes. */
+async function floodPublisher(): Promise<void> {
+  const port = Number(option("port", "0"));
+  const publisher = await connect(port);
+  const one = frame({ action: "publish", topic: "flood", message: "x".repeat(100) });
+  const batchSize = 256;
+  const batch = new Uint8Array(one.byteLength * batchSize);
+  for (let i = 0; i < batchSize; i++) batch.set(one, i * one.byteLength);
+  const end = Date.now() + seconds * 1000;
+  let sent = 0;
+  while (Date.now() < end) {
+    await write(publisher, batch);
+    sent += batchSize;
+  }
+  // Everything written is handed to the socket before it ends.
+  await new Promise<void>((resolve) => publisher.end(resolve));
+  console.log(`sent ${sent}`);
 }
 
 /** Finding 8, in process: a 24 MB backlog read at a steady rate under a 1 s write deadline. */
@@ -214,6 +245,7 @@ async function slowReader(): Promise<void> {
 if (scenario === "policies") await withServer(policies);
 else if (scenario === "flood") await withServer(flood);
 else if (scenario === "slow-reader") await slowReader();
+else if (scenario === "flood-publisher") await floodPublisher();
 else {
   console.error("Usage: attack.ts policies|flood|slow-reader [--runtime R] [--seconds N]");
   process.exit(2);
