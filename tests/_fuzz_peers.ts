@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import type { Conn } from "../mod.ts";
 import type { Fixture } from "./helpers.ts";
-import { Category, type FuzzInput } from "./_fuzz_inputs.ts";
+import { bytes, Category, type FuzzInput } from "./_fuzz_inputs.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -183,7 +183,7 @@ class FuzzPeer {
         })
       );
     });
-    if (!await write(this.conn, [concat(parts)])) await this.ended;
+    if (!await write(this.conn, [bytes(...parts)])) await this.ended;
     await Promise.all(answered);
     return answers;
   }
@@ -203,16 +203,6 @@ class FuzzPeer {
 export interface Answer {
   lines: string[];
   codes: string[];
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.byteLength;
-  }
-  return out;
 }
 
 /** Writes one after another; `false` once a write fails (the server closed). */
