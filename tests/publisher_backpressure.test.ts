@@ -67,19 +67,24 @@ for (const { name, make } of serverCases()) {
     const f = await startFixture(make(), {
       limits: { maxOutboundBytes: LIMIT, publisherPauseMs: 60_000 },
     });
-    const subscribers = await Promise.all(Array.from({ length: 5 }, () => subscribe(f, "flood")));
-    const publisher = await f.raw();
-    const reading = subscribers.map((peer) => readSteadily(peer.conn, COUNT));
-    await publisher.send(FLOOD);
-    const results = await Promise.all(reading);
-    for (const { got, other } of results) {
-      assert.deepEqual(other, [], "no error frame or notice");
-      assert.equal(got, COUNT);
+    try {
+      const subscribers = await Promise.all(
+        Array.from({ length: 5 }, () => subscribe(f, "flood")),
+      );
+      const publisher = await f.raw();
+      const reading = subscribers.map((peer) => readSteadily(peer.conn, COUNT));
+      await publisher.send(FLOOD);
+      const results = await Promise.all(reading);
+      for (const { got, other } of results) {
+        assert.deepEqual(other, [], "no error frame or notice");
+        assert.equal(got, COUNT);
+      }
+      const stats = f.server.stats();
+      assert.equal(stats.slowConsumers, 0);
+      assert.equal(stats.droppedMessages, 0);
+    } finally {
+      await f.close();
     }
-    const stats = f.server.stats();
-    assert.equal(stats.slowConsumers, 0);
-    assert.equal(stats.droppedMessages, 0);
-    await f.close();
   });
 
   for (const policy of ["disconnect", "drop-newest"] as const) {
@@ -89,24 +94,27 @@ for (const { name, make } of serverCases()) {
         limits: { maxOutboundBytes: LIMIT },
         slowConsumerPolicy: policy,
       });
-      const stalled = await subscribe(f, "flood"); // reads nothing until the flood is over
-      const steady = await subscribe(f, "flood");
-      const publisher = await f.raw();
-      const reading = readSteadily(steady.conn, COUNT);
-      await publisher.send(FLOOD);
-      const { got, other } = await reading;
-      assert.equal(got, COUNT);
-      assert.deepEqual(other, []);
-      const stats = f.server.stats();
-      if (policy === "disconnect") {
-        assert.equal(stats.slowConsumers, 1);
-        const lines = await stalled.end();
-        assert.equal(JSON.parse(lines[lines.length - 1]).code, "slow_consumer");
-      } else {
-        assert.equal(stats.slowConsumers, 0);
-        assert.ok(stats.droppedMessages > 0, "the stalled subscriber's deliveries were dropped");
+      try {
+        const stalled = await subscribe(f, "flood"); // reads nothing until the flood is over
+        const steady = await subscribe(f, "flood");
+        const publisher = await f.raw();
+        const reading = readSteadily(steady.conn, COUNT);
+        await publisher.send(FLOOD);
+        const { got, other } = await reading;
+        assert.equal(got, COUNT);
+        assert.deepEqual(other, []);
+        const stats = f.server.stats();
+        if (policy === "disconnect") {
+          assert.equal(stats.slowConsumers, 1);
+          const lines = await stalled.end();
+          assert.equal(JSON.parse(lines[lines.length - 1]).code, "slow_consumer");
+        } else {
+          assert.equal(stats.slowConsumers, 0);
+          assert.ok(stats.droppedMessages > 0, "the stalled subscriber's deliveries were dropped");
+        }
+      } finally {
+        await f.close();
       }
-      await f.close();
     });
   }
 }
