@@ -70,9 +70,20 @@ export interface ServerLimits {
   /**
    * How long one write to a connection may make no progress, in ms, before
    * the connection is closed as a slow consumer (whatever the policy).
-   * Default 30000.
+   * Writes are of 64 KiB at most, so progress is seen per 64 KiB the
+   * socket takes. Default 30000.
    */
   writeDeadlineMs: number;
+  /**
+   * Publisher backpressure: once a subscriber's outbound queue holds half
+   * of `maxOutboundBytes`, the server stops reading from the connections
+   * that publish to it until it has drained to a quarter, for at most this
+   * long, in ms; past it the subscriber holds no one back until it has
+   * drained, and meets its slow-consumer policy if its queue fills. So a
+   * fast publisher slows to the pace of subscribers that keep up, and a
+   * stalled subscriber costs publishers this pause once. Default 1000.
+   */
+  publisherPauseMs: number;
   /**
    * A connection that said `hello` and has been silent this long, in ms, is
    * sent a `ping`. Default 30000.
@@ -258,6 +269,7 @@ export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = Object.freeze({
   maxNestingDepth: 64,
   maxOutboundBytes: 8 * MiB,
   writeDeadlineMs: 30_000,
+  publisherPauseMs: 1000,
   pingIntervalMs: 30_000,
   maxPingsOutstanding: 2,
   authTimeoutMs: 10_000,

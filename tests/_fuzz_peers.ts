@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import type { Conn } from "../mod.ts";
 import type { Fixture } from "./helpers.ts";
-import { Category, type FuzzInput } from "./_fuzz_inputs.ts";
+import { bytes, Category, type FuzzInput } from "./_fuzz_inputs.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -111,7 +111,7 @@ class FuzzPeer {
   }
 
   /** The lines received since the last call, and the codes of their error frames. */
-  take(): { lines: string[]; codes: string[] } {
+  take(): Answer {
     return { lines: this.#lines.splice(0), codes: this.#codes.splice(0) };
   }
 
@@ -164,6 +164,30 @@ class FuzzPeer {
     return answered;
   }
 
+  /**
+   * Writes each input's bytes followed by a ping, all in one write, and
+   * collects each input's answer: the lines up to its pong. `null` for the
+   * inputs whose pong never came (the server closed the connection).
+   */
+  async syncEach(inputs: readonly Uint8Array[][], prefix: string): Promise<(Answer | null)[]> {
+    const answers: (Answer | null)[] = inputs.map(() => null);
+    if (this.#over) return answers;
+    const parts: Uint8Array[] = [];
+    const answered = inputs.map((writes, i) => {
+      const id = `${prefix}/${i}`;
+      parts.push(...writes, encoder.encode(`\n{"action":"ping","id":"${id}"}\n`));
+      return new Promise<boolean>((resolve) =>
+        this.#syncs.set(id, (done) => {
+          if (done) answers[i] = this.take();
+          resolve(done);
+        })
+      );
+    });
+    if (!await write(this.conn, [bytes(...parts)])) await this.ended;
+    await Promise.all(answered);
+    return answers;
+  }
+
   /** Ends our stream, waits for the server to end its, and closes. */
   async finish(): Promise<unknown> {
     this.conn.closeWrite();
@@ -173,6 +197,12 @@ class FuzzPeer {
     if (end === "eof") this.#tally.serverClosed++;
     return end;
   }
+}
+
+/** What the server answered one input: its lines, and the codes of its error frames. */
+export interface Answer {
+  lines: string[];
+  codes: string[];
 }
 
 /** Writes one after another; `false` once a write fails (the server closed). */
@@ -239,22 +269,76 @@ export async function attack(
       bump(tally.closes, answer.codes.at(-1) ?? "no error frame");
       judge(input, answer, { answered, eof }, tally);
       peer = await FuzzPeer.open(f, tally);
-    } else if (input.ending === "half-close") {
-      const fresh = await FuzzPeer.open(f, tally);
-      await write(fresh.conn, input.writes());
-      const eof = await fresh.finish();
-      judge(input, fresh.take(), { eof }, tally);
     } else {
-      const fresh = await FuzzPeer.open(f, tally);
-      const writes = input.writes();
-      const last = writes.pop();
-      await write(fresh.conn, writes);
-      if (last !== undefined) fresh.conn.write(last).catch(ignore);
-      fresh.conn.close();
-      await fresh.ended;
-      await fresh.conn.closed;
-      tally.aborted++;
+      await onFreshConnection(f, input, tally);
     }
+  }
+  const eof = await peer.finish();
+  if (eof !== "eof") tally.failures.push(`attacker ${name}: the stream ended with ${String(eof)}`);
+}
+
+/** Tries a `half-close` or `abort` input on a connection of its own. */
+async function onFreshConnection(f: Fixture, input: FuzzInput, tally: Tally): Promise<void> {
+  const fresh = await FuzzPeer.open(f, tally);
+  if (input.ending === "half-close") {
+    await write(fresh.conn, input.writes());
+    const eof = await fresh.finish();
+    judge(input, fresh.take(), { eof }, tally);
+    return;
+  }
+  const writes = input.writes();
+  const last = writes.pop();
+  await write(fresh.conn, writes);
+  if (last !== undefined) fresh.conn.write(last).catch(ignore);
+  fresh.conn.close();
+  await fresh.ended;
+  await fresh.conn.closed;
+  tally.aborted++;
+}
+
+/**
+ * Like {@linkcode attack}, faster: up to `batch` `stream` inputs go out in
+ * one write, each followed by a ping, and the pongs tell their answers
+ * apart. When an input makes the server close the connection, the inputs
+ * after it in its batch are tried again on a new connection.
+ */
+export async function attackBatched(
+  f: Fixture,
+  queue: Iterator<FuzzInput>,
+  tally: Tally,
+  name: string,
+  batch: number,
+): Promise<void> {
+  let peer = await FuzzPeer.open(f, tally);
+  const retry: FuzzInput[] = [];
+  const take = (): FuzzInput | undefined => {
+    if (retry.length > 0) return retry.shift();
+    const next = queue.next();
+    if (next.done) return undefined;
+    tally.count(next.value);
+    return next.value;
+  };
+  for (let round = 0;; round++) {
+    const inputs: FuzzInput[] = [];
+    let input: FuzzInput | undefined;
+    while (inputs.length < batch && (input = take()) !== undefined) {
+      if (input.ending === "stream") inputs.push(input);
+      else await onFreshConnection(f, input, tally);
+    }
+    if (inputs.length === 0) break;
+    const answers = await peer.syncEach(inputs.map((i) => i.writes()), `sync/${name}/${round}`);
+    const closedAt = answers.indexOf(null);
+    for (let i = 0; i < (closedAt === -1 ? answers.length : closedAt); i++) {
+      judge(inputs[i], answers[i]!, { answered: true }, tally);
+    }
+    if (closedAt === -1) continue;
+    // The server closed the connection at this input: see why, and carry on with a new one.
+    const eof = await peer.finish();
+    const answer = peer.take();
+    bump(tally.closes, answer.codes.at(-1) ?? "no error frame");
+    judge(inputs[closedAt], answer, { answered: false, eof }, tally);
+    retry.unshift(...inputs.slice(closedAt + 1));
+    peer = await FuzzPeer.open(f, tally);
   }
   const eof = await peer.finish();
   if (eof !== "eof") tally.failures.push(`attacker ${name}: the stream ended with ${String(eof)}`);
@@ -263,7 +347,10 @@ export async function attack(
 /** A well-behaved raw connection: keeps every line it gets, in order. */
 export class GoodPeer {
   readonly conn: Conn;
+  /** The lines not taken yet (a reader may splice them out as it checks them). */
   readonly lines: string[] = [];
+  /** Lines received in all. */
+  received = 0;
   readonly ended: Promise<unknown>;
   #waiters: [number, () => void][] = [];
 
@@ -271,6 +358,7 @@ export class GoodPeer {
     this.conn = conn;
     this.ended = readLines(conn, (line) => {
       this.lines.push(isAscii(line) ? decoder.decode(line) : `(not ASCII) ${decoder.decode(line)}`);
+      this.received++;
       this.#wake();
     }).finally(() => this.#wake(true));
   }
@@ -284,16 +372,16 @@ export class GoodPeer {
     return this.conn.write(encoder.encode(text));
   }
 
-  /** Resolves once `count` lines arrived; rejects if the stream ends first. */
+  /** Resolves once `count` lines arrived in all; rejects if the stream ends first. */
   async waitFor(count: number): Promise<void> {
-    if (this.lines.length >= count) return;
+    if (this.received >= count) return;
     await new Promise<void>((resolve) => this.#waiters.push([count, resolve]));
-    if (this.lines.length < count) throw new Error(`Stream ended after ${this.lines.length} lines`);
+    if (this.received < count) throw new Error(`Stream ended after ${this.received} lines`);
   }
 
   #wake(all = false): void {
     this.#waiters = this.#waiters.filter(([count, resolve]) => {
-      if (!all && this.lines.length < count) return true;
+      if (!all && this.received < count) return true;
       resolve();
       return false;
     });

@@ -213,6 +213,8 @@ function forwardedBytes(
 ): void {
   if (json === null) return;
   const written = text.decode(json);
+  // Raw tabs and CRs never travel in a delivery: such a message is re-encoded.
+  assert.ok(!/[\t\r]/.test(written), `forwarded raw control spacing: ${JSON.stringify(line)}`);
   assert.deepEqual(JSON.parse(written), frame.message, line);
   if (message !== null) assert.equal(written, message.trim(), line);
   assert.ok(line.includes(written), line);
@@ -260,6 +262,10 @@ test("the fast path agrees with the full decoder on hand-picked lines", () => {
       ['{"action":"publish","topic":"a","reply":"inbox/1","message":"\\u00e9"}', '"\\u00e9"'],
       ['{"action":"publish","topic":"caf\\u00e9","message":"x"}', '"x"'],
       ['{"action":"publish","topic":"a","message":"café"}', '"café"'],
+      ['{"action":"publish","topic":"a","message":[1,\t2]}', null], // raw tab: re-encoded
+      ['{"action":"publish","topic":"a","message":{"b":\r1}}', null], // raw CR: re-encoded
+      ['{"action":"publish","topic":"a","message":\t[1] \r}', "[1]"], // spacing around it is not in it
+      ['{"message":{"b":\r1},"topic":"a","action":"publish"}', null],
       ['{"action":"publish","topic":"a","message":[[[[1]]]]}', null], // too deep: refused
       ['{"action":"publish","topic":"a","message":1e400}', null], // out of range: refused
       ['{"action":"publish","topic":"a"}', null],
@@ -286,6 +292,9 @@ const FIND_CASES: [name: string, line: string, message: string | null][] = [
   ["a backslash before the closing quote", '{"message":"a\\\\","retain":true}', '"a\\\\"'],
   ["the last of duplicate keys", '{"message":1,"message":[2]}', "[2]"],
   ["spacing kept", '{"message": { "a" : 12.50 } }', '{ "a" : 12.50 }'],
+  ["a raw tab inside the message", '{"message": [1,\t2]}', null],
+  ["a raw CR inside the message", '{"message":{"a":\r1}}', null],
+  ["raw tabs and CRs around the message", '{"message":\t\r[1]\r,"x":\t2}', "[1]"],
   ["headers after the message", '{"message":"x","headers":{"message":"y"}}', '"x"'],
   ["an escaped key that spells message", '{"mess\\u0061ge":"hi","message":"x"}', null],
   ["an escaped key after the message", '{"message":"x","\\u0078":1}', null],

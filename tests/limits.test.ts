@@ -6,6 +6,7 @@
  * - server maxOutboundBytes: tests/server.test.ts, "does not let a stalled subscriber delay others",
  *   and tests/slow_consumer.test.ts (drop-oldest, drop-newest, per subscription)
  * - server writeDeadlineMs: tests/slow_consumer.test.ts, "a write that makes no progress"
+ * - server publisherPauseMs: tests/publisher_backpressure.test.ts, "a stalled subscriber"
  * - server maxPayloadBytes, maxNestingDepth: docs/PROTOCOL.md, "Payload limits"
  * - server pingIntervalMs, maxPingsOutstanding: tests/keepalive.test.ts
  * - server authTimeoutMs: tests/server_auth.test.ts, "does not authenticate in time"
@@ -40,6 +41,7 @@ test("limits: the defaults are the documented ones", () => {
     maxNestingDepth: 64,
     maxOutboundBytes: 8388608,
     writeDeadlineMs: 30000,
+    publisherPauseMs: 1000,
     pingIntervalMs: 30000,
     maxPingsOutstanding: 2,
     authTimeoutMs: 10000,

@@ -477,3 +477,34 @@ test("routing: unsubscribe() drops what its subscription had not handed out", as
   assert.equal(await b.next({ timeout: 0 }), null);
   await f.close();
 });
+
+test("routing: raw tabs and CRs spacing a message never reach a subscriber; the message is re-encoded compactly", async () => {
+  const { createMemoryTransport } = await import("../mod.ts");
+  const f = await startFixture(createMemoryTransport());
+  try {
+    const subscriber = await f.raw();
+    await subscriber.sendJson({ action: "subscribe", topic: "t", id: 1 });
+    assert.deepEqual(await subscriber.json(), { action: "ok", id: 1 });
+    const publisher = await f.raw();
+    const lines = [
+      // kn-sock's shape: the publish scanner's path
+      '{"action":"publish","topic":"t","message":{"a":\r1,\t"b":[2,\r\t3]}}\n',
+      // another member order: the full decoder's path
+      '{"message":[\r"x"\t],"topic":"t","action":"publish"}\n',
+      // retained: the decoder's path, kept and sent again
+      '{"action":"publish","topic":"t","message":{\r"k"\r:\r"v"\r},"retain":true}\n',
+    ];
+    for (const line of lines) await publisher.send(line);
+    const expected = [
+      '{"topic":"t","message":{"a":1,"b":[2,3]}}',
+      '{"topic":"t","message":["x"]}',
+      '{"topic":"t","message":{"k":"v"}}',
+    ];
+    for (const line of expected) assert.equal(await subscriber.line(), line);
+    const late = await f.raw();
+    await late.sendJson({ action: "subscribe", topic: "t" });
+    assert.equal(await late.line(), expected[2]);
+  } finally {
+    await f.close();
+  }
+});

@@ -5,7 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { WriteQueue } from "../src/transport/write_queue.ts";
+import { MAX_WRITE_BYTES, WriteQueue } from "../src/transport/write_queue.ts";
 import {
   giveBuffer,
   MAX_POOL_BYTES,
@@ -209,4 +209,75 @@ test("enqueueJoined queues three parts as one frame, within the limit, and dropO
   conn.finishOne();
   await queue.written();
   assert.equal(joined(conn), "ok\n{c:}\n");
+});
+
+/** Lets the queue's scheduled flush (a promise reaction) and a finished write's follow-up run. */
+async function turns(): Promise<void> {
+  for (let i = 0; i < 4; i++) await Promise.resolve();
+}
+
+/** `count` numbered lines of about `size` bytes each, as one string. */
+function lines(count: number, size: number): string {
+  let text = "";
+  for (let i = 0; i < count; i++) {
+    text += `${String(i).padStart(8, "0")}:${"x".repeat(size - 10)}\n`;
+  }
+  return text;
+}
+
+test("a large batch goes out in writes of at most MAX_WRITE_BYTES, each one progress and room", async () => {
+  const conn = new HeldConn();
+  const queue = new WriteQueue(conn, 8 * 1024 * 1024);
+  const text = lines(3000, 1000); // ~3 MB queued in one tick: one coalesced batch
+  assert.ok(queue.enqueue(bytesOf(text)));
+  await turns();
+  let finished = 0;
+  while (conn.held > 0) {
+    const last = conn.writes[conn.writes.length - 1];
+    assert.ok(
+      last.given.byteLength <= MAX_WRITE_BYTES,
+      `a write of ${last.given.byteLength} bytes`,
+    );
+    const pending = queue.pendingBytes;
+    conn.finishOne();
+    finished++;
+    await turns();
+    assert.equal(queue.writesDone, finished, "each finished write counts as progress");
+    assert.equal(queue.pendingBytes, pending - last.given.byteLength, "its bytes made room");
+  }
+  assert.equal(finished, Math.ceil(text.length / MAX_WRITE_BYTES));
+  assert.equal(joined(conn), text);
+  await queue.written();
+});
+
+test("cutInFlight() ends the batch in flight after the line being written; what is queued next follows it", async () => {
+  const conn = new HeldConn();
+  const queue = new WriteQueue(conn, 8 * 1024 * 1024);
+  const text = lines(3000, 1000);
+  assert.ok(queue.enqueue(bytesOf(text)));
+  await turns();
+  const batch = queue.written();
+  const settled = batch.then(() => "resolved", () => "rejected");
+  conn.finishOne(); // the first 64 KiB: it ends inside a line
+  await turns();
+  const started = conn.writes.length; // the second write is in flight now
+  queue.cutInFlight(null);
+  assert.ok(queue.enqueue(bytesOf('{"action":"error","code":"slow_consumer"}\n'), true));
+  while (conn.held > 0) {
+    conn.finishOne();
+    await turns();
+  }
+  const out = joined(conn).split("\n");
+  assert.equal(out.pop(), "");
+  assert.equal(out.pop(), '{"action":"error","code":"slow_consumer"}');
+  // Whole lines, in order, from the first: the line the cut fell in was finished, no more.
+  assert.deepEqual(out, text.split("\n").slice(0, out.length));
+  assert.equal(out.length, Math.ceil((started * MAX_WRITE_BYTES) / 1000));
+  assert.equal(conn.writes.length, started + 2); // then the rest of its line, and the notice
+  assert.equal(
+    await settled,
+    "rejected",
+    "the cut batch's waiters are told it was not all written",
+  );
+  assert.equal(queue.pendingBytes, 0);
 });

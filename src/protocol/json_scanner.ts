@@ -87,6 +87,11 @@ export class JsonScanner {
    * would read it as `Infinity`); cleared by the caller.
    */
   inexact = false;
+  /**
+   * Set by {@linkcode JsonScanner.skipSpace} when it skipped a raw tab or
+   * `\r` (JSON spacing that must not travel in a delivery); cleared by the caller.
+   */
+  controlSpace = false;
   /** The bytes being scanned (for subclasses that read them directly). */
   protected line: Uint8Array = EMPTY;
   /** The whole 4-byte words of `line`, for skipping plain string runs. */
@@ -123,13 +128,19 @@ export class JsonScanner {
     return at < this.limit ? this.line[at] : 0;
   }
 
-  /** Past JSON spacing within a line (spaces, tabs, `\r`: a line holds no `\n`). */
+  /**
+   * Past JSON spacing within a line (spaces, tabs, `\r`: a line holds no
+   * `\n`); sets `controlSpace` when it skips a tab or `\r`.
+   */
   skipSpace(at: number): number {
     const line = this.line;
     const limit = this.limit;
     while (at < limit) {
       const byte = line[at];
-      if (byte !== SPACE && byte !== TAB && byte !== CR) break;
+      if (byte !== SPACE) {
+        if (byte !== TAB && byte !== CR) break;
+        this.controlSpace = true;
+      }
       at++;
     }
     return at;

@@ -22,7 +22,8 @@ const MESSAGE = new TextEncoder().encode('"message"');
  * of the JSON object line `bytes[start, end)` and writes where it is into
  * `span`. Returns `false` when it cannot tell: the line has no message, is
  * not pure ASCII JSON, has a key written with escapes (it could spell
- * `"message"`), or nests a value deeper than `maxDepth`. The caller then
+ * `"message"`), nests a value deeper than `maxDepth`, or spaces the message
+ * with a raw tab or `\r` (deliveries carry neither). The caller then
  * encodes the parsed message instead.
  *
  * @example
@@ -54,9 +55,12 @@ export function findMessage(
     at = json.skipSpace(keyEnd);
     if (json.peek(at) !== COLON) return false;
     const valueStart = json.skipSpace(at + 1);
+    json.controlSpace = false;
     const valueEnd = json.scanValue(valueStart, maxDepth);
     if (valueEnd < 0) return false;
     if (isMessage) {
+      // Raw tabs or CRs inside it: the message is re-encoded, never forwarded with them.
+      if (json.controlSpace) return false;
       span.messageStart = valueStart;
       span.messageEnd = valueEnd;
       found = true;

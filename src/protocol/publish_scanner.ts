@@ -134,8 +134,10 @@ export class PublishScanner extends JsonScanner implements PublishSpans {
     }
     this.escaped = false;
     this.inexact = false;
+    this.controlSpace = false;
     const messageEnd = this.scanValue(at, bounds.maxNestingDepth);
-    if (messageEnd < 0 || this.inexact) return -1;
+    // A raw tab or CR inside the message: the full decoder's path re-encodes it.
+    if (messageEnd < 0 || this.inexact || this.controlSpace) return -1;
     this.messageStart = at;
     this.messageEnd = messageEnd;
     this.plainString = this.peek(at) === QUOTE && !this.escaped;

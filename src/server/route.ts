@@ -13,16 +13,26 @@ import type { SlowConsumerPolicy } from "../protocol/frames.ts";
 export interface Outlet {
   /** Whether deliveries are still accepted. */
   readonly open: boolean;
-  /** Queues a delivery; over the outbound limit the slow-consumer policy decides. */
-  deliver(bytes: Uint8Array, topic: string): boolean;
+  /**
+   * Queues a delivery; over the outbound limit the slow-consumer policy
+   * decides: `policy`, that of the subscriptions that matched it, or the
+   * server's when they have none.
+   */
+  deliver(bytes: Uint8Array, topic: string, policy?: SlowConsumerPolicy): boolean;
   /** Queues `head` + `body` + `tail` when it fits under the outbound limit. */
   deliverJoined(head: Uint8Array, body: Uint8Array, tail: Uint8Array, topic: string): boolean;
   /** Whether `bytes` more would fit under the outbound limit. */
   hasRoom(bytes: number): boolean;
   /** Sends an error frame (it counts against the outbound limit). */
   sendError(code: string, text: string): void;
-  /** Sets (or clears) the slow-consumer policy of the subscription `key`. */
-  setPolicy(key: string, pattern: string, policy: SlowConsumerPolicy | undefined): void;
+  /** Tells the outlet that one of its subscriptions has `policy` (drop-oldest needs preparing). */
+  usePolicy(policy: SlowConsumerPolicy): void;
+  /** Whether it fell behind and may hold back the publishers that feed it. */
+  readonly behind: boolean;
+  /** Resolves once it no longer holds publishers back (drained, closed, or held them long enough). */
+  drained(): Promise<void>;
+  /** As a publisher: waits for `subscriber`, which fell behind, before reading more. */
+  holdFor(subscriber: Outlet): void;
 }
 
 /** One connection's routing state, owned by the router. */
@@ -33,6 +43,10 @@ export class Route {
   readonly subscriptions: Set<string> = new Set();
   /** Its queue-group subscriptions, as subscription keys; `null` until the first. */
   groups: Set<string> | null = null;
+  /** Its plain subscriptions' own slow-consumer policies, by pattern; `null` until the first. */
+  policies: Map<string, SlowConsumerPolicy> | null = null;
+  /** The policy of the publish being routed, while the router holds its delivery back. */
+  policy: SlowConsumerPolicy | undefined = undefined;
   /** The stamp of the last publish delivered to it: a connection gets each publish once. */
   stamp = 0;
   /** Whether it gets extended deliveries (`seq`, `headers`, `reply`): it said `hello`. */

@@ -66,6 +66,11 @@ export class RoutedPublish {
     this.deliveries = new DeliveryEncoder(maxPrefixBytes);
   }
   delivered = 0;
+  /**
+   * Routes with policies of their own that this publish matched: delivered
+   * once every subscription was visited, with the strongest matching policy.
+   */
+  readonly held: Route[] = [];
 
   /** Starts routing a publish. */
   start(
@@ -89,6 +94,7 @@ export class RoutedPublish {
     this.matched = 0;
     this.delivered = 0;
     this.retainRefusal = null;
+    this.held.length = 0;
   }
 
   /** Lets go of the message and its bytes: they may be large. */
@@ -99,5 +105,6 @@ export class RoutedPublish {
     this.extras = NO_EXTRAS;
     this.plain = null;
     this.extended = null;
+    this.held.length = 0;
   }
 }

@@ -25,6 +25,7 @@ import {
   type Refusal,
   RoutedPublish,
 } from "./routed_publish.ts";
+import { strongerPolicy } from "./slow_consumer.ts";
 import type { ServerCounters } from "./stats.ts";
 import { inboxOf, inboxPrefix } from "./private_inbox.ts";
 import { SeqTable } from "./seq_table.ts";
@@ -37,10 +38,18 @@ const LATER_PREFIX_BYTES = 64 * 1024;
 class QueueGroup {
   readonly pattern: string;
   readonly members: Route[] = [];
+  /** The members' own slow-consumer policies for this subscription; `null` until the first. */
+  policies: Map<Route, SlowConsumerPolicy> | null = null;
   next = 0;
 
   constructor(pattern: string) {
     this.pattern = pattern;
+  }
+
+  /** Sets (or, with `undefined`, clears) `member`'s own policy for this subscription. */
+  setPolicy(member: Route, policy: SlowConsumerPolicy | undefined): void {
+    if (policy !== undefined) (this.policies ??= new Map()).set(member, policy);
+    else this.policies?.delete(member);
   }
 }
 
@@ -78,10 +87,10 @@ export class Router {
   #laterState: RoutedPublish | null = null;
   /** The last stamp handed out: each publish gets a new one, nested or not. */
   #lastStamp = 0;
-  readonly #visit = (subscriber: Subscriber): void => {
+  readonly #visit = (subscriber: Subscriber, pattern: string): void => {
     this.#p.matched++;
     if (subscriber instanceof QueueGroup) this.#toGroup(subscriber);
-    else this.#toRoute(subscriber);
+    else this.#toRoute(subscriber, pattern);
   };
 
   /** Whether topics under `_inbox/<id>` reach connection `id` only. */
@@ -180,7 +189,9 @@ export class Router {
       ? route.subscriptions.has(pattern)
       : route.groups?.has(key) === true;
     if (has) {
-      route.out.setPolicy(key, pattern, policy);
+      if (group === undefined) this.#setPolicy(route, pattern, policy);
+      else this.#groups.get(key)?.setPolicy(route, policy);
+      if (policy !== undefined) route.out.usePolicy(policy);
       return null;
     }
     if (route.size >= this.#limits.maxSubscriptionsPerConnection) {
@@ -206,7 +217,8 @@ export class Router {
         this.#leave(key, route);
         return this.#budgetRefusal();
       }
-      route.out.setPolicy(key, pattern, policy);
+      queue.setPolicy(route, policy);
+      if (policy !== undefined) route.out.usePolicy(policy);
       return null;
     }
     this.#index.add(pattern, route);
@@ -217,7 +229,8 @@ export class Router {
       return this.#budgetRefusal();
     }
     route.subscriptions.add(pattern);
-    route.out.setPolicy(key, pattern, policy);
+    this.#setPolicy(route, pattern, policy);
+    if (policy !== undefined) route.out.usePolicy(policy);
     this.#sendRetained(route, pattern);
     return null;
   }
@@ -259,11 +272,19 @@ export class Router {
     ];
   }
 
+  /** Sets (or, with `undefined`, clears) the policy of `route`'s plain subscription to `pattern`. */
+  #setPolicy(route: Route, pattern: string, policy: SlowConsumerPolicy | undefined): void {
+    if (policy !== undefined) (route.policies ??= new Map()).set(pattern, policy);
+    else if (route.policies?.delete(pattern) === true && route.policies.size === 0) {
+      route.policies = null;
+    }
+  }
+
   /** Unsubscribes `route` from `pattern` (in `group` when given). */
   unsubscribe(route: Route, pattern: string, group: string | undefined): void {
     const key = subscriptionKey(pattern, group);
-    route.out.setPolicy(key, pattern, undefined);
     if (group === undefined) {
+      this.#setPolicy(route, pattern, undefined);
       if (this.#index.remove(pattern, route)) {
         route.subscriptions.delete(pattern);
         this.#recordBytes -= recordBytes(pattern);
@@ -280,6 +301,7 @@ export class Router {
       this.#recordBytes -= recordBytes(pattern);
     }
     route.subscriptions.clear();
+    route.policies = null;
     const groups = route.groups;
     route.groups = null;
     if (groups !== null) { for (const key of groups) this.#leave(key, route); }
@@ -335,6 +357,8 @@ export class Router {
     p.inbox = this.#privateInboxes ? inboxOf(topic) : null;
     try {
       this.#index.match(topic, this.#visit);
+      const held = p.held;
+      for (let i = 0; i < held.length; i++) this.#send(held[i], held[i].policy);
       if (extras.retain === true) {
         // The seq this publish took, or the topic's last one when nobody got it.
         const seq = p.seq !== 0 ? p.seq : this.#seqs.last(topic);
@@ -416,13 +440,41 @@ export class Router {
     return p.extended = p.deliveries.encode(p.topic, p.message, p.json, extra, 1);
   }
 
-  #toRoute(route: Route): void {
+  /**
+   * Delivers to a plain subscriber, once per publish. A route with policies
+   * of its own is held back until every subscription was visited, so that
+   * the strongest policy among its matching subscriptions applies: the
+   * policy comes from the subscriptions that matched, at no cost per
+   * subscription the connection has.
+   */
+  #toRoute(route: Route, pattern: string): void {
     const p = this.#p;
-    if (route.stamp === p.stamp) return;
     if (p.inbox !== null && route.inbox !== p.inbox) return;
+    const policies = route.policies;
+    if (route.stamp === p.stamp) {
+      // Another of its patterns matched already (the route is held when it has policies).
+      if (policies !== null) route.policy = strongerPolicy(route.policy, policies.get(pattern));
+      return;
+    }
     if (route === p.from && !route.echo) return;
     route.stamp = p.stamp;
-    if (this.#direct(route) || route.out.deliver(this.#bytesFor(route), p.topic)) p.delivered++;
+    if (policies === null) {
+      this.#send(route, undefined);
+      return;
+    }
+    route.policy = policies.get(pattern);
+    p.held.push(route);
+  }
+
+  #send(route: Route, policy: SlowConsumerPolicy | undefined): void {
+    const p = this.#p;
+    const out = route.out;
+    if (this.#direct(route) || out.deliver(this.#bytesFor(route), p.topic, policy)) {
+      p.delivered++;
+    }
+    // Publisher backpressure: a subscriber that fell behind holds back the
+    // connection that fed it (not itself; queue groups route around a member behind).
+    if (out.behind && p.from !== null && p.from !== route) p.from.out.holdFor(out);
   }
 
   /**
@@ -467,7 +519,8 @@ export class Router {
     group.next = at + 1;
     const p = this.#p;
     member.stamp = p.stamp;
-    if (member.out.deliver(this.#bytesFor(member), p.topic)) p.delivered++;
+    const policy = group.policies?.get(member);
+    if (member.out.deliver(this.#bytesFor(member), p.topic, policy)) p.delivered++;
   }
 
   #leave(key: string, route: Route): void {
@@ -478,6 +531,7 @@ export class Router {
       group.members.splice(at, 1);
       this.#recordBytes -= recordBytes(key);
     }
+    group.setPolicy(route, undefined);
     if (group.members.length === 0) {
       this.#groups.delete(key);
       this.#index.remove(group.pattern, group);

@@ -18,6 +18,7 @@ import type { Addr, Conn } from "../transport/types.ts";
 import { WriteQueue } from "../transport/write_queue.ts";
 import type { Outlet } from "./route.ts";
 import type { Liveness } from "./watchdog.ts";
+import { Backpressure } from "./backpressure.ts";
 import { DropLedger } from "./slow_consumer.ts";
 import type { SharedBudget } from "./shared_budget.ts";
 import type { ServerCounters } from "./stats.ts";
@@ -108,7 +109,7 @@ export class Session implements Outlet {
   readonly #ledger: DropLedger;
   // Made on first use: most connections never drop a message.
   #onDrop: ((topic: string) => void) | null = null;
-  #onWritten: (() => void) | null = null;
+  readonly #flow: Backpressure;
   #state = OPEN;
   #closing: Promise<void> | null = null;
   #readDone: Promise<void> = Promise.resolve();
@@ -127,8 +128,10 @@ export class Session implements Outlet {
     this.remoteAddr = conn.remoteAddr;
     this.#queue = new WriteQueue(conn, host.limits.maxOutboundBytes, host.counters);
     this.#queue.onError = () => void this.close();
+    this.#queue.onWritten = () => this.#written();
+    this.#flow = new Backpressure(host.limits);
     this.#ledger = new DropLedger(host.policy);
-    if (this.#ledger.dropsOldest) this.#queue.trackFrames();
+    if (host.policy === "drop-oldest") this.#queue.trackFrames();
     const now = Date.now();
     this.liveness = {
       openedAt: now,
@@ -167,9 +170,8 @@ export class Session implements Outlet {
     return this.#queue.bytesWritten;
   }
 
-  /** Sets (or clears) the slow-consumer policy of the subscription `key`. */
-  setPolicy(key: string, pattern: string, policy: SlowConsumerPolicy | undefined): void {
-    this.#ledger.set(key, pattern, policy);
+  /** Prepares for a subscription's own `policy`: drop-oldest needs the queue to remember its frames. */
+  usePolicy(policy: SlowConsumerPolicy): void {
     if (policy === "drop-oldest") this.#queue.trackFrames();
   }
 
@@ -180,14 +182,22 @@ export class Session implements Outlet {
 
   /**
    * Queues encoded bytes (a delivery shared between subscribers; `topic`
-   * tells the slow-consumer policy what it is). Over the outbound limit the
-   * policy decides: disconnect, drop the oldest queued deliveries, or drop
-   * this one.
+   * tells the slow-consumer policy what it is, `policy` is that of the
+   * subscriptions it matched, when they have one). Over the outbound limit
+   * the policy decides: disconnect, drop the oldest queued deliveries, or
+   * drop this one. A frame without a topic disconnects.
    */
-  deliver(bytes: Uint8Array, topic: string | null = null): boolean {
+  deliver(
+    bytes: Uint8Array,
+    topic: string | null = null,
+    policy: SlowConsumerPolicy | undefined = undefined,
+  ): boolean {
     if (this.#state !== OPEN) return false;
-    if (this.#queue.enqueue(bytes, false, topic)) return true;
-    const policy = topic === null ? "disconnect" : this.#ledger.policyFor(topic);
+    if (this.#queue.enqueue(bytes, false, topic)) {
+      this.#flow.queued(this.#queue.pendingBytes);
+      return true;
+    }
+    policy = topic === null ? "disconnect" : policy ?? this.#ledger.defaultPolicy;
     if (policy === "disconnect") {
       this.disconnectSlow();
       return false;
@@ -215,7 +225,30 @@ export class Session implements Outlet {
    * {@linkcode Session.deliver}, whose slow-consumer policy decides.
    */
   deliverJoined(head: Uint8Array, body: Uint8Array, tail: Uint8Array, topic: string): boolean {
-    return this.#state === OPEN && this.#queue.enqueueJoined(head, body, tail, topic);
+    if (this.#state !== OPEN || !this.#queue.enqueueJoined(head, body, tail, topic)) return false;
+    this.#flow.queued(this.#queue.pendingBytes);
+    return true;
+  }
+
+  /** Whether it fell behind and may hold back the publishers that feed it (`backpressure.ts`). */
+  get behind(): boolean {
+    return this.#flow.behind;
+  }
+
+  /** Resolves once it no longer holds publishers back: drained, closed, or `publisherPauseMs` passed. */
+  drained(): Promise<void> {
+    return this.#flow.drained();
+  }
+
+  /** As a publisher: reads no further line until `subscriber`, which fell behind, drained. */
+  holdFor(subscriber: Outlet): void {
+    this.#flow.holdFor(subscriber);
+  }
+
+  /** After each write: the notice of what was dropped, and whether the queue drained. */
+  #written(): void {
+    if (this.#ledger.pending > 0) this.#sendNotice();
+    this.#flow.written(this.#queue.pendingBytes);
   }
 
   /** Whether `bytes` more would fit under the outbound limit. */
@@ -261,6 +294,7 @@ export class Session implements Outlet {
   close(notice?: Notice, flush = true): Promise<void> {
     if (this.#closing !== null) return this.#closing;
     this.#state = CLOSING;
+    this.#flow.close();
     this.#owner.closed();
     if (notice !== undefined) this.sendError(notice.code, notice.text, true);
     this.#closing = flush ? this.#finish() : this.#abort();
@@ -280,9 +314,8 @@ export class Session implements Outlet {
     counters.droppedMessages++;
     if (policy === "drop-oldest") counters.droppedOldest++;
     else counters.droppedNewest++;
-    if (this.#queue.onWritten === null) {
+    if (this.#ledger.pending === 1) {
       this.#host.logger.warn("Dropping messages for a slow consumer", { id: this.id, policy });
-      this.#queue.onWritten = this.#onWritten ??= () => this.#sendNotice();
     }
   }
 
@@ -292,12 +325,13 @@ export class Session implements Outlet {
     if (!this.#queue.enqueue(this.#ledger.notice())) return;
     this.#ledger.reset();
     this.#host.counters.slowConsumerNotices++;
-    this.#queue.onWritten = null;
   }
 
   /**
-   * Disconnects the client as a slow consumer: what is queued is dropped and
-   * a `slow_consumer` error frame goes out if the socket takes it.
+   * Disconnects the client as a slow consumer: what is queued is dropped,
+   * and so is the rest of the write in flight past the line being written;
+   * then a `slow_consumer` error frame goes out if the socket takes those
+   * bytes within `shutdownGraceMs`.
    */
   disconnectSlow(text?: string): void {
     if (this.#state !== OPEN) return;
@@ -307,6 +341,8 @@ export class Session implements Outlet {
       pendingBytes: this.#queue.pendingBytes,
     });
     this.#queue.discardQueued(null);
+    // The notice goes out after the line being written, not after the whole backlog in flight.
+    this.#queue.cutInFlight(null);
     void this.close({
       code: ErrorCode.SlowConsumer,
       text: text ?? `Outbound queue exceeded ${this.#host.limits.maxOutboundBytes} bytes`,
@@ -358,6 +394,12 @@ export class Session implements Outlet {
               : this.#line(lines, decoder.lineBytes, lineStart, lineEnd, unread === null);
             if (pending !== undefined) await pending;
             if (this.#state !== OPEN) break;
+            // Publisher backpressure: subscribers it fed fell behind, so read no more for now.
+            const held = this.#flow.heldBack();
+            if (held !== null) {
+              await held;
+              if (this.#state !== OPEN) break;
+            }
             handled += lineEnd - lineStart + 1;
             if (handled >= SLICE_BYTES) {
               // Let the writes queued so far start (they are microtasks queued before this one).

@@ -25,8 +25,12 @@ class TrieNode<S> {
   single: TrieNode<S> | null = null;
   /** Subscribers whose pattern ends here. */
   here: Set<S> | null = null;
+  /** The pattern that ends here, once it has subscribers. */
+  herePattern = "";
   /** Subscribers whose pattern ends here with `/#` (or is `#` at the root). */
   rest: Set<S> | null = null;
+  /** The pattern that ends here with `/#`, once it has subscribers. */
+  restPattern = "";
 
   get empty(): boolean {
     return this.here === null && this.rest === null && this.single === null &&
@@ -133,12 +137,13 @@ export class SubscriptionIndex<S> {
   }
 
   /**
-   * Calls `visit` for every subscription whose pattern matches `topic` (a
-   * subscriber with several matching patterns is visited once for each).
+   * Calls `visit` for every subscription whose pattern matches `topic`,
+   * with that pattern (a subscriber with several matching patterns is
+   * visited once for each).
    */
-  match(topic: string, visit: (subscriber: S) => void): void {
+  match(topic: string, visit: (subscriber: S, pattern: string) => void): void {
     const exact = this.#exact.get(topic);
-    if (exact !== undefined) { for (const subscriber of exact) visit(subscriber); }
+    if (exact !== undefined) { for (const subscriber of exact) visit(subscriber, topic); }
     if (this.#wildcards === 0) return;
     const levels = topic.split(SEPARATOR);
     this.#walk(this.#root, levels, 0, levels[0].startsWith("$"), visit);
@@ -158,12 +163,14 @@ export class SubscriptionIndex<S> {
     levels: string[],
     depth: number,
     dollar: boolean,
-    visit: (subscriber: S) => void,
+    visit: (subscriber: S, pattern: string) => void,
   ): void {
     const wildcardsAllowed = !(dollar && depth === 0);
-    if (node.rest !== null && wildcardsAllowed) { for (const s of node.rest) visit(s); }
+    if (node.rest !== null && wildcardsAllowed) {
+      for (const s of node.rest) visit(s, node.restPattern);
+    }
     if (depth === levels.length) {
-      if (node.here !== null) { for (const s of node.here) visit(s); }
+      if (node.here !== null) { for (const s of node.here) visit(s, node.herePattern); }
       return;
     }
     const child = node.children?.get(levels[depth]);
@@ -183,6 +190,7 @@ export class SubscriptionIndex<S> {
         const [set, added] = addTo(node.rest, subscriber);
         node.rest = set;
         if (added) this.#bytes += cost;
+        node.restPattern = pattern;
         return added;
       }
       if (level === SINGLE) {
@@ -210,6 +218,7 @@ export class SubscriptionIndex<S> {
     const [set, added] = addTo(node.here, subscriber);
     node.here = set;
     if (added) this.#bytes += cost;
+    node.herePattern = pattern;
     return added;
   }
 
@@ -221,6 +230,7 @@ export class SubscriptionIndex<S> {
       this.#bytes -= ENTRY_BYTES;
       if (node.rest.size === 0) {
         node.rest = null;
+        node.restPattern = "";
         this.#patterns--;
         this.#bytes -= COLLECTION_BYTES;
       }
@@ -231,6 +241,7 @@ export class SubscriptionIndex<S> {
       this.#bytes -= ENTRY_BYTES;
       if (node.here.size === 0) {
         node.here = null;
+        node.herePattern = "";
         this.#patterns--;
         this.#bytes -= COLLECTION_BYTES;
       }

@@ -13,6 +13,14 @@ import type { Conn } from "./types.ts";
 
 const EMPTY = new Uint8Array(0);
 const encoder = new TextEncoder();
+const LF = 0x0a;
+
+/**
+ * The most bytes handed to the connection in one `write()`: a large backlog
+ * goes out in writes of this size, so progress (and room in the queue) is
+ * seen at least every 64 KiB, whatever the coalesced batch holds.
+ */
+export const MAX_WRITE_BYTES: number = 64 * 1024;
 
 /** A byte count several {@linkcode WriteQueue}s add their writes to (a server's counters). */
 export interface ByteTally {
@@ -27,7 +35,8 @@ export interface ByteTally {
  * allocated per enqueue. Bytes queued in the same tick, or while a write is
  * in flight, go out together in one write; two buffers alternate, one being
  * written while the other fills. Buffers come from a shared pool and go back
- * to it once everything is written, so an idle queue holds none.
+ * to it once everything is written, so an idle queue holds none. A batch
+ * is written in pieces of at most {@linkcode MAX_WRITE_BYTES}.
  *
  * @example
  * ```ts ignore
@@ -61,6 +70,9 @@ export class WriteQueue {
   #lastBatch = 0;
   #bytesWritten = 0;
   readonly #tally: ByteTally | null;
+  /** Set by cutInFlight(): the batch in flight stops at the end of the line being written. */
+  #cutting = false;
+  #cutReason: unknown = null;
   // The frames queued (not in flight), for dropOldest(): sizes and tags, or
   // null until trackFrames() is called.
   #sizes: number[] | null = null;
@@ -92,7 +104,10 @@ export class WriteQueue {
     return this.#writing;
   }
 
-  /** How many writes completed so far: a watchdog sees progress by it. */
+  /**
+   * How many writes completed so far, each of at most
+   * {@linkcode MAX_WRITE_BYTES}: a watchdog sees progress by it.
+   */
   get writesDone(): number {
     return this.#writesDone;
   }
@@ -221,6 +236,19 @@ export class WriteQueue {
   }
 
   /**
+   * Drops the rest of the batch in flight once the line being written is
+   * whole (the bytes are lines ended by `\n`: the peer never sees half a
+   * line): whatever is queued next goes out after at most that line and
+   * the rest of the current write. Whoever awaits `written()` for the
+   * batch gets `reason`.
+   */
+  cutInFlight(reason: unknown): void {
+    if (this.#inFlight === 0) return;
+    this.#cutting = true;
+    this.#cutReason = reason;
+  }
+
+  /**
    * Resolves once every byte queued so far is handed to the connection;
    * rejects with a `ConnectionClosedError` if a write fails first.
    */
@@ -314,19 +342,20 @@ export class WriteQueue {
         this.#lastBatch = size;
         this.#inFlightBatch = this.#queuedBatch;
         this.#queuedBatch = null;
+        let cut = false;
         try {
-          await this.#conn.write(out.subarray(0, size));
+          cut = await this.#writeBatch(out, size);
         } finally {
           this.#inFlight = 0;
+          this.#cutting = false;
         }
         if (this.#spare === null) this.#spare = out;
         else this.#release(out);
         const done = this.#inFlightBatch;
         this.#inFlightBatch = null;
-        this.#writesDone++;
-        this.#bytesWritten += size;
-        if (this.#tally !== null) this.#tally.bytesOut += size;
-        done?.resolve();
+        if (cut) done?.reject(this.#cutReason);
+        else done?.resolve();
+        this.#cutReason = null;
         this.onWritten?.();
       }
       // Idle (nothing queued): the buffers go back to the pool.
@@ -339,6 +368,35 @@ export class WriteQueue {
     } finally {
       this.#writing = false;
     }
+  }
+
+  /**
+   * Writes `out[0, size)` in pieces of at most `MAX_WRITE_BYTES`, each
+   * counted as progress; returns whether `cutInFlight()` stopped it early.
+   */
+  async #writeBatch(out: Uint8Array, size: number): Promise<boolean> {
+    let at = 0;
+    while (at < size) {
+      let end = Math.min(size, at + MAX_WRITE_BYTES);
+      if (this.#cutting) {
+        if (out[at - 1] === LF) return true;
+        // Finish the line being written, and no more.
+        const newline = out.indexOf(LF, at);
+        end = newline === -1 || newline >= size ? size : newline + 1;
+      }
+      await this.#conn.write(out.subarray(at, end));
+      this.#bytesWritten += end - at;
+      if (this.#tally !== null) this.#tally.bytesOut += end - at;
+      at = end;
+      this.#inFlight = size - at;
+      if (at < size) {
+        // Room was made: tell whoever waits for it, as after a whole batch.
+        this.#writesDone++;
+        this.onWritten?.();
+      }
+    }
+    this.#writesDone++;
+    return false;
   }
 
   #closedError(): ConnectionClosedError {
