@@ -34,6 +34,8 @@ import process from "node:process";
 import { BROWSER_BUNDLE, buildBrowser } from "./build_browser.ts";
 
 const OUT = "npm";
+/** The source of the npm package's `kn-sock-pubsub` command. */
+const BIN_ENTRY = "./src/cli/bin.ts";
 const BIN = "node_modules/.bin";
 
 const DESCRIPTION =
@@ -75,6 +77,8 @@ function built(entry: string): { types: string; default: string } {
 export function packageJson(config: DenoConfig): Record<string, unknown> {
   const exports: Record<string, { types: string; default: string }> = {};
   for (const [subpath, entry] of Object.entries(config.exports)) exports[subpath] = built(entry);
+  // The command: `./cli` exports `main()` without running it; this file runs it.
+  const bin = built(BIN_ENTRY).default;
   return {
     name: config.name,
     version: config.version,
@@ -82,13 +86,14 @@ export function packageJson(config: DenoConfig): Record<string, unknown> {
     license: config.license,
     type: "module",
     exports,
-    bin: { "kn-sock-pubsub": exports["./cli"].default },
+    // One bin, so `npx @kn-sock/pubsub` runs it too.
+    bin: { "kn-sock-pubsub": bin },
     files: ["esm/", "browser/", "README.md", "LICENSE", "CHANGELOG.md"],
     engines: { node: ">=20" },
     // The HTTP transport loads "ws" on Node only when a WebSocket route is asked for.
     peerDependencies: { ws: "^8.18.0" },
     peerDependenciesMeta: { ws: { optional: true } },
-    sideEffects: [exports["./cli"].default],
+    sideEffects: [bin],
     keywords: ["pubsub", "publish-subscribe", "kn-sock", "tcp", "deno", "bun", "node"],
   };
 }

@@ -11,6 +11,9 @@ import { parseArgs } from "node:util";
 import { Authenticator } from "../auth/authenticator.ts";
 import { parseUsersConfig } from "../auth/users_config.ts";
 import type { ClientAuth } from "../client/options.ts";
+import { DEFAULT_CLIENT_LIMITS } from "../limits.ts";
+import { hasWildcard, patternProblem } from "../topic/pattern.ts";
+import { topicProblem } from "../topic/validate_topic.ts";
 import { type Headers, isSlowConsumerPolicy, type JsonValue } from "../protocol/frames.ts";
 import { POLICY_CHOICES } from "../protocol/policy_problem.ts";
 import type { WebSocketServerOptions } from "../server/server_options.ts";
@@ -142,6 +145,60 @@ export function parsePort(text: string, topic: HelpTopic, allowZero: boolean): n
     );
   }
   return port;
+}
+
+/** A topic to publish to, checked here so that a bad one is a usage error (exit 2). */
+export function checkPublishTopic(topic: string, command: HelpTopic): string {
+  const { maxTopicBytes, maxTopicLevels } = DEFAULT_CLIENT_LIMITS;
+  const problem = topicProblem(topic, maxTopicBytes, maxTopicLevels) ??
+    (hasWildcard(topic) ? "A publish topic must not contain '+' or '#'" : null);
+  if (problem !== null) throw new UsageError(`Invalid topic "${topic}": ${problem}`, command);
+  return topic;
+}
+
+/** A topic or pattern to subscribe to, checked here (exit 2 when bad). */
+export function checkPattern(pattern: string, command: HelpTopic): string {
+  const { maxTopicBytes, maxTopicLevels } = DEFAULT_CLIENT_LIMITS;
+  const problem = topicProblem(pattern, maxTopicBytes, maxTopicLevels) ?? patternProblem(pattern);
+  if (problem !== null) throw new UsageError(`Invalid pattern "${pattern}": ${problem}`, command);
+  return pattern;
+}
+
+/** A positive whole number of `option`, or `undefined` when not given. */
+function positive(
+  text: string | boolean | string[] | undefined,
+  option: string,
+  unit: string,
+  command: HelpTopic,
+): number | undefined {
+  if (text === undefined) return undefined;
+  const value = typeof text === "string" && /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new UsageError(
+      `Invalid ${option} "${text}": expected a positive integer${unit}`,
+      command,
+    );
+  }
+  return value;
+}
+
+/** What a client command may wait for the server before giving up, unless told otherwise. */
+export const DEFAULT_TIMEOUT_MS = 10_000;
+
+/** `--timeout` in ms; {@linkcode DEFAULT_TIMEOUT_MS} when not given. */
+export function parseTimeout(
+  text: string | boolean | string[] | undefined,
+  command: HelpTopic,
+): number {
+  return positive(text, "--timeout", " of ms", command) ?? DEFAULT_TIMEOUT_MS;
+}
+
+/** `--count`; `Infinity` when not given. */
+export function parseCount(
+  text: string | boolean | string[] | undefined,
+  command: HelpTopic,
+): number {
+  return positive(text, "--count", "", command) ?? Infinity;
 }
 
 export function parse(

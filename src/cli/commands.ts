@@ -1,20 +1,21 @@
 /**
- * The command line's commands: serve, publish, subscribe, request.
+ * The command line's `serve` command, and what every command shares: where
+ * it writes, the server a client command talks to.
  *
  * @module
  */
 
 import { ignore } from "../_async.ts";
 import process from "node:process";
-import { PubSubClient } from "../client/pubsub_client.ts";
 import type { Logger } from "../logger.ts";
-import type { Headers, JsonValue, SlowConsumerPolicy } from "../protocol/frames.ts";
+import type { SlowConsumerPolicy } from "../protocol/frames.ts";
 import type { ClientAuth } from "../client/options.ts";
 import type { ServerAuthenticator } from "../server/handshake.ts";
 import { demoPage } from "../demo/demo_page.ts";
 import { loadClientScript } from "./client_script.ts";
-import { startPubSubServer } from "../server/pubsub_server.ts";
-import type { WebSocketServerOptions } from "../server/server_options.ts";
+import { type PubSubServer, startPubSubServer } from "../server/pubsub_server.ts";
+import type { PubSubServerOptions, WebSocketServerOptions } from "../server/server_options.ts";
+import { CliError } from "./arguments.ts";
 import { detectRuntime } from "../transport/auto.ts";
 import type { TlsConnectOptions, TlsListenOptions } from "../transport/types.ts";
 
@@ -50,10 +51,15 @@ export interface ServeOptions {
 
 /** Where the CLI writes; tests pass their own. */
 export interface CliIo {
-  /** Writes one line to standard output. */
-  out(line: string): void;
+  /**
+   * Writes one line to standard output; a promise when the reader is
+   * behind (commands that print much wait for it).
+   */
+  out(line: string): void | Promise<void>;
   /** Writes one line to standard error. */
   err(line: string): void;
+  /** Resolves when standard output's reader has gone: commands then stop, exit code 0. */
+  outClosed?: Promise<void>;
 }
 
 function consoleLogger(io: CliIo, quiet: boolean): Logger {
@@ -90,12 +96,32 @@ function shutdownSignal(): { promise: Promise<string>; dispose(): void } {
   };
 }
 
+/**
+ * Starts the server; a failure to listen (address in use or not
+ * available, permission denied, a bad host) is one line for the user.
+ */
+async function listen(
+  options: PubSubServerOptions & { port: number },
+  where: string,
+): Promise<PubSubServer> {
+  try {
+    return await startPubSubServer(options);
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code;
+    const name = (error as Error | null)?.name;
+    const why = typeof code === "string" ? code : name ?? "Error";
+    throw new CliError(`Cannot listen on ${where}: ${(error as Error).message} (${why})`, {
+      cause: error,
+    });
+  }
+}
+
 /** Runs a server until SIGINT or SIGTERM. */
 export async function serve(options: ServeOptions, io: CliIo): Promise<number> {
   const { host, port, quiet, tls, auth, policy, webSocket } = options;
   const signal = shutdownSignal();
   try {
-    const server = await startPubSubServer({
+    const server = await listen({
       host,
       port,
       tls,
@@ -107,7 +133,7 @@ export async function serve(options: ServeOptions, io: CliIo): Promise<number> {
         fetch: demoPage({ clientScript: loadClientScript, webSocketPath: webSocket.path }),
         ...webSocket,
       },
-    });
+    }, `${host}:${port}`);
     io.out(
       `kn-sock pubsub server listening on ${server.addr.hostname}:${server.addr.port} ` +
         `(${detectRuntime()}, transport ${server.transportName}${tls ? ", TLS" : ""}` +
@@ -128,88 +154,5 @@ export async function serve(options: ServeOptions, io: CliIo): Promise<number> {
     return 0;
   } finally {
     signal.dispose();
-  }
-}
-
-/** Publishes one message; `options` (retain, headers) need our server, so they say hello. */
-export async function publish(
-  target: Target,
-  topic: string,
-  message: JsonValue,
-  options: { retain?: boolean; headers?: Headers } = {},
-): Promise<number> {
-  const extended = options.retain === true || options.headers !== undefined;
-  const client = await PubSubClient.connect(target.host, target.port, {
-    hello: extended ? true : undefined,
-    tls: target.tls,
-    auth: target.auth,
-    reconnect: false,
-  });
-  try {
-    await client.publish(topic, message, options);
-    // A round trip: the server has routed the message before we disconnect.
-    await client.flush();
-  } finally {
-    await client.close();
-  }
-  return 0;
-}
-
-/**
- * Subscribes and prints messages as JSON lines; `group` joins a queue group;
- * with `reconnect` it rides out server restarts.
- */
-export async function subscribe(
-  target: Target,
-  topics: string[],
-  count: number,
-  io: CliIo,
-  group?: string,
-  reconnect = false,
-): Promise<number> {
-  const signal = shutdownSignal();
-  const client = await PubSubClient.connect(target.host, target.port, {
-    tls: target.tls,
-    auth: target.auth,
-    reconnect,
-  });
-  try {
-    for (const topic of topics) await client.subscribe(topic, { group });
-    await client.flush();
-    io.err(`Subscribed to ${topics.join(", ")}`);
-    let received = 0;
-    const stop = signal.promise.then(() => client.close());
-    for await (const message of client) {
-      io.out(JSON.stringify({ topic: message.topic, message: message.message }));
-      if (++received === count) break;
-    }
-    void stop;
-    return 0;
-  } finally {
-    signal.dispose();
-    await client.close();
-  }
-}
-
-/** Sends a request and prints the reply as one JSON line. */
-export async function request(
-  target: Target,
-  topic: string,
-  message: JsonValue,
-  timeout: number,
-  io: CliIo,
-): Promise<number> {
-  const client = await PubSubClient.connect(target.host, target.port, {
-    hello: true,
-    tls: target.tls,
-    auth: target.auth,
-    reconnect: false,
-  });
-  try {
-    const reply = await client.request(topic, message, { timeout });
-    io.out(JSON.stringify({ topic: reply.topic, message: reply.message }));
-    return 0;
-  } finally {
-    await client.close();
   }
 }

@@ -57,8 +57,8 @@ export const HELP: Readonly<Record<HelpTopic, string>> = {
 Usage:
   kn-sock-pubsub serve [--host 127.0.0.1] [--port 8080] [--tls-cert F --tls-key F] [--config F]
                        [--ws-port 8081] [--ws-path /ws] [--ws-origin URL]...
-  kn-sock-pubsub pub <topic> <message> [--json] [--retain] [--header k=v]... [--host H] [--port P]
-  kn-sock-pubsub sub <pattern>... [--group G] [--count N] [--host H] [--port P]
+  kn-sock-pubsub pub <topic> <message> [--json] [--retain] [--header k=v]... [--timeout MS] [--kn-sock]
+  kn-sock-pubsub sub <pattern>... [--group G] [--count N] [--reconnect] [--timeout MS] [--kn-sock]
   kn-sock-pubsub req <topic> <message> [--json] [--timeout MS] [--host H] [--port P]
 
 Client commands connect with TLS given --tls, --tls-ca FILE or --tls-server-name NAME,
@@ -73,7 +73,12 @@ kn-sock's command forms:
   kn-sock-pubsub pubsub-client <host> <port> <topic> [message]
 
 Run "kn-sock-pubsub <command> --help" for a command's options.
-  --version       Print the version`,
+  --version       Print the version and the runtime that runs the CLI
+
+Exit codes: 0 done, 1 failed (the server refused, could not connect, timed
+out), 2 bad arguments, 130 interrupted by SIGINT (143 SIGTERM).
+The npm bin runs on Node (its shebang); "bunx --bun @kn-sock/pubsub" runs it
+on Bun. "serve" and "--version" say which runtime runs it.`,
   serve:
     `Usage: kn-sock-pubsub serve [--host 127.0.0.1] [--port 8080] [--quiet] [--tls-cert F --tls-key F]
                             [--ws-port 8081] [--ws-host H] [--ws-path /ws] [--ws-origin URL]...
@@ -103,13 +108,20 @@ ${CONNECTION}`,
   pub:
     `Usage: kn-sock-pubsub pub <topic> <message> [--json] [--retain] [--header k=v]... [--host H] [--port P]
 
-Publishes one message and exits once the server has routed it. The message
-is sent as a string, as kn-sock does; with --json it is parsed as JSON first.
---retain and --header need this project's server (they say hello).
+Publishes one message and exits 0 once the server has routed it: it is sent
+with an id, which the server answers. A refusal (a payload over the server's
+limit, a forbidden topic, auth_required) is printed and exits 1; a topic with
++ or # exits 2. The message is sent as a string, as kn-sock does; with --json
+it is parsed as JSON first. --retain and --header need this project's server
+(they say hello).
 
   --json          Send the message as a JSON value
   --retain        Keep it as the topic's retained message ("" clears it)
   --header k=v    Add a header (repeatable)
+  --timeout <ms>  Give up (exit 1) when connecting and the server's answer
+                  take longer (default 10000)
+  --kn-sock       The server is kn-sock's, which answers nothing: exit once
+                  the message is written (nothing confirms it was routed)
 ${TLS_CLIENT}
 ${AUTH_CLIENT}
 ${CONNECTION}`,
@@ -118,22 +130,29 @@ ${CONNECTION}`,
 Subscribes to the topics or patterns (+ matches one level, # the rest) and
 prints each message as one JSON line {"topic": ..., "message": ...} on
 standard output. Prints "Subscribed to ..." on standard error once the server
-has the subscriptions.
+has confirmed the subscriptions. Exits 0 at SIGINT or SIGTERM, and when
+standard output closes (sub '#' | head -1).
 
   --group <g>     Join queue group g: each message goes to one member
   --count <n>     Exit after n messages (default: run until SIGINT)
   --reconnect     Reconnect (and subscribe again) when the server goes away,
                   instead of exiting
+  --timeout <ms>  Give up (exit 1) when connecting and subscribing take longer
+                  (default 10000)
+  --kn-sock       The server is kn-sock's, which answers nothing: confirm the
+                  subscriptions with a marker message on a private topic
 ${TLS_CLIENT}
 ${AUTH_CLIENT}
 ${CONNECTION}`,
   req: `Usage: kn-sock-pubsub req <topic> <message> [--json] [--timeout MS] [--host H] [--port P]
 
 Sends a request and prints the first reply as one JSON line. Exits with 1
-when nobody is subscribed (no_responders) or no reply comes in time.
+when nobody is subscribed (no_responders) or no reply comes in time, 130 at
+SIGINT.
 
   --json          Send the message as a JSON value
-  --timeout <ms>  How long to wait for the reply (default 10000)
+  --timeout <ms>  How long to wait for the connection and the reply
+                  (default 10000)
 ${TLS_CLIENT}
 ${AUTH_CLIENT}
 ${CONNECTION}`,
@@ -142,6 +161,7 @@ ${CONNECTION}`,
 kn-sock's client form: publishes the message if one is given, otherwise
 subscribes and prints messages as "sub" does.
 
+  --kn-sock       The server is kn-sock's (see "pub --help" and "sub --help")
 ${TLS_CLIENT}
 ${AUTH_CLIENT}
   -h, --help      Show this help`,

@@ -8,14 +8,24 @@
 import { PubSubError } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import { HELP, type HelpTopic } from "./help.ts";
-import { type CliIo, publish, request, serve, subscribe } from "./commands.ts";
+import process from "node:process";
+import { type CliIo, serve } from "./commands.ts";
+import { publish, request, subscribe } from "./client_commands.ts";
+import { Stopped } from "./command_stop.ts";
+import { standardIo } from "./standard_io.ts";
+import { detectRuntime } from "../transport/auto.ts";
 import {
+  checkPattern,
+  checkPublishTopic,
   CLIENT_OPTIONS,
   CliError,
+  DEFAULT_TIMEOUT_MS,
   parse,
+  parseCount,
   parseHeaders,
   parseMessage,
   parsePort,
+  parseTimeout,
   SERVER_OPTIONS,
   serverSetup,
   target,
@@ -25,13 +35,6 @@ import {
 import { hashSecret } from "./hash.ts";
 
 export type { CliIo } from "./commands.ts";
-
-const consoleIo: CliIo = {
-  // deno-lint-ignore no-console
-  out: (line) => console.log(line),
-  // deno-lint-ignore no-console
-  err: (line) => console.error(line),
-};
 
 /**
  * `serve`, and kn-sock's `run-pubsub-server <port>`: one server, its port
@@ -75,7 +78,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
     }
     case "--version":
     case "-V":
-      io.out(VERSION);
+      io.out(`${VERSION} (${runtimeVersion()})`);
       return Promise.resolve(0);
     case "serve":
     case "run-pubsub-server":
@@ -86,40 +89,42 @@ async function run(args: string[], io: CliIo): Promise<number> {
         json: { type: "boolean", default: false },
         retain: { type: "boolean", default: false },
         header: { type: "string", multiple: true },
+        timeout: { type: "string" },
+        "kn-sock": { type: "boolean", default: false },
       });
       if (values.help) return help(io, "pub");
       if (positionals.length !== 2) {
         throw new UsageError("Expected two arguments: <topic> <message>", "pub");
       }
       const port = parsePort(values.port as string, "pub", false);
+      const topic = checkPublishTopic(positionals[0], "pub");
       const message = parseMessage(positionals[1], values.json as boolean, "pub");
       const headers = parseHeaders(values.header as string[] | undefined);
-      return publish(await target(values, values.host as string, port), positionals[0], message, {
+      return publish(await target(values, values.host as string, port), {
+        topic,
+        message,
         retain: values.retain === true ? true : undefined,
         headers,
-      });
+        timeoutMs: parseTimeout(values.timeout, "pub"),
+        knSock: values["kn-sock"] === true,
+      }, io);
     }
     case "req": {
       const { values, positionals } = parse(rest, "req", {
         ...CLIENT_OPTIONS,
         json: { type: "boolean", default: false },
-        timeout: { type: "string", default: "10000" },
+        timeout: { type: "string" },
       });
       if (values.help) return help(io, "req");
       if (positionals.length !== 2) {
         throw new UsageError("Expected two arguments: <topic> <message>", "req");
       }
-      const timeout = Number(values.timeout);
-      if (!Number.isInteger(timeout) || timeout < 1) {
-        throw new UsageError(
-          `Invalid --timeout "${values.timeout}": expected a positive integer of ms`,
-          "req",
-        );
-      }
+      const timeout = parseTimeout(values.timeout, "req");
       const port = parsePort(values.port as string, "req", false);
+      const topic = checkPublishTopic(positionals[0], "req");
       const message = parseMessage(positionals[1], values.json as boolean, "req");
       const server = await target(values, values.host as string, port);
-      return request(server, positionals[0], message, timeout, io);
+      return request(server, topic, message, timeout, io);
     }
     case "sub": {
       const { values, positionals } = parse(rest, "sub", {
@@ -127,20 +132,24 @@ async function run(args: string[], io: CliIo): Promise<number> {
         count: { type: "string" },
         group: { type: "string" },
         reconnect: { type: "boolean", default: false },
+        timeout: { type: "string" },
+        "kn-sock": { type: "boolean", default: false },
       });
       if (values.help) return help(io, "sub");
       if (positionals.length === 0) throw new UsageError("Expected at least one <topic>", "sub");
-      const count = values.count === undefined ? Infinity : Number(values.count);
-      if (count !== Infinity && (!Number.isInteger(count) || count < 1)) {
-        throw new UsageError(
-          `Invalid --count "${values.count}": expected a positive integer`,
-          "sub",
-        );
-      }
+      const count = parseCount(values.count, "sub");
       const port = parsePort(values.port as string, "sub", false);
       const group = values.group as string | undefined;
+      if (group === "") throw new UsageError('Invalid --group "": expected a name', "sub");
       const server = await target(values, values.host as string, port);
-      return subscribe(server, positionals, count, io, group, values.reconnect === true);
+      return subscribe(server, {
+        patterns: positionals.map((pattern) => checkPattern(pattern, "sub")),
+        count,
+        group,
+        reconnect: values.reconnect === true,
+        timeoutMs: parseTimeout(values.timeout, "sub"),
+        knSock: values["kn-sock"] === true,
+      }, io);
     }
     case "hash-password":
     case "hash-token": {
@@ -154,21 +163,52 @@ async function run(args: string[], io: CliIo): Promise<number> {
       return hashSecret(command, values.iterations as string | undefined, io);
     }
     case "pubsub-client": {
-      const { values, positionals } = parse(rest, "pubsub-client", CLIENT_OPTIONS);
+      const { values, positionals } = parse(rest, "pubsub-client", {
+        ...CLIENT_OPTIONS,
+        "kn-sock": { type: "boolean", default: false },
+      });
       if (values.help) return help(io, "pubsub-client");
       if (positionals.length < 3 || positionals.length > 4) {
         throw new UsageError("Expected <host> <port> <topic> [message]", "pubsub-client");
       }
       const [host, portText, topic, message] = positionals;
       const server = await target(values, host, parsePort(portText, "pubsub-client", false));
+      const knSock = values["kn-sock"] === true;
+      const timeoutMs = DEFAULT_TIMEOUT_MS;
       return message === undefined
-        ? subscribe(server, [topic], Infinity, io)
-        : publish(server, topic, message);
+        ? subscribe(server, {
+          patterns: [checkPattern(topic, "pubsub-client")],
+          count: Infinity,
+          reconnect: false,
+          timeoutMs,
+          knSock,
+        }, io)
+        : publish(server, {
+          topic: checkPublishTopic(topic, "pubsub-client"),
+          message,
+          timeoutMs,
+          knSock,
+        }, io);
     }
     default:
       throw new UsageError(`Unknown command "${command}"`, "main");
   }
 }
+
+/** The runtime that runs the CLI and its version, as in "bun 1.4.5". */
+function runtimeVersion(): string {
+  const runtime = detectRuntime();
+  const versions = process.versions as Record<string, string | undefined>;
+  return `${runtime} ${versions[runtime] ?? "(version unknown)"}`;
+}
+
+/** What to do about a server's refusal, by its code. */
+const HINTS: Readonly<Record<string, string>> = {
+  auth_required: "the server requires credentials: pass --user and --password, or --token",
+  auth_failed: "the server refused these credentials",
+  forbidden: "this user's permissions do not allow it",
+  payload_too_large: "the server's max_payload is smaller than this message",
+};
 
 function help(io: CliIo, topic: HelpTopic): Promise<number> {
   io.out(HELP[topic]);
@@ -177,7 +217,9 @@ function help(io: CliIo, topic: HelpTopic): Promise<number> {
 
 /**
  * Runs the command line with `args` (without the runtime and script) and
- * returns the exit code: 0 success, 1 failure, 2 bad usage.
+ * returns the exit code: 0 success, 1 failure, 2 bad usage, 130 and 143
+ * when SIGINT or SIGTERM stopped a command before it was done. Without
+ * `io` it writes to standard output and error.
  *
  * @example
  * ```ts ignore
@@ -186,37 +228,47 @@ function help(io: CliIo, topic: HelpTopic): Promise<number> {
  * const code = await main(["pub", "news/sports", "Tonight!", "--port", "8080"]);
  * ```
  */
-export async function main(args: string[], io: CliIo = consoleIo): Promise<number> {
+export async function main(args: string[], io?: CliIo): Promise<number> {
+  const to = io ?? standardIo();
   try {
-    return await run(args, io);
+    return await run(args, to);
   } catch (error) {
-    if (error instanceof UsageError) {
-      io.err(`error: ${error.message}`);
-      io.err(
-        `Run "kn-sock-pubsub ${error.topic === "main" ? "" : error.topic + " "}--help" for usage`,
-      );
-      return 2;
-    }
-    if (error instanceof CliError) {
-      io.err(`error: ${error.message}`);
-      return 1;
-    }
-    if (error instanceof PubSubError || error instanceof RangeError || error instanceof TypeError) {
-      // Why a connect failed (a TLS certificate not trusted, a timeout) is in its cause.
-      const why = error instanceof PubSubError && error.code === "connect_failed" &&
-          error.cause instanceof Error
-        ? `: ${error.cause.message}`
-        : "";
-      io.err(
-        `error: ${error.message}${why}${error instanceof PubSubError ? ` (${error.code})` : ""}`,
-      );
-      return 1;
-    }
-    const code = (error as { code?: string } | null)?.code;
-    if (code === "EADDRINUSE" || (error as Error)?.name === "AddrInUse") {
-      io.err(`error: ${(error as Error).message}`);
-      return 1;
-    }
-    throw error;
+    return report(error, to);
   }
 }
+
+/** Tells the user what went wrong; returns the exit code. */
+function report(error: unknown, io: CliIo): number {
+  if (error instanceof Stopped) {
+    if (error.message !== "") io.err(error.message);
+    return error.exitCode;
+  }
+  if (error instanceof UsageError) {
+    io.err(`error: ${error.message}`);
+    io.err(
+      `Run "kn-sock-pubsub ${error.topic === "main" ? "" : error.topic + " "}--help" for usage`,
+    );
+    return 2;
+  }
+  if (error instanceof CliError) {
+    io.err(`error: ${error.message}`);
+    return 1;
+  }
+  if (error instanceof PubSubError || error instanceof RangeError || error instanceof TypeError) {
+    // Why a connect failed (a TLS certificate not trusted, a timeout) is in its cause.
+    const why = error instanceof PubSubError && error.code === "connect_failed" &&
+        error.cause instanceof Error
+      ? `: ${error.cause.message}`
+      : "";
+    const code = error instanceof PubSubError ? error.code : undefined;
+    io.err(`error: ${error.message}${why}${code === undefined ? "" : ` (${code})`}`);
+    if (code !== undefined && code in HINTS) io.err(`hint: ${HINTS[code]}`);
+    return 1;
+  }
+  io.err(`error: ${(error as Error)?.stack ?? String(error)}`);
+  return 1;
+}
+
+// Run as a program (`deno run jsr:@kn-sock/pubsub/cli`, `bun src/cli/main.ts`);
+// importing it runs nothing. The npm package's bin is `bin.ts`.
+if (import.meta.main) process.exitCode = await main(process.argv.slice(2));
