@@ -7,7 +7,9 @@
  * 2. The same rewrite in the `.d.ts` files, which tsc leaves alone.
  * 3. `npm/package.json` generated from `deno.json` (name, version, licence,
  *    exports with `types` and `default`, `bin`, `engines`, `files`).
- * 4. README, LICENSE and CHANGELOG copied.
+ * 4. The user README generated from README.md (`npmReadme()`: without the
+ *    checkout's developer sections), LICENSE, CHANGELOG, CONTRIBUTING and
+ *    `docs/` copied, so that every link of the README works in the tarball.
  * 5. The browser client bundled into one ES module, `npm/browser/pubsub.js`
  *    (`build_browser.ts`), for pages to load as it is.
  * 6. With `--check`: `publint` and `attw --profile esm-only` on the result.
@@ -23,6 +25,7 @@ import { execFileSync } from "node:child_process";
 import {
   chmodSync,
   copyFileSync,
+  cpSync,
   readdirSync,
   readFileSync,
   rmSync,
@@ -73,6 +76,23 @@ function built(entry: string): { types: string; default: string } {
   return { types: `${base}.d.ts`, default: `${base}.js` };
 }
 
+/** README.md's sections that are about working in the checkout, not about using the package. */
+const DEVELOPER_SECTIONS: readonly string[] = ["## Quick start", "## How this is built"];
+
+/**
+ * The npm package's README: README.md without {@linkcode DEVELOPER_SECTIONS}.
+ * Its links (`docs/*.md`, `CHANGELOG.md`, ...) are shipped in the tarball.
+ */
+export function npmReadme(readme: string): string {
+  const sections = readme.split(/^(?=## )/m);
+  return sections.filter((section) =>
+    !DEVELOPER_SECTIONS.some((heading) => section.startsWith(heading + "\n"))
+  ).join("");
+}
+
+/** The files the README links to, shipped beside it. */
+const SHIPPED_DOCS: readonly string[] = ["LICENSE", "CHANGELOG.md", "CONTRIBUTING.md"];
+
 /** `npm/package.json`, from `deno.json`. */
 export function packageJson(config: DenoConfig): Record<string, unknown> {
   const exports: Record<string, { types: string; default: string }> = {};
@@ -88,7 +108,7 @@ export function packageJson(config: DenoConfig): Record<string, unknown> {
     exports,
     // One bin, so `npx @kn-sock/pubsub` runs it too.
     bin: { "kn-sock-pubsub": bin },
-    files: ["esm/", "browser/", "README.md", "LICENSE", "CHANGELOG.md"],
+    files: ["esm/", "browser/", "docs/", "README.md", ...SHIPPED_DOCS],
     engines: { node: ">=20" },
     // The HTTP transport loads "ws" on Node only when a WebSocket route is asked for.
     peerDependencies: { ws: "^8.18.0" },
@@ -114,7 +134,9 @@ function build(): void {
   }
   const pkg = packageJson(config);
   writeFileSync(join(OUT, "package.json"), JSON.stringify(pkg, null, 2) + "\n");
-  for (const file of ["README.md", "LICENSE", "CHANGELOG.md"]) copyFileSync(file, join(OUT, file));
+  writeFileSync(join(OUT, "README.md"), npmReadme(readFileSync("README.md", "utf8")));
+  for (const file of SHIPPED_DOCS) copyFileSync(file, join(OUT, file));
+  cpSync("docs", join(OUT, "docs"), { recursive: true });
   chmodSync(join(OUT, (pkg.bin as Record<string, string>)["kn-sock-pubsub"]), 0o755);
   const bundled = buildBrowser(BROWSER_BUNDLE);
   console.log(
