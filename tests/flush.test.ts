@@ -6,9 +6,9 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createMemoryTransport, PubSubClient } from "../mod.ts";
+import { createMemoryTransport } from "../mod.ts";
 import type { ClientFrame } from "../mod.ts";
-import { FakeServer } from "./client_fakes.ts";
+import { connectToFake } from "./client_fakes.ts";
 import { startFixture, subscribed, take } from "./helpers.ts";
 
 test("flush() routes nothing: a '#' subscriber, the handler and the stats see only user publishes", async () => {
@@ -47,15 +47,10 @@ test("flush() completes when the server's handler stops every frame (an allow-li
 });
 
 test("flush() stops at its signal against a server that never answers (kn-sock)", async () => {
-  const transport = createMemoryTransport();
-  const fake = await FakeServer.start(transport);
-  const accepted = fake.accept();
-  const client = await PubSubClient.connect("127.0.0.1", fake.port, {
-    transport,
+  const { fake, peer, client } = await connectToFake(createMemoryTransport(), {
     reconnect: false,
   });
   try {
-    const peer = await accepted;
     const controller = new AbortController();
     const flushing = client.flush({ signal: controller.signal });
     const ping = await peer.json();
