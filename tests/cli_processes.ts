@@ -22,10 +22,13 @@ function cli(runtime: Runtime): [string, string[]] {
   }
 }
 
-/** Runs the CLI with `args` on `runtime`. */
-export function spawnCli(runtime: Runtime, args: string[]): Child {
+/** Runs the CLI with `args` on `runtime`; with `env` (and on Deno `--allow-env`), those variables set. */
+export function spawnCli(runtime: Runtime, args: string[], env?: Record<string, string>): Child {
   const [command, prefix] = cli(runtime);
-  return new Child(command, [...prefix, ...args], { NO_COLOR: "1" });
+  const run = env !== undefined && runtime === "deno"
+    ? ["run", "--allow-env", ...prefix.slice(1)]
+    : prefix;
+  return new Child(command, [...run, ...args], { NO_COLOR: "1", ...env });
 }
 
 /** A `serve` on `runtime`, once it printed its banner. */

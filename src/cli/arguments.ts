@@ -58,6 +58,10 @@ export const SERVER_OPTIONS = {
 } as const;
 
 export const CLIENT_OPTIONS = {
+  // No defaults here: given neither, --server or KN_SOCK_URL may say where the server is.
+  host: { type: "string" },
+  port: { type: "string" },
+  server: { type: "string", short: "s" },
   user: { type: "string" },
   password: { type: "string" },
   token: { type: "string" },
@@ -112,8 +116,15 @@ function clientAuth(values: Values): ClientAuth | undefined {
   return token === undefined ? undefined : { token };
 }
 
-/** An environment variable, or `undefined` when unset, empty, or not permitted (Deno without --allow-env). */
+/**
+ * An environment variable, or `undefined` when unset, empty, or not
+ * permitted (Deno without --allow-env: asked first, so Deno never prompts).
+ */
 function env(name: string): string | undefined {
+  const deno = (globalThis as { Deno?: DenoPermissions }).Deno;
+  if (deno?.permissions.querySync?.({ name: "env", variable: name }).state === "prompt") {
+    return undefined;
+  }
   let value: string | undefined;
   try {
     value = process.env[name];
@@ -121,6 +132,74 @@ function env(name: string): string | undefined {
     return undefined; // Deno's NotCapable: the secret must come as an argument then
   }
   return value === undefined || value === "" ? undefined : value;
+}
+
+/** The part of Deno's permissions API that `env()` uses. */
+interface DenoPermissions {
+  permissions: {
+    querySync?(descriptor: { name: "env"; variable: string }): { state: string };
+  };
+}
+
+/** The URL forms `--server` and `KN_SOCK_URL` take. */
+const URL_FORMS = "tcp://host:port, tls://host:port, ws://host:port/path, wss://... or host:port";
+
+/**
+ * The server a client command talks to: `--server URL`, else `--host` and
+ * `--port`, else `KN_SOCK_URL`, else 127.0.0.1:8080.
+ */
+export async function clientTarget(values: Values, command: HelpTopic): Promise<Target> {
+  const given = values.server as string | undefined;
+  const host = values.host as string | undefined;
+  const portText = values.port as string | undefined;
+  if (given !== undefined && (host !== undefined || portText !== undefined)) {
+    throw new UsageError("Give --server or --host and --port, not both", command);
+  }
+  const url = given ??
+    (host === undefined && portText === undefined ? env("KN_SOCK_URL") : undefined);
+  if (url !== undefined) {
+    return await urlTarget(url, given === undefined ? "KN_SOCK_URL" : "--server", values, command);
+  }
+  return await target(values, host ?? "127.0.0.1", parsePort(portText ?? "8080", command, false));
+}
+
+/** A server URL as a target; TCP (`tcp:`, `tls:`, none) as a host and port, WebSocket as the URL. */
+async function urlTarget(
+  text: string,
+  source: string,
+  values: Values,
+  command: HelpTopic,
+): Promise<Target> {
+  const invalid = (why: string) =>
+    new UsageError(`Invalid ${source} "${text}": ${why} (expected ${URL_FORMS})`, command);
+  let url: URL;
+  try {
+    url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `tcp://${text}`);
+  } catch {
+    throw invalid("not a URL");
+  }
+  const hostname = url.hostname.replace(/^\[(.*)\]$/, "$1");
+  if (hostname === "") throw invalid("no host");
+  switch (url.protocol) {
+    case "tcp:":
+    case "tls:": {
+      if (url.pathname !== "" && url.pathname !== "/") throw invalid("a TCP URL has no path");
+      const port = parsePort(url.port === "" ? "8080" : url.port, command, false);
+      const tcp = await target(values, hostname, port);
+      return url.protocol === "tls:" && tcp.tls === undefined ? { ...tcp, tls: {} } : tcp;
+    }
+    case "ws:":
+    case "wss:": {
+      const tls = await target(values, hostname, 0);
+      if (url.protocol === "ws:" && tls.tls !== undefined) {
+        throw new UsageError(`--tls* options need a wss:// URL, not "${text}"`, command);
+      }
+      const port = url.port === "" ? (url.protocol === "ws:" ? 80 : 443) : Number(url.port);
+      return { ...tls, port, url: url.href };
+    }
+    default:
+      throw invalid(`unknown scheme "${url.protocol}"`);
+  }
 }
 
 /** The server to talk to: `--host`, `--port` (or positionals), and TLS when any `--tls*` is given. */

@@ -12,6 +12,9 @@
 
 import { abortable } from "../_async.ts";
 import { PubSubClient } from "../client/pubsub_client.ts";
+import type { PubSubClientOptions } from "../client/options.ts";
+import type { WebSocketConstructor } from "../transport/websocket.ts";
+import { CliError } from "./arguments.ts";
 import type { Headers, JsonValue } from "../protocol/frames.ts";
 import { bounded, type CommandStop, commandStop, Stopped } from "./command_stop.ts";
 import type { CliIo, Target } from "./commands.ts";
@@ -52,18 +55,33 @@ export interface SubscribeCommand {
 }
 
 /** Connects for a client command, aborting with `signal`. */
-function connect(
+async function connect(
   target: Target,
   signal: AbortSignal,
   options: { hello?: boolean; reconnect?: boolean } = {},
 ): Promise<PubSubClient> {
-  return PubSubClient.connect(target.host, target.port, {
+  const settings: PubSubClientOptions = {
     hello: options.hello,
     tls: target.tls,
     auth: target.auth,
     reconnect: options.reconnect ?? false,
     signal,
-  });
+  };
+  if (target.url === undefined) return PubSubClient.connect(target.host, target.port, settings);
+  return PubSubClient.connect(target.url, { ...settings, WebSocket: await webSocketClass() });
+}
+
+/** The `WebSocket` class: the runtime's, or on Node 20 (which has none) the `ws` package's. */
+async function webSocketClass(): Promise<WebSocketConstructor | undefined> {
+  if ((globalThis as { WebSocket?: unknown }).WebSocket !== undefined) return undefined;
+  try {
+    return (await import("ws")).WebSocket as unknown as WebSocketConstructor;
+  } catch (error) {
+    throw new CliError(
+      'A ws:// server on this Node needs the "ws" package (npm install ws), or Node 22+',
+      { cause: error },
+    );
+  }
 }
 
 /** Runs `command` with a stop for SIGINT, SIGTERM and a closed standard output. */

@@ -29,6 +29,8 @@ export interface Target {
   tls?: TlsConnectOptions;
   /** Credentials, for a server that requires auth. */
   auth?: ClientAuth;
+  /** A `ws://` or `wss://` URL to connect to instead of `host` and `port` over TCP. */
+  url?: string;
 }
 
 /** What `serve` takes. */

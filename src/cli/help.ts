@@ -8,6 +8,12 @@ const CONNECTION = `  --host <host>   Server host (default 127.0.0.1)
   --port <port>   Server port (default 8080)
   -h, --help      Show this help`;
 
+const CLIENT_CONNECTION = `  -s, --server <url>
+                  The server: tcp://host:port, tls://host:port, ws://host:port/path,
+                  wss://host:port/path or host:port (default: the KN_SOCK_URL
+                  environment variable, else --host and --port)
+${CONNECTION}`;
+
 const TLS_CLIENT = `  --tls           Connect with TLS, trusting the runtime's default CAs
   --tls-ca <file> Connect with TLS, trusting the CA certificate(s) in this
                   PEM file (on Deno in addition to the default CAs)
@@ -61,8 +67,10 @@ Usage:
   kn-sock-pubsub sub <pattern>... [--group G] [--count N] [--reconnect] [--timeout MS] [--kn-sock]
   kn-sock-pubsub req <topic> <message> [--json] [--timeout MS] [--host H] [--port P]
 
-Client commands connect with TLS given --tls, --tls-ca FILE or --tls-server-name NAME,
-and authenticate given --user U --password P or --token T.
+Client commands find the server with --server URL (tcp://, tls://, ws://, wss://), else
+--host and --port, else the KN_SOCK_URL environment variable, else 127.0.0.1:8080; they
+connect with TLS given --tls, --tls-ca FILE or --tls-server-name NAME, and authenticate
+given --user U --password P or --token T.
 
 Users files:
   kn-sock-pubsub hash-password [--iterations N]  < password   # prints the hash to store
@@ -124,7 +132,7 @@ it is parsed as JSON first. --retain and --header need this project's server
                   the message is written (nothing confirms it was routed)
 ${TLS_CLIENT}
 ${AUTH_CLIENT}
-${CONNECTION}`,
+${CLIENT_CONNECTION}`,
   sub: `Usage: kn-sock-pubsub sub <pattern>... [--group G] [--count N] [--host H] [--port P]
 
 Subscribes to the topics or patterns (+ matches one level, # the rest) and
@@ -143,7 +151,7 @@ standard output closes (sub '#' | head -1).
                   subscriptions with a marker message on a private topic
 ${TLS_CLIENT}
 ${AUTH_CLIENT}
-${CONNECTION}`,
+${CLIENT_CONNECTION}`,
   req: `Usage: kn-sock-pubsub req <topic> <message> [--json] [--timeout MS] [--host H] [--port P]
 
 Sends a request and prints the first reply as one JSON line. Exits with 1
@@ -155,7 +163,7 @@ SIGINT.
                   (default 10000)
 ${TLS_CLIENT}
 ${AUTH_CLIENT}
-${CONNECTION}`,
+${CLIENT_CONNECTION}`,
   "pubsub-client": `Usage: kn-sock-pubsub pubsub-client <host> <port> <topic> [message]
 
 kn-sock's client form: publishes the message if one is given, otherwise

@@ -18,6 +18,7 @@ import {
   checkPattern,
   checkPublishTopic,
   CLIENT_OPTIONS,
+  clientTarget,
   CliError,
   DEFAULT_TIMEOUT_MS,
   parse,
@@ -96,11 +97,10 @@ async function run(args: string[], io: CliIo): Promise<number> {
       if (positionals.length !== 2) {
         throw new UsageError("Expected two arguments: <topic> <message>", "pub");
       }
-      const port = parsePort(values.port as string, "pub", false);
       const topic = checkPublishTopic(positionals[0], "pub");
       const message = parseMessage(positionals[1], values.json as boolean, "pub");
       const headers = parseHeaders(values.header as string[] | undefined);
-      return publish(await target(values, values.host as string, port), {
+      return publish(await clientTarget(values, "pub"), {
         topic,
         message,
         retain: values.retain === true ? true : undefined,
@@ -120,10 +120,9 @@ async function run(args: string[], io: CliIo): Promise<number> {
         throw new UsageError("Expected two arguments: <topic> <message>", "req");
       }
       const timeout = parseTimeout(values.timeout, "req");
-      const port = parsePort(values.port as string, "req", false);
       const topic = checkPublishTopic(positionals[0], "req");
       const message = parseMessage(positionals[1], values.json as boolean, "req");
-      const server = await target(values, values.host as string, port);
+      const server = await clientTarget(values, "req");
       return request(server, topic, message, timeout, io);
     }
     case "sub": {
@@ -138,10 +137,9 @@ async function run(args: string[], io: CliIo): Promise<number> {
       if (values.help) return help(io, "sub");
       if (positionals.length === 0) throw new UsageError("Expected at least one <topic>", "sub");
       const count = parseCount(values.count, "sub");
-      const port = parsePort(values.port as string, "sub", false);
       const group = values.group as string | undefined;
       if (group === "") throw new UsageError('Invalid --group "": expected a name', "sub");
-      const server = await target(values, values.host as string, port);
+      const server = await clientTarget(values, "sub");
       return subscribe(server, {
         patterns: positionals.map((pattern) => checkPattern(pattern, "sub")),
         count,
@@ -170,6 +168,9 @@ async function run(args: string[], io: CliIo): Promise<number> {
       if (values.help) return help(io, "pubsub-client");
       if (positionals.length < 3 || positionals.length > 4) {
         throw new UsageError("Expected <host> <port> <topic> [message]", "pubsub-client");
+      }
+      if (values.server !== undefined || values.host !== undefined || values.port !== undefined) {
+        throw new UsageError("The server is given as <host> <port>", "pubsub-client");
       }
       const [host, portText, topic, message] = positionals;
       const server = await target(values, host, parsePort(portText, "pubsub-client", false));
