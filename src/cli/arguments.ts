@@ -285,7 +285,7 @@ export function parse(
   topic: HelpTopic,
   options: Record<
     string,
-    { type: "string" | "boolean"; default?: string | boolean; multiple?: boolean }
+    { type: "string" | "boolean"; default?: string | boolean; multiple?: boolean; short?: string }
   >,
 ): { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] } {
   try {

@@ -10,7 +10,11 @@
  * @module
  */
 
-import { abortable } from "../_async.ts";
+import { abortable, grace } from "../_async.ts";
+import { backoffDelay } from "../client/backoff.ts";
+import type { Message } from "../client/message.ts";
+import { PubSubError } from "../errors.ts";
+import type { MessageFormat } from "./message_format.ts";
 import { PubSubClient } from "../client/pubsub_client.ts";
 import type { PubSubClientOptions } from "../client/options.ts";
 import type { WebSocketConstructor } from "../transport/websocket.ts";
@@ -46,12 +50,20 @@ export interface SubscribeCommand {
   count: number;
   /** A queue group. */
   group?: string;
-  /** Reconnect when the server goes away. */
+  /** Reconnect when the server goes away, and retry the first connect. */
   reconnect: boolean;
   /** How long connecting and subscribing may take. */
   timeoutMs: number;
+  /** Stop (exit 0, or 1 when `count` was not reached) after this long without a message. */
+  idleMs?: number;
   /** The server is kn-sock's: confirm the subscriptions with a marker round trip. */
   knSock: boolean;
+  /** How to print a message; the default is kn-sock's JSON line. */
+  format?: MessageFormat;
+  /** Say hello (to receive `seq`, `headers`, `reply`, `retained`). */
+  hello?: boolean;
+  /** Skip the retained messages sent on subscribing (says hello). */
+  noRetained?: boolean;
 }
 
 /** Connects for a client command, aborting with `signal`. */
@@ -117,29 +129,20 @@ export function publish(target: Target, command: PublishCommand, io: CliIo): Pro
 }
 
 /**
- * Subscribes and prints messages as JSON lines until `count` messages,
- * SIGINT or SIGTERM (exit 0), or standard output closes (exit 0).
+ * Subscribes and prints messages (as JSON lines by default) until `count`
+ * messages, SIGINT or SIGTERM (exit 0), standard output closes (exit 0),
+ * or `idleMs` passes without a message.
  */
 export function subscribe(target: Target, command: SubscribeCommand, io: CliIo): Promise<number> {
-  const { patterns, count, group, reconnect, timeoutMs, knSock } = command;
   return stoppable(io, async (stop) => {
     let client: PubSubClient | null = null;
     try {
-      client = await bounded(stop, timeoutMs, "Subscribing", async (signal) => {
-        const opened = await connect(target, signal, { reconnect });
-        try {
-          // With an id, our server confirms each one (or refuses it: auth_required, forbidden).
-          for (const pattern of patterns) await opened.subscribe(pattern, { group, ack: !knSock });
-          if (knSock) await opened.flush({ viaTopic: true, signal });
-        } catch (error) {
-          await opened.close();
-          throw error;
-        }
-        return opened;
-      }, knSock ? "" : KN_SOCK_HINT);
-      io.err(`Subscribed to ${patterns.join(", ")}`);
-      await abortable(print(client, count, io), stop.signal);
-      return 0;
+      client = command.reconnect
+        ? await retrying(stop, io, () => subscribed(target, command, stop))
+        : await subscribed(target, command, stop);
+      io.err(`Subscribed to ${command.patterns.join(", ")}`);
+      if (command.reconnect) void reportReconnects(client, io);
+      return await abortable(print(client, command, io), stop.signal);
     } catch (error) {
       if (error instanceof Stopped && error.exitCode !== 0 && client !== null) return 0;
       throw error;
@@ -149,13 +152,82 @@ export function subscribe(target: Target, command: SubscribeCommand, io: CliIo):
   });
 }
 
-/** Prints messages until `count` of them, or the client closes. */
-async function print(client: PubSubClient, count: number, io: CliIo): Promise<void> {
-  let received = 0;
-  for await (const message of client) {
-    await io.out(JSON.stringify({ topic: message.topic, message: message.message }));
-    if (++received === count) return;
+/** Connects and subscribes, within `command.timeoutMs`; the client, once the server confirmed. */
+function subscribed(
+  target: Target,
+  command: SubscribeCommand,
+  stop: CommandStop,
+): Promise<PubSubClient> {
+  const { patterns, group, reconnect, timeoutMs, knSock } = command;
+  const hello = command.hello === true || command.noRetained === true;
+  return bounded(stop, timeoutMs, "Subscribing", async (signal) => {
+    const client = await connect(target, signal, { reconnect, hello: hello ? true : undefined });
+    try {
+      // With an id, our server confirms each one (or refuses it: auth_required, forbidden).
+      for (const pattern of patterns) await client.subscribe(pattern, { group, ack: !knSock });
+      if (knSock) await client.flush({ viaTopic: true, signal });
+    } catch (error) {
+      await client.close();
+      throw error;
+    }
+    return client;
+  }, knSock ? "" : KN_SOCK_HINT);
+}
+
+/**
+ * `--reconnect` retries the first connect too: until it works, the server
+ * refuses the credentials, or the command is stopped.
+ */
+async function retrying<T>(stop: CommandStop, io: CliIo, attempt: () => Promise<T>): Promise<T> {
+  for (let n = 1;; n++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      const code = error instanceof PubSubError ? error.code : undefined;
+      const retry = code === "connection_refused" || code === "connect_failed" ||
+        error instanceof CliError; // a timeout
+      if (!retry || stop.signal.aborted) throw error;
+      const delay = backoffDelay(n);
+      io.err(`${(error as Error).message}; retrying in ${delay} ms`);
+      const wait = grace(delay);
+      try {
+        await abortable(wait.elapsed, stop.signal);
+      } finally {
+        wait.clear();
+      }
+    }
   }
+}
+
+/** Says on standard error when the connection is lost and when it is back. */
+async function reportReconnects(client: PubSubClient, io: CliIo): Promise<void> {
+  for await (const event of client.status()) {
+    if (event.type === "disconnect") {
+      io.err(`Connection lost (${event.error.message}); reconnecting...`);
+    } else if (event.type === "connect") {
+      io.err(`Reconnected to ${event.addr.hostname}:${event.addr.port}`);
+    }
+  }
+}
+
+/** Prints messages until `count` of them, the client closes, or `idleMs` passes without one. */
+async function print(client: PubSubClient, command: SubscribeCommand, io: CliIo): Promise<number> {
+  const { count, idleMs, noRetained } = command;
+  const format = command.format ??
+    ((m: Message) => JSON.stringify({ topic: m.topic, message: m.message }));
+  let received = 0;
+  while (received < count) {
+    // The server going away (without --reconnect) rejects: exit 1 with its reason.
+    const message = await client.recv(idleMs === undefined ? undefined : { timeout: idleMs });
+    if (message === null) {
+      io.err(`No message within ${idleMs} ms`);
+      return count === Infinity ? 0 : 1;
+    }
+    if (noRetained === true && message.retained === true) continue;
+    await io.out(format(message));
+    received++;
+  }
+  return 0;
 }
 
 /** Sends a request and prints the reply as one JSON line. */

@@ -65,6 +65,7 @@ Usage:
                        [--ws-port 8081] [--ws-path /ws] [--ws-origin URL]...
   kn-sock-pubsub pub <topic> <message> [--json] [--retain] [--header k=v]... [--timeout MS] [--kn-sock]
   kn-sock-pubsub sub <pattern>... [--group G] [--count N] [--reconnect] [--timeout MS] [--kn-sock]
+                     [--raw | --verbose | --format T] [--no-retained]
   kn-sock-pubsub req <topic> <message> [--json] [--timeout MS] [--host H] [--port P]
 
 Client commands find the server with --server URL (tcp://, tls://, ws://, wss://), else
@@ -133,7 +134,9 @@ it is parsed as JSON first. --retain and --header need this project's server
 ${TLS_CLIENT}
 ${AUTH_CLIENT}
 ${CLIENT_CONNECTION}`,
-  sub: `Usage: kn-sock-pubsub sub <pattern>... [--group G] [--count N] [--host H] [--port P]
+  sub:
+    `Usage: kn-sock-pubsub sub <pattern>... [--group G] [--count N] [--raw | --verbose | --format T]
+                          [--no-retained] [--reconnect] [--timeout MS] [--server URL]
 
 Subscribes to the topics or patterns (+ matches one level, # the rest) and
 prints each message as one JSON line {"topic": ..., "message": ...} on
@@ -144,9 +147,18 @@ standard output closes (sub '#' | head -1).
   --group <g>     Join queue group g: each message goes to one member
   --count <n>     Exit after n messages (default: run until SIGINT)
   --reconnect     Reconnect (and subscribe again) when the server goes away,
-                  instead of exiting
+                  instead of exiting, saying so on standard error; retry the
+                  first connect too
   --timeout <ms>  Give up (exit 1) when connecting and subscribing take longer
-                  (default 10000)
+                  (default 10000); given, also stop once no message came for
+                  that long (exit 1 if --count was not reached, else 0)
+  --raw           Print only the payload (a string as it is, else JSON)
+  -v, --verbose   Print every field as JSON: topic, message, seq, headers,
+                  reply, retained (says hello: this project's server)
+  --format <t>    Print a template: {topic} {message} {json} {seq} {reply}
+                  {retained} {headers} {header:NAME}, \n and \t; fields other
+                  than topic, message and json say hello
+  --no-retained   Skip the retained messages sent on subscribing (says hello)
   --kn-sock       The server is kn-sock's, which answers nothing: confirm the
                   subscriptions with a marker message on a private topic
 ${TLS_CLIENT}

@@ -34,6 +34,7 @@ import {
   webSocketSetup,
 } from "./arguments.ts";
 import { hashSecret } from "./hash.ts";
+import { messageFormat } from "./message_format.ts";
 
 export type { CliIo } from "./commands.ts";
 
@@ -133,6 +134,10 @@ async function run(args: string[], io: CliIo): Promise<number> {
         reconnect: { type: "boolean", default: false },
         timeout: { type: "string" },
         "kn-sock": { type: "boolean", default: false },
+        raw: { type: "boolean", default: false },
+        verbose: { type: "boolean", short: "v", default: false },
+        format: { type: "string" },
+        "no-retained": { type: "boolean", default: false },
       });
       if (values.help) return help(io, "sub");
       if (positionals.length === 0) throw new UsageError("Expected at least one <topic>", "sub");
@@ -140,13 +145,27 @@ async function run(args: string[], io: CliIo): Promise<number> {
       const group = values.group as string | undefined;
       if (group === "") throw new UsageError('Invalid --group "": expected a name', "sub");
       const server = await clientTarget(values, "sub");
+      const { format, hello } = messageFormat(values, "sub");
+      const noRetained = values["no-retained"] === true;
+      const knSock = values["kn-sock"] === true;
+      if (knSock && (hello || noRetained)) {
+        throw new UsageError(
+          "--verbose, --no-retained and --format fields other than {topic}, {message} and " +
+            "{json} need this project's server: not with --kn-sock",
+          "sub",
+        );
+      }
       return subscribe(server, {
         patterns: positionals.map((pattern) => checkPattern(pattern, "sub")),
         count,
         group,
         reconnect: values.reconnect === true,
         timeoutMs: parseTimeout(values.timeout, "sub"),
-        knSock: values["kn-sock"] === true,
+        idleMs: values.timeout === undefined ? undefined : parseTimeout(values.timeout, "sub"),
+        knSock,
+        format,
+        hello,
+        noRetained,
       }, io);
     }
     case "hash-password":
