@@ -10,7 +10,7 @@
  * @module
  */
 
-import { abortable, grace } from "../_async.ts";
+import { abortable, grace, ignore } from "../_async.ts";
 import { backoffDelay } from "../client/backoff.ts";
 import type { Message } from "../client/message.ts";
 import { PubSubError } from "../errors.ts";
@@ -30,13 +30,13 @@ const KN_SOCK_HINT = " (a kn-sock server answers nothing: add --kn-sock)";
 export interface PublishCommand {
   /** The topic. */
   topic: string;
-  /** The message. */
-  message: JsonValue;
+  /** The messages, in order (one, or read from standard input or a file). */
+  messages: AsyncIterable<JsonValue>;
   /** Keep it as the retained message (says hello). */
   retain?: boolean;
   /** Headers (says hello). */
   headers?: Headers;
-  /** How long to wait for the server, connecting included. */
+  /** How long to wait for the server: to connect, and for each answer. */
   timeoutMs: number;
   /** The server is kn-sock's: send plain frames and wait for no answer. */
   knSock: boolean;
@@ -109,23 +109,48 @@ async function stoppable(
   }
 }
 
+/** How many publishes may wait for their `ok` at once. */
+const ACK_WINDOW = 256;
+
 /**
- * Publishes one message and exits 0 once the server has routed it (its
- * `ok`); a refusal is an error. With `knSock`, once it is written.
+ * Publishes each message and exits 0 once the server has routed them all
+ * (its `ok` to each); a refusal is an error. With `knSock`, once written.
  */
 export function publish(target: Target, command: PublishCommand, io: CliIo): Promise<number> {
-  const { topic, message, retain, headers, timeoutMs, knSock } = command;
+  const { topic, messages, retain, headers, timeoutMs, knSock } = command;
   const extended = retain === true || headers !== undefined;
-  return stoppable(io, (stop) =>
-    bounded(stop, timeoutMs, "Publishing", async (signal) => {
-      const client = await connect(target, signal, { hello: extended ? true : undefined });
-      try {
-        await client.publish(topic, message, { retain, headers, ack: !knSock });
-      } finally {
-        await client.close();
+  const hint = knSock ? "" : KN_SOCK_HINT;
+  return stoppable(io, async (stop) => {
+    const client = await bounded(
+      stop,
+      timeoutMs,
+      "Connecting",
+      (signal) => connect(target, signal, { hello: extended ? true : undefined }),
+      hint,
+    );
+    try {
+      let waiting: Promise<void>[] = [];
+      const answered = (): Promise<unknown> => {
+        const all = Promise.all(waiting);
+        waiting = [];
+        return bounded(stop, timeoutMs, "Publishing", () => all, hint);
+      };
+      const input = messages[Symbol.asyncIterator]();
+      while (true) {
+        // Reading the input (a pipe that stays open) also stops at Ctrl-C.
+        const next = await abortable(input.next(), stop.signal);
+        if (next.done === true) break;
+        const sent = client.publish(topic, next.value, { retain, headers, ack: !knSock });
+        sent.catch(ignore); // awaited below, with the others
+        waiting.push(sent);
+        if (waiting.length >= ACK_WINDOW) await answered();
       }
+      await answered();
       return 0;
-    }, knSock ? "" : KN_SOCK_HINT));
+    } finally {
+      await client.close();
+    }
+  });
 }
 
 /**

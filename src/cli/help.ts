@@ -64,6 +64,7 @@ Usage:
   kn-sock-pubsub serve [--host 127.0.0.1] [--port 8080] [--tls-cert F --tls-key F] [--config F]
                        [--ws-port 8081] [--ws-path /ws] [--ws-origin URL]...
   kn-sock-pubsub pub <topic> <message> [--json] [--retain] [--header k=v]... [--timeout MS] [--kn-sock]
+  kn-sock-pubsub pub <topic> - | --stdin | --file F [--lines] [--count N]
   kn-sock-pubsub sub <pattern>... [--group G] [--count N] [--reconnect] [--timeout MS] [--kn-sock]
                      [--raw | --verbose | --format T] [--no-retained]
   kn-sock-pubsub req <topic> <message> [--json] [--timeout MS] [--host H] [--port P]
@@ -115,20 +116,28 @@ ${TLS_SERVER}
 ${WEBSOCKET_SERVER}
 ${CONNECTION}`,
   pub:
-    `Usage: kn-sock-pubsub pub <topic> <message> [--json] [--retain] [--header k=v]... [--host H] [--port P]
+    `Usage: kn-sock-pubsub pub <topic> <message> [--json] [--retain] [--header k=v]... [--count N]
+       kn-sock-pubsub pub <topic> - | --stdin | --file F [--lines] [--json] ...
 
-Publishes one message and exits 0 once the server has routed it: it is sent
+Publishes the message and exits 0 once the server has routed it: it is sent
 with an id, which the server answers. A refusal (a payload over the server's
 limit, a forbidden topic, auth_required) is printed and exits 1; a topic with
 + or # exits 2. The message is sent as a string, as kn-sock does; with --json
 it is parsed as JSON first. --retain and --header need this project's server
 (they say hello).
 
+  -, --stdin      Read the message from standard input (one final newline
+                  is dropped)
+  --file <f>      Read the message from a file (for payloads past the
+                  argument-size limit)
+  --lines         One message per line of --stdin or --file (empty lines
+                  skipped), published as they come
+  --count <n>     Publish the message n times
   --json          Send the message as a JSON value
   --retain        Keep it as the topic's retained message ("" clears it)
   --header k=v    Add a header (repeatable)
-  --timeout <ms>  Give up (exit 1) when connecting and the server's answer
-                  take longer (default 10000)
+  --timeout <ms>  Give up (exit 1) when connecting, or the server's answer,
+                  takes longer (default 10000)
   --kn-sock       The server is kn-sock's, which answers nothing: exit once
                   the message is written (nothing confirms it was routed)
 ${TLS_CLIENT}

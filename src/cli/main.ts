@@ -31,10 +31,13 @@ import {
   serverSetup,
   target,
   UsageError,
+  type Values,
   webSocketSetup,
 } from "./arguments.ts";
 import { hashSecret } from "./hash.ts";
 import { messageFormat } from "./message_format.ts";
+import { checkReadable, type MessageInput, messages } from "./message_input.ts";
+import { DEFAULT_CLIENT_LIMITS } from "../limits.ts";
 
 export type { CliIo } from "./commands.ts";
 
@@ -93,17 +96,25 @@ async function run(args: string[], io: CliIo): Promise<number> {
         header: { type: "string", multiple: true },
         timeout: { type: "string" },
         "kn-sock": { type: "boolean", default: false },
+        stdin: { type: "boolean", default: false },
+        file: { type: "string" },
+        lines: { type: "boolean", default: false },
+        count: { type: "string" },
       });
       if (values.help) return help(io, "pub");
-      if (positionals.length !== 2) {
-        throw new UsageError("Expected two arguments: <topic> <message>", "pub");
+      if (positionals.length < 1 || positionals.length > 2) {
+        throw new UsageError(
+          "Expected <topic> <message> (or <topic> with -, --stdin or --file F)",
+          "pub",
+        );
       }
       const topic = checkPublishTopic(positionals[0], "pub");
-      const message = parseMessage(positionals[1], values.json as boolean, "pub");
       const headers = parseHeaders(values.header as string[] | undefined);
+      const input = messageInput(values, positionals[1]);
+      if (input.argument === undefined) await checkReadable(input.source);
       return publish(await clientTarget(values, "pub"), {
         topic,
-        message,
+        messages: messages(input),
         retain: values.retain === true ? true : undefined,
         headers,
         timeoutMs: parseTimeout(values.timeout, "pub"),
@@ -205,7 +216,13 @@ async function run(args: string[], io: CliIo): Promise<number> {
         }, io)
         : publish(server, {
           topic: checkPublishTopic(topic, "pubsub-client"),
-          message,
+          messages: messages({
+            argument: message,
+            lines: false,
+            count: 1,
+            json: false,
+            maxBytes: DEFAULT_CLIENT_LIMITS.maxLineBytes,
+          }),
           timeoutMs,
           knSock,
         }, io);
@@ -229,6 +246,32 @@ const HINTS: Readonly<Record<string, string>> = {
   forbidden: "this user's permissions do not allow it",
   payload_too_large: "the server's max_payload is smaller than this message",
 };
+
+/** `pub`'s message: the argument, or standard input (`-`, `--stdin`) or `--file`, whole or by line. */
+function messageInput(values: Values, argument: string | undefined): MessageInput {
+  const file = values.file as string | undefined;
+  const stdin = values.stdin === true || argument === "-";
+  const fromArgument = argument !== undefined && argument !== "-";
+  if ([fromArgument, stdin, file !== undefined].filter(Boolean).length !== 1) {
+    throw new UsageError("Give the message once: as an argument, -, --stdin or --file F", "pub");
+  }
+  const lines = values.lines === true;
+  if (lines && fromArgument) throw new UsageError("--lines reads --stdin or --file F", "pub");
+  const count = parseCount(values.count, "pub");
+  if (lines && count !== Infinity) {
+    throw new UsageError("--count repeats one message: not with --lines", "pub");
+  }
+  const json = values.json === true;
+  if (fromArgument && json) parseMessage(argument, true, "pub"); // a usage error, before connecting
+  return {
+    argument: fromArgument ? argument : undefined,
+    source: file !== undefined ? { kind: "file", path: file } : { kind: "stdin" },
+    lines,
+    count: count === Infinity ? 1 : count,
+    json,
+    maxBytes: DEFAULT_CLIENT_LIMITS.maxLineBytes,
+  };
+}
 
 function help(io: CliIo, topic: HelpTopic): Promise<number> {
   io.out(HELP[topic]);
