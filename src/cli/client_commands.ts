@@ -159,15 +159,31 @@ export function publish(target: Target, command: PublishCommand, io: CliIo): Pro
  * or `idleMs` passes without a message.
  */
 export function subscribe(target: Target, command: SubscribeCommand, io: CliIo): Promise<number> {
+  return withSubscription(target, command, io, (client) => {
+    io.err(`Subscribed to ${command.patterns.join(", ")}`);
+    return print(client, command, io);
+  });
+}
+
+/**
+ * Subscribes as `command` says, then runs `body` with the client until it
+ * returns, or SIGINT/SIGTERM (exit 0 once subscribed) or a closed standard
+ * output stops it; closes the client either way.
+ */
+export function withSubscription(
+  target: Target,
+  command: SubscribeCommand,
+  io: CliIo,
+  body: (client: PubSubClient, stop: CommandStop) => Promise<number>,
+): Promise<number> {
   return stoppable(io, async (stop) => {
     let client: PubSubClient | null = null;
     try {
       client = command.reconnect
         ? await retrying(stop, io, () => subscribed(target, command, stop))
         : await subscribed(target, command, stop);
-      io.err(`Subscribed to ${command.patterns.join(", ")}`);
       if (command.reconnect) void reportReconnects(client, io);
-      return await abortable(print(client, command, io), stop.signal);
+      return await abortable(body(client, stop), stop.signal);
     } catch (error) {
       if (error instanceof Stopped && error.exitCode !== 0 && client !== null) return 0;
       throw error;

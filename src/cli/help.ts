@@ -52,6 +52,7 @@ export type HelpTopic =
   | "pub"
   | "sub"
   | "req"
+  | "reply"
   | "pubsub-client"
   | "hash-password"
   | "hash-token";
@@ -68,6 +69,7 @@ Usage:
   kn-sock-pubsub sub <pattern>... [--group G] [--count N] [--reconnect] [--timeout MS] [--kn-sock]
                      [--raw | --verbose | --format T] [--no-retained]
   kn-sock-pubsub req <topic> <message> [--json] [--timeout MS] [--host H] [--port P]
+  kn-sock-pubsub reply <pattern> <response> | --exec CMD [--group G] [--count N] [--json]
 
 Client commands find the server with --server URL (tcp://, tls://, ws://, wss://), else
 --host and --port, else the KN_SOCK_URL environment variable, else 127.0.0.1:8080; they
@@ -182,6 +184,24 @@ SIGINT.
   --json          Send the message as a JSON value
   --timeout <ms>  How long to wait for the connection and the reply
                   (default 10000)
+${TLS_CLIENT}
+${AUTH_CLIENT}
+${CLIENT_CONNECTION}`,
+  reply: `Usage: kn-sock-pubsub reply <pattern> <response> [--json] [--group G] [--count N]
+       kn-sock-pubsub reply <pattern> --exec CMD [--json] [--group G] [--count N]
+
+Answers each request ("req", or client.request()) on the topic or pattern:
+with the response, or with what CMD prints (run with sh -c, the request's
+payload on its standard input; on Deno, run with --allow-run --allow-env).
+Prints each request as one JSON line. Says hello (this project's server).
+
+  --exec <cmd>    Answer with the command's output (one final newline dropped);
+                  a command that fails, or runs past --timeout, answers nothing
+  --json          Send the response (or the command's output) as a JSON value
+  --group <g>     Share the requests with other responders in group g
+  --count <n>     Exit after answering n requests (default: run until SIGINT)
+  --timeout <ms>  Give up (exit 1) when connecting and subscribing take longer,
+                  and stop a command after this long (default 10000)
 ${TLS_CLIENT}
 ${AUTH_CLIENT}
 ${CLIENT_CONNECTION}`,

@@ -35,6 +35,7 @@ import {
   webSocketSetup,
 } from "./arguments.ts";
 import { hashSecret } from "./hash.ts";
+import { reply } from "./reply_command.ts";
 import { messageFormat } from "./message_format.ts";
 import { checkReadable, type MessageInput, messages } from "./message_input.ts";
 import { DEFAULT_CLIENT_LIMITS } from "../limits.ts";
@@ -177,6 +178,34 @@ async function run(args: string[], io: CliIo): Promise<number> {
         format,
         hello,
         noRetained,
+      }, io);
+    }
+    case "reply": {
+      const { values, positionals } = parse(rest, "reply", {
+        ...CLIENT_OPTIONS,
+        json: { type: "boolean", default: false },
+        exec: { type: "string" },
+        group: { type: "string" },
+        count: { type: "string" },
+        timeout: { type: "string" },
+      });
+      if (values.help) return help(io, "reply");
+      const exec = values.exec as string | undefined;
+      if (positionals.length !== (exec === undefined ? 2 : 1)) {
+        throw new UsageError("Expected <pattern> <response>, or <pattern> --exec CMD", "reply");
+      }
+      const json = values.json === true;
+      const group = values.group as string | undefined;
+      if (group === "") throw new UsageError('Invalid --group "": expected a name', "reply");
+      return reply(await clientTarget(values, "reply"), {
+        pattern: checkPattern(positionals[0], "reply"),
+        response: exec === undefined ? parseMessage(positionals[1], json, "reply") : undefined,
+        exec,
+        json,
+        group,
+        count: parseCount(values.count, "reply"),
+        timeoutMs: parseTimeout(values.timeout, "reply"),
+        maxBytes: DEFAULT_CLIENT_LIMITS.maxLineBytes,
       }, io);
     }
     case "hash-password":
