@@ -11,7 +11,12 @@ import { parseArgs } from "node:util";
 import { Authenticator } from "../auth/authenticator.ts";
 import { parseUsersConfig } from "../auth/users_config.ts";
 import type { ClientAuth } from "../client/options.ts";
-import { DEFAULT_CLIENT_LIMITS } from "../limits.ts";
+import {
+  DEFAULT_CLIENT_LIMITS,
+  DEFAULT_SERVER_LIMITS,
+  resolveLimits,
+  type ServerLimits,
+} from "../limits.ts";
 import { hasWildcard, patternProblem } from "../topic/pattern.ts";
 import { topicProblem } from "../topic/validate_topic.ts";
 import { type Headers, isSlowConsumerPolicy, type JsonValue } from "../protocol/frames.ts";
@@ -55,6 +60,10 @@ export const SERVER_OPTIONS = {
   "ws-host": { type: "string" },
   "ws-path": { type: "string" },
   "ws-origin": { type: "string", multiple: true },
+  "log-format": { type: "string" },
+  verbose: { type: "boolean", short: "v", default: false },
+  debug: { type: "boolean", default: false },
+  limit: { type: "string", multiple: true },
 } as const;
 
 export const CLIENT_OPTIONS = {
@@ -368,6 +377,55 @@ export function webSocketSetup(
     path,
     allowedOrigins: origins?.map((origin) => parseOrigin(origin, topic)),
   };
+}
+
+/** `--log-format`, `-v`/`--debug`: how `serve` logs. */
+export function logSetup(
+  values: Values,
+  topic: HelpTopic,
+): Pick<ServeOptions, "logFormat" | "debug"> {
+  const format = values["log-format"] as string | undefined;
+  if (format !== undefined && format !== "text" && format !== "json") {
+    throw new UsageError(`Invalid --log-format "${format}": expected text or json`, topic);
+  }
+  const debug = values.verbose === true || values.debug === true;
+  if (debug && values.quiet === true) {
+    throw new UsageError("--quiet and --verbose (--debug) contradict each other", topic);
+  }
+  return { logFormat: format, debug };
+}
+
+/** `--limit name=value` (repeatable): server limits, by the names of `DEFAULT_SERVER_LIMITS`. */
+export function parseLimits(
+  values: Values,
+  topic: HelpTopic,
+): Partial<ServerLimits> | undefined {
+  const given = values.limit as string[] | undefined;
+  if (given === undefined) return undefined;
+  const limits: Partial<Record<keyof ServerLimits, number>> = {};
+  for (const text of given) {
+    const at = text.indexOf("=");
+    const name = text.slice(0, at);
+    if (at < 1 || !Object.hasOwn(DEFAULT_SERVER_LIMITS, name)) {
+      throw new UsageError(
+        `Invalid --limit "${text}": expected name=value, the name one of ${
+          Object.keys(DEFAULT_SERVER_LIMITS).join(", ")
+        }`,
+        topic,
+      );
+    }
+    const value = Number(text.slice(at + 1));
+    if (!/^\d+$/.test(text.slice(at + 1)) || !Number.isSafeInteger(value)) {
+      throw new UsageError(`Invalid --limit "${text}": expected a whole number`, topic);
+    }
+    limits[name as keyof ServerLimits] = value;
+  }
+  try {
+    resolveLimits(DEFAULT_SERVER_LIMITS, limits);
+  } catch (error) {
+    throw new UsageError(`Invalid --limit: ${(error as Error).message}`, topic);
+  }
+  return limits;
 }
 
 /** `serve`'s options read from arguments and files: TLS, the users file, the policy. */

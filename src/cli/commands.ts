@@ -8,6 +8,7 @@
 import { ignore } from "../_async.ts";
 import process from "node:process";
 import type { Logger } from "../logger.ts";
+import type { ServerLimits } from "../limits.ts";
 import type { SlowConsumerPolicy } from "../protocol/frames.ts";
 import type { ClientAuth } from "../client/options.ts";
 import type { ServerAuthenticator } from "../server/handshake.ts";
@@ -49,7 +50,16 @@ export interface ServeOptions {
   policy?: SlowConsumerPolicy;
   /** Serve WebSocket clients too. */
   webSocket?: WebSocketServerOptions;
+  /** The log's format (default text). */
+  logFormat?: LogFormat;
+  /** Log debug lines too. */
+  debug?: boolean;
+  /** Limits to change from `DEFAULT_SERVER_LIMITS`. */
+  limits?: Partial<ServerLimits>;
 }
+
+/** How `serve` writes its log: text lines, or JSON lines. */
+export type LogFormat = "text" | "json";
 
 /** Where the CLI writes; tests pass their own. */
 export interface CliIo {
@@ -64,13 +74,29 @@ export interface CliIo {
   outClosed?: Promise<void>;
 }
 
-function consoleLogger(io: CliIo, quiet: boolean): Logger {
+/**
+ * The server's log on standard error: text lines (`time LEVEL message
+ * {fields}`) or, with `format: "json"`, one JSON object per line
+ * (`{"time", "level", "msg", ...fields}`); debug lines with `debug`.
+ */
+function consoleLogger(
+  io: CliIo,
+  quiet: boolean,
+  options: { format?: LogFormat; debug?: boolean } = {},
+): Logger {
+  const json = options.format === "json";
   const line = (level: string) => (message: string, fields?: Record<string, unknown>) => {
+    const time = new Date().toISOString();
+    if (json) {
+      const entry = { time, level: level.toLowerCase(), msg: message, ...fields };
+      io.err(JSON.stringify(entry, replaceErrors));
+      return;
+    }
     const detail = fields === undefined ? "" : " " + JSON.stringify(fields, replaceErrors);
-    io.err(`${new Date().toISOString()} ${level} ${message}${detail}`);
+    io.err(`${time} ${level} ${message}${detail}`);
   };
   return {
-    debug: ignore,
+    debug: options.debug === true ? line("DEBUG") : ignore,
     info: quiet ? ignore : line("INFO"),
     warn: line("WARN"),
     error: line("ERROR"),
@@ -109,6 +135,9 @@ async function listen(
   try {
     return await startPubSubServer(options);
   } catch (error) {
+    if (error instanceof TypeError || error instanceof RangeError) {
+      throw new CliError(`Invalid server options: ${error.message}`, { cause: error });
+    }
     const code = (error as { code?: unknown } | null)?.code;
     const name = (error as Error | null)?.name;
     const why = typeof code === "string" ? code : name ?? "Error";
@@ -120,7 +149,7 @@ async function listen(
 
 /** Runs a server until SIGINT or SIGTERM. */
 export async function serve(options: ServeOptions, io: CliIo): Promise<number> {
-  const { host, port, quiet, tls, auth, policy, webSocket } = options;
+  const { host, port, quiet, tls, auth, policy, webSocket, limits } = options;
   const signal = shutdownSignal();
   try {
     const server = await listen({
@@ -129,7 +158,8 @@ export async function serve(options: ServeOptions, io: CliIo): Promise<number> {
       tls,
       auth,
       slowConsumerPolicy: policy,
-      logger: consoleLogger(io, quiet),
+      logger: consoleLogger(io, quiet, { format: options.logFormat, debug: options.debug }),
+      limits,
       // The WebSocket port also serves the demo page and the browser client.
       webSocket: webSocket && {
         fetch: demoPage({ clientScript: loadClientScript, webSocketPath: webSocket.path }),

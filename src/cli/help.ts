@@ -25,7 +25,15 @@ const AUTH_CLIENT = `  --user <name>   Authenticate as this user, with --passwor
                   KN_SOCK_PASSWORD environment variable); implies hello
   --token <t>     Authenticate with a token (or KN_SOCK_TOKEN)`;
 
-const SERVER_EXTRA = `  --config <file> Require auth: the users file (JSON; see docs/AUTH.md)
+const SERVER_EXTRA = `  -v, --verbose, --debug
+                  Log debug lines too
+  --log-format <f>
+                  text (default) or json: one JSON object per line, with
+                  time, level, msg and the line's fields
+  --limit <name=value>
+                  Change a server limit (repeatable), by its name in
+                  docs/OPERATIONS.md: --limit maxPayloadBytes=65536
+  --config <file> Require auth: the users file (JSON; see docs/AUTH.md)
   --slow-consumer-policy <p>
                   disconnect (default), drop-oldest or drop-newest`;
 

@@ -21,9 +21,11 @@ import {
   clientTarget,
   CliError,
   DEFAULT_TIMEOUT_MS,
+  logSetup,
   parse,
   parseCount,
   parseHeaders,
+  parseLimits,
   parseMessage,
   parsePort,
   parseTimeout,
@@ -66,7 +68,15 @@ async function runServer(
   const webSocket = webSocketSetup(values, command);
   const setup = await serverSetup(values, command);
   return serve(
-    { host: values.host as string, port, quiet: values.quiet as boolean, ...setup, webSocket },
+    {
+      host: values.host as string,
+      port,
+      quiet: values.quiet as boolean,
+      ...setup,
+      webSocket,
+      ...logSetup(values, command),
+      limits: parseLimits(values, command),
+    },
     io,
   );
 }
