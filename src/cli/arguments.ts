@@ -25,6 +25,7 @@ import type { WebSocketServerOptions } from "../server/server_options.ts";
 import type { TlsConnectOptions, TlsListenOptions } from "../transport/types.ts";
 import type { ServeOptions, Target } from "./commands.ts";
 import type { HelpTopic } from "./help.ts";
+import { parseServerConfig, type ServerConfig } from "./server_config.ts";
 
 /** A usage error: printed with a hint, exit code 2. */
 export class UsageError extends Error {
@@ -432,7 +433,7 @@ export function parseLimits(
 export async function serverSetup(
   values: Values,
   topic: HelpTopic,
-): Promise<Pick<ServeOptions, "tls" | "auth" | "policy">> {
+): Promise<Pick<ServeOptions, "tls" | "auth" | "policy" | "limits">> {
   const policy = values["slow-consumer-policy"] as string | undefined;
   if (policy !== undefined && !isSlowConsumerPolicy(policy)) {
     throw new UsageError(
@@ -442,15 +443,27 @@ export async function serverSetup(
   }
   const configFile = values.config as string | undefined;
   let auth: Authenticator | undefined;
+  let config: ServerConfig = {};
   if (configFile !== undefined) {
     const text = await readText(configFile, "--config");
     try {
-      auth = new Authenticator(parseUsersConfig(text));
+      config = parseServerConfig(text);
+      if (config.users !== undefined) auth = new Authenticator(parseUsersConfig(config.users));
     } catch (error) {
       throw new CliError(`Invalid --config "${configFile}": ${(error as Error).message}`, {
         cause: error,
       });
     }
   }
-  return { tls: await serverTls(values, topic), auth, policy };
+  // The flags win over the file.
+  const flagLimits = parseLimits(values, topic);
+  const limits = config.limits === undefined && flagLimits === undefined
+    ? undefined
+    : { ...config.limits, ...flagLimits };
+  return {
+    tls: await serverTls(values, topic),
+    auth,
+    policy: policy ?? config.slowConsumerPolicy,
+    limits,
+  };
 }

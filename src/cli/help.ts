@@ -33,7 +33,10 @@ const SERVER_EXTRA = `  -v, --verbose, --debug
   --limit <name=value>
                   Change a server limit (repeatable), by its name in
                   docs/OPERATIONS.md: --limit maxPayloadBytes=65536
-  --config <file> Require auth: the users file (JSON; see docs/AUTH.md)
+  --config <file> The server's JSON file: "users" (and "default_permissions";
+                  given, every client must authenticate: see docs/AUTH.md),
+                  "limits" ({"maxPayloadBytes": 65536, ...}) and
+                  "slow_consumer_policy"; flags win over it
   --slow-consumer-policy <p>
                   disconnect (default), drop-oldest or drop-newest`;
 

@@ -25,7 +25,6 @@ import {
   parse,
   parseCount,
   parseHeaders,
-  parseLimits,
   parseMessage,
   parsePort,
   parseTimeout,
@@ -75,7 +74,6 @@ async function runServer(
       ...setup,
       webSocket,
       ...logSetup(values, command),
-      limits: parseLimits(values, command),
     },
     io,
   );
