@@ -99,12 +99,12 @@ export class ServerConnection implements ServerClient, SessionOwner {
     return this.session.close();
   }
 
-  /** Leaves the server and the router, once. */
-  closed(): void {
+  /** Leaves the server and the router, once; logs why. */
+  closed(reason: string): void {
     const core = this.#core;
     if (!core.connections.delete(this)) return;
     core.router.detach(this.route);
-    core.settings.logger.info("Client disconnected", { id: this.id, ...this.remoteAddr });
+    core.settings.logger.info("Client disconnected", { id: this.id, ...this.remoteAddr, reason });
   }
 
   publish(topic: string, json: Uint8Array, id: FrameId | undefined): void {

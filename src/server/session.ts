@@ -47,8 +47,13 @@ export interface SessionOwner {
   frame(frame: ClientFrame, json: Uint8Array | null): void | Promise<void>;
   /** Routes a publish read without a frame object; `json` is valid until the call returns. */
   publish(topic: string, json: Uint8Array, id: FrameId | undefined): void;
-  /** Called once, when the session starts closing. */
-  closed(): void;
+  /**
+   * Called once, when the session starts closing, with why: the error code
+   * sent to the client (`auth_timeout`, `slow_consumer`, `ping_timeout`,
+   * `line_too_long`, `server_shutdown`...), `client_closed` when the client
+   * ended the connection, `write_failed`, or `session_failed`.
+   */
+  closed(reason: string): void;
 }
 
 /**
@@ -115,7 +120,7 @@ export class Session implements Outlet {
     this.#owner = owner;
     this.remoteAddr = conn.remoteAddr;
     this.#queue = new WriteQueue(conn, host.limits.maxOutboundBytes);
-    this.#queue.onError = () => void this.close();
+    this.#queue.onError = () => void this.close(undefined, "write_failed");
     this.#ledger = new DropLedger(host.policy);
     if (this.#ledger.dropsOldest) this.#queue.trackFrames();
     const now = Date.now();
@@ -236,11 +241,14 @@ export class Session implements Outlet {
     }
   }
 
-  /** Closes once: flushes (bounded), with `notice` as the last frame when given. */
-  close(notice?: Notice): Promise<void> {
+  /**
+   * Closes once: flushes (bounded), with `notice` as the last frame when
+   * given; `reason` says why when there is no notice (default `closed`).
+   */
+  close(notice?: Notice, reason = "closed"): Promise<void> {
     if (this.#closing !== null) return this.#closing;
     this.#state = CLOSING;
-    this.#owner.closed();
+    this.#owner.closed(notice?.code ?? reason);
     if (notice !== undefined) this.sendError(notice.code, notice.text, true);
     this.#closing = this.#finish();
     return this.#closing;
@@ -340,8 +348,9 @@ export class Session implements Outlet {
       if (this.#state === OPEN && decoder.flush() !== null) this.#host.counters.partialLines++;
     } catch (error) {
       this.#host.logger.error("Session failed", { id: this.id, error });
+      void this.close(undefined, "session_failed");
     }
-    void this.close();
+    void this.close(undefined, "client_closed");
   }
 
   /** Tries to scan a publish line from `unread` into `lines`; on success the decoder is past it. */
