@@ -282,6 +282,16 @@ export function parseTimeout(
   return positive(text, "--timeout", " of ms", command) ?? DEFAULT_TIMEOUT_MS;
 }
 
+/** A positive whole number of `option`, or `fallback` when not given. */
+export function parseWhole(
+  text: string | boolean | string[] | undefined,
+  option: string,
+  fallback: number,
+  command: HelpTopic,
+): number {
+  return positive(text, option, "", command) ?? fallback;
+}
+
 /** `--count`; `Infinity` when not given. */
 export function parseCount(
   text: string | boolean | string[] | undefined,

@@ -67,7 +67,7 @@ export interface SubscribeCommand {
 }
 
 /** Connects for a client command, aborting with `signal`. */
-async function connect(
+export async function connect(
   target: Target,
   signal: AbortSignal,
   options: { hello?: boolean; reconnect?: boolean } = {},
@@ -97,7 +97,7 @@ async function webSocketClass(): Promise<WebSocketConstructor | undefined> {
 }
 
 /** Runs `command` with a stop for SIGINT, SIGTERM and a closed standard output. */
-async function stoppable(
+export async function stoppable(
   io: CliIo,
   command: (stop: CommandStop) => Promise<number>,
 ): Promise<number> {

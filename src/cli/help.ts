@@ -64,6 +64,7 @@ export type HelpTopic =
   | "sub"
   | "req"
   | "reply"
+  | "bench"
   | "pubsub-client"
   | "hash-password"
   | "hash-token";
@@ -81,6 +82,7 @@ Usage:
                      [--raw | --verbose | --format T] [--no-retained]
   kn-sock-pubsub req <topic> <message> [--json] [--timeout MS] [--host H] [--port P]
   kn-sock-pubsub reply <pattern> <response> | --exec CMD [--group G] [--count N] [--json]
+  kn-sock-pubsub bench [topic] [--pub N] [--sub N] [--count N] [--size B]
 
 Client commands find the server with --server URL (tcp://, tls://, ws://, wss://), else
 --host and --port, else the KN_SOCK_URL environment variable, else 127.0.0.1:8080; they
@@ -213,6 +215,23 @@ Prints each request as one JSON line. Says hello (this project's server).
   --count <n>     Exit after answering n requests (default: run until SIGINT)
   --timeout <ms>  Give up (exit 1) when connecting and subscribing take longer,
                   and stop a command after this long (default 10000)
+${TLS_CLIENT}
+${AUTH_CLIENT}
+${CLIENT_CONNECTION}`,
+  bench: `Usage: kn-sock-pubsub bench [topic] [--pub N] [--sub N] [--count N] [--size B]
+
+Measures a server, like "nats bench": N publishers share --count messages of
+--size bytes on the topic (default "bench"), each of N subscribers receives
+them all; then prints the publish rate, the delivery rate and the latency
+percentiles (p50, p90, p99, p99.9, max). Shows a progress bar when standard
+error is a terminal. Use a topic nobody else publishes to.
+
+  --pub <n>       Publishing clients (default 1)
+  --sub <n>       Subscribing clients (default 1)
+  --count <n>     Messages in all (default 100000)
+  --size <b>      Bytes of each message (default 128)
+  --timeout <ms>  Give up (exit 1) when connecting takes longer, or a
+                  subscriber waits longer for its next message (default 10000)
 ${TLS_CLIENT}
 ${AUTH_CLIENT}
 ${CLIENT_CONNECTION}`,

@@ -48,6 +48,7 @@ class Locator {
   }
 
   string(): boolean {
+    // deno-lint-ignore no-control-regex -- JSON strings may not hold raw control characters
     const match = /^"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/.exec(
       this.text.slice(this.at, this.at + 1_000_000),
     );

@@ -28,6 +28,7 @@ import {
   parseMessage,
   parsePort,
   parseTimeout,
+  parseWhole,
   SERVER_OPTIONS,
   serverSetup,
   target,
@@ -37,6 +38,7 @@ import {
 } from "./arguments.ts";
 import { hashSecret } from "./hash.ts";
 import { reply } from "./reply_command.ts";
+import { bench } from "./bench_command.ts";
 import { messageFormat } from "./message_format.ts";
 import { checkReadable, type MessageInput, messages } from "./message_input.ts";
 import { DEFAULT_CLIENT_LIMITS } from "../limits.ts";
@@ -214,6 +216,27 @@ async function run(args: string[], io: CliIo): Promise<number> {
         count: parseCount(values.count, "reply"),
         timeoutMs: parseTimeout(values.timeout, "reply"),
         maxBytes: DEFAULT_CLIENT_LIMITS.maxLineBytes,
+      }, io);
+    }
+    case "bench": {
+      const { values, positionals } = parse(rest, "bench", {
+        ...CLIENT_OPTIONS,
+        pub: { type: "string" },
+        sub: { type: "string" },
+        count: { type: "string" },
+        size: { type: "string" },
+        timeout: { type: "string" },
+      });
+      if (values.help) return help(io, "bench");
+      if (positionals.length > 1) throw new UsageError("Expected at most one <topic>", "bench");
+      const count = parseCount(values.count, "bench");
+      return bench(await clientTarget(values, "bench"), {
+        topic: checkPublishTopic(positionals[0] ?? "bench", "bench"),
+        publishers: parseWhole(values.pub, "--pub", 1, "bench"),
+        subscribers: parseWhole(values.sub, "--sub", 1, "bench"),
+        count: count === Infinity ? 100_000 : count,
+        size: parseWhole(values.size, "--size", 128, "bench"),
+        timeoutMs: parseTimeout(values.timeout, "bench"),
       }, io);
     }
     case "hash-password":
