@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Authenticator, createMemoryTransport, hashToken, silentLogger } from "../mod.ts";
 import type { LogFields, Logger } from "../mod.ts";
-import { RawPeer, startFixture } from "./helpers.ts";
+import { startFixture } from "./helpers.ts";
 
 /** A logger that hands each "Client disconnected" line's reason to whoever waits for it. */
 class Disconnects {
@@ -54,7 +54,7 @@ test("server logs the reason of every disconnect", async () => {
     assert.equal(await disconnects.next(), "auth_failed");
     wrong.close();
 
-    const staying: RawPeer = await fixture.raw();
+    const staying = await fixture.raw();
     await staying.sendJson({ action: "hello", token: "t0ken", id: 1 });
     assert.equal((await staying.json()).action, "hello");
     await fixture.server.close();

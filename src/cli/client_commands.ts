@@ -126,7 +126,7 @@ export function publish(target: Target, command: PublishCommand, io: CliIo): Pro
       timeoutMs,
       "Connecting",
       (signal) => connect(target, signal, { hello: extended ? true : undefined }),
-      hint,
+      extended ? hint : "", // only hello waits for an answer while connecting
     );
     try {
       let waiting: Promise<void>[] = [];
