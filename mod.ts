@@ -128,6 +128,7 @@ export type { ServerAuthenticator } from "./src/server/handshake.ts";
 export { PubSubClient } from "./src/client/pubsub_client.ts";
 export type { Message } from "./src/client/message.ts";
 export type {
+  FlushOptions,
   HelloOptions,
   PublishOptions,
   PubSubClientOptions,

@@ -7,7 +7,9 @@
  * 2. The same rewrite in the `.d.ts` files, which tsc leaves alone.
  * 3. `npm/package.json` generated from `deno.json` (name, version, licence,
  *    exports with `types` and `default`, `bin`, `engines`, `files`).
- * 4. README, LICENSE and CHANGELOG copied.
+ * 4. The user README generated from README.md (`npmReadme()`: without the
+ *    checkout's developer sections), LICENSE, CHANGELOG, CONTRIBUTING and
+ *    `docs/` copied, so that every link of the README works in the tarball.
  * 5. The browser client bundled into one ES module, `npm/browser/pubsub.js`
  *    (`build_browser.ts`), for pages to load as it is; beside it the
  *    monitoring dashboard's chart library, `uplot.js` and `uplot.css`.
@@ -24,6 +26,7 @@ import { execFileSync } from "node:child_process";
 import {
   chmodSync,
   copyFileSync,
+  cpSync,
   readdirSync,
   readFileSync,
   rmSync,
@@ -35,6 +38,8 @@ import process from "node:process";
 import { BROWSER_BUNDLE, buildBrowser, buildDashboardAssets } from "./build_browser.ts";
 
 const OUT = "npm";
+/** The source of the npm package's `kn-sock-pubsub` command. */
+const BIN_ENTRY = "./src/cli/bin.ts";
 const BIN = "node_modules/.bin";
 
 const DESCRIPTION =
@@ -72,10 +77,29 @@ function built(entry: string): { types: string; default: string } {
   return { types: `${base}.d.ts`, default: `${base}.js` };
 }
 
+/** README.md's sections that are about working in the checkout, not about using the package. */
+const DEVELOPER_SECTIONS: readonly string[] = ["## Quick start", "## How this is built"];
+
+/**
+ * The npm package's README: README.md without {@linkcode DEVELOPER_SECTIONS}.
+ * Its links (`docs/*.md`, `CHANGELOG.md`, ...) are shipped in the tarball.
+ */
+export function npmReadme(readme: string): string {
+  const sections = readme.split(/^(?=## )/m);
+  return sections.filter((section) =>
+    !DEVELOPER_SECTIONS.some((heading) => section.startsWith(heading + "\n"))
+  ).join("");
+}
+
+/** The files the README links to, shipped beside it. */
+const SHIPPED_DOCS: readonly string[] = ["LICENSE", "CHANGELOG.md", "CONTRIBUTING.md"];
+
 /** `npm/package.json`, from `deno.json`. */
 export function packageJson(config: DenoConfig): Record<string, unknown> {
   const exports: Record<string, { types: string; default: string }> = {};
   for (const [subpath, entry] of Object.entries(config.exports)) exports[subpath] = built(entry);
+  // The command: `./cli` exports `main()` without running it; this file runs it.
+  const bin = built(BIN_ENTRY).default;
   return {
     name: config.name,
     version: config.version,
@@ -83,13 +107,14 @@ export function packageJson(config: DenoConfig): Record<string, unknown> {
     license: config.license,
     type: "module",
     exports,
-    bin: { "kn-sock-pubsub": exports["./cli"].default },
-    files: ["esm/", "browser/", "README.md", "LICENSE", "CHANGELOG.md"],
+    // One bin, so `npx @kn-sock/pubsub` runs it too.
+    bin: { "kn-sock-pubsub": bin },
+    files: ["esm/", "browser/", "docs/", "README.md", ...SHIPPED_DOCS],
     engines: { node: ">=20" },
     // The HTTP transport loads "ws" on Node only when a WebSocket route is asked for.
     peerDependencies: { ws: "^8.18.0" },
     peerDependenciesMeta: { ws: { optional: true } },
-    sideEffects: [exports["./cli"].default],
+    sideEffects: [bin],
     keywords: ["pubsub", "publish-subscribe", "kn-sock", "tcp", "deno", "bun", "node"],
   };
 }
@@ -110,7 +135,9 @@ function build(): void {
   }
   const pkg = packageJson(config);
   writeFileSync(join(OUT, "package.json"), JSON.stringify(pkg, null, 2) + "\n");
-  for (const file of ["README.md", "LICENSE", "CHANGELOG.md"]) copyFileSync(file, join(OUT, file));
+  writeFileSync(join(OUT, "README.md"), npmReadme(readFileSync("README.md", "utf8")));
+  for (const file of SHIPPED_DOCS) copyFileSync(file, join(OUT, file));
+  cpSync("docs", join(OUT, "docs"), { recursive: true });
   chmodSync(join(OUT, (pkg.bin as Record<string, string>)["kn-sock-pubsub"]), 0o755);
   const bundled = buildBrowser(BROWSER_BUNDLE);
   const charts = buildDashboardAssets();

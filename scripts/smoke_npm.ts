@@ -12,7 +12,7 @@
 // deno-lint-ignore-file no-console -- a script reports to its console
 
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import process from "node:process";
@@ -37,6 +37,15 @@ for (const transport of [undefined, nodeTransport]) {
   console.log("smoke: " + runtime + " served and delivered with transport " + server.transportName);
 }
 `;
+
+/** The README's one JavaScript (Node) example. */
+function nodeExample(readme: string): string {
+  const blocks = [...readFileSync(readme, "utf8").matchAll(/^```js\n([\s\S]*?)^```$/gm)];
+  if (blocks.length !== 1) {
+    throw new Error(`expected one js block in ${readme}, found ${blocks.length}`);
+  }
+  return blocks[0][1];
+}
 
 function sh(command: string, args: string[], cwd: string): string {
   return execFileSync(command, args, {
@@ -68,24 +77,36 @@ function main(): number {
       scratch,
     )
       .trim().split("\n").pop()!;
+    // What `npm init -y` writes: a CommonJS project, where ESM files need `.mjs`.
     writeFileSync(
       join(scratch, "package.json"),
-      JSON.stringify({ name: "smoke", private: true, type: "module" }),
+      JSON.stringify({ name: "smoke", version: "1.0.0", type: "commonjs", private: true }),
     );
-    writeFileSync(join(scratch, "smoke.js"), SMOKE);
+    writeFileSync(join(scratch, "smoke.mjs"), SMOKE);
+    writeFileSync(join(scratch, "example.mjs"), nodeExample(resolve(root, "npm/README.md")));
     check(
       "the packed tarball installs",
       () => sh("npm", ["install", "--no-audit", "--no-fund", "--offline", `./${tarball}`], scratch),
     );
-    check("it imports and serves on Node", () => sh("node", ["smoke.js"], scratch));
+    check("it imports and serves on Node", () => sh("node", ["smoke.mjs"], scratch));
     check(
       "it imports and serves on Bun",
-      () => sh(resolve(root, "node_modules/.bin/bun"), ["smoke.js"], scratch),
+      () => sh(resolve(root, "node_modules/.bin/bun"), ["smoke.mjs"], scratch),
     );
+    check("the npm README's Node example runs as example.mjs in a CommonJS project", () => {
+      const printed = sh("node", ["example.mjs"], scratch);
+      if (!printed.includes("hello from Node")) throw new Error(`printed "${printed}"`);
+      return printed;
+    });
     check("its kn-sock-pubsub bin runs on Node", () => {
       const version = sh("node_modules/.bin/kn-sock-pubsub", ["--version"], scratch).trim();
-      if (!/^\d+\.\d+\.\d+$/.test(version)) throw new Error(`printed "${version}"`);
+      if (!/^\d+\.\d+\.\d+ \(node /.test(version)) throw new Error(`printed "${version}"`);
       return `kn-sock-pubsub --version: ${version}`;
+    });
+    check("npx @kn-sock/pubsub runs the bin", () => {
+      const version = sh("npx", ["--offline", "@kn-sock/pubsub", "--version"], scratch).trim();
+      if (!/^\d+\.\d+\.\d+ \(node /.test(version)) throw new Error(`printed "${version}"`);
+      return `npx @kn-sock/pubsub --version: ${version}`;
     });
   } finally {
     rmSync(scratch, { recursive: true, force: true });

@@ -25,7 +25,7 @@ const BIN = "node_modules/.bin";
 const NODE_24 = "node@24.21.0";
 const PUBLIC_ENTRIES = [
   "mod.ts",
-  "src/cli/bin.ts",
+  "src/cli/main.ts",
   "src/transport/deno.ts",
   "src/transport/bun.ts",
   "src/transport/node.ts",

@@ -10,11 +10,17 @@ export const RUNTIMES = ["deno", "bun", "node"] as const;
 /** One of {@linkcode RUNTIMES}. */
 export type Runtime = typeof RUNTIMES[number];
 
-/** The command that runs the CLI on `runtime` (Deno may read: `serve --ws-port` reads the bundle). */
+/**
+ * The command that runs the CLI on `runtime` (Deno may read: `serve --ws-port` reads the bundle;
+ * run, with the environment: `reply --exec` runs a command; so it reads `KN_SOCK_URL` too).
+ */
 function cli(runtime: Runtime): [string, string[]] {
   switch (runtime) {
     case "deno":
-      return ["node_modules/.bin/deno", ["run", "--allow-net", "--allow-read", "src/cli/bin.ts"]];
+      return [
+        "node_modules/.bin/deno",
+        ["run", "--allow-net", "--allow-read", "--allow-run", "--allow-env", "src/cli/bin.ts"],
+      ];
     case "bun":
       return ["node_modules/.bin/bun", ["src/cli/bin.ts"]];
     case "node":
@@ -22,10 +28,10 @@ function cli(runtime: Runtime): [string, string[]] {
   }
 }
 
-/** Runs the CLI with `args` on `runtime`. */
-export function spawnCli(runtime: Runtime, args: string[]): Child {
+/** Runs the CLI with `args` on `runtime`, with `env` set too. */
+export function spawnCli(runtime: Runtime, args: string[], env?: Record<string, string>): Child {
   const [command, prefix] = cli(runtime);
-  return new Child(command, [...prefix, ...args], { NO_COLOR: "1" });
+  return new Child(command, [...prefix, ...args], { NO_COLOR: "1", ...env });
 }
 
 /** A `serve` on `runtime`, once it printed its banner. */

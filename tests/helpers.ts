@@ -153,6 +153,12 @@ export async function subscribed(client: PubSubClient, ...topics: string[]): Pro
   await client.flush();
 }
 
+/** {@linkcode subscribed} on a kn-sock server, which answers no ping: a marker round trip. */
+export async function subscribedOnKnSock(client: PubSubClient, topic: string): Promise<void> {
+  await client.subscribe(topic);
+  await client.flush({ viaTopic: true });
+}
+
 /** Receives `count` messages, failing if the client closes first. */
 export async function take(client: PubSubClient, count: number): Promise<Message[]> {
   const messages: Message[] = [];

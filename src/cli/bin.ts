@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 /**
- * The `kn-sock-pubsub` command. Run it with
- * `deno run --allow-net jsr:@kn-sock/pubsub/cli serve` (add `--allow-read`
- * for the `--tls-*` files), or `npx kn-sock-pubsub serve` from the npm
- * package.
+ * The `kn-sock-pubsub` command of the npm package (`npx @kn-sock/pubsub`,
+ * or `kn-sock-pubsub` once installed). It runs on the runtime that starts
+ * it: the shebang picks Node, `bunx --bun @kn-sock/pubsub` runs it on Bun,
+ * `deno run --allow-net npm:@kn-sock/pubsub/...` on Deno. The program
+ * itself is `main()` in `main.ts`, which `@kn-sock/pubsub/cli` exports.
  *
  * @module
  */

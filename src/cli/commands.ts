@@ -1,21 +1,23 @@
 /**
- * The command line's commands: serve, publish, subscribe, request.
+ * The command line's `serve` command, and what every command shares: where
+ * it writes, the server a client command talks to.
  *
  * @module
  */
 
 import { ignore } from "../_async.ts";
 import process from "node:process";
-import { PubSubClient } from "../client/pubsub_client.ts";
 import type { Logger } from "../logger.ts";
-import type { Headers, JsonValue, SlowConsumerPolicy } from "../protocol/frames.ts";
+import type { ServerLimits } from "../limits.ts";
+import type { SlowConsumerPolicy } from "../protocol/frames.ts";
 import type { ClientAuth } from "../client/options.ts";
 import type { ServerAuthenticator } from "../server/handshake.ts";
 import { demoPage } from "../demo/demo_page.ts";
 import { loadBrowserFile, loadClientScript } from "./client_script.ts";
 import type { MonitorOptions } from "../server/monitor/monitor_options.ts";
-import { startPubSubServer } from "../server/pubsub_server.ts";
-import type { WebSocketServerOptions } from "../server/server_options.ts";
+import { type PubSubServer, startPubSubServer } from "../server/pubsub_server.ts";
+import type { PubSubServerOptions, WebSocketServerOptions } from "../server/server_options.ts";
+import { CliError } from "./arguments.ts";
 import { detectRuntime } from "../transport/auto.ts";
 import type { TlsConnectOptions, TlsListenOptions } from "../transport/types.ts";
 
@@ -29,6 +31,8 @@ export interface Target {
   tls?: TlsConnectOptions;
   /** Credentials, for a server that requires auth. */
   auth?: ClientAuth;
+  /** A `ws://` or `wss://` URL to connect to instead of `host` and `port` over TCP. */
+  url?: string;
 }
 
 /** What `serve` takes. */
@@ -49,23 +53,53 @@ export interface ServeOptions {
   webSocket?: WebSocketServerOptions;
   /** Serve the monitoring endpoints and dashboard. */
   monitor?: MonitorOptions;
+  /** The log's format (default text). */
+  logFormat?: LogFormat;
+  /** Log debug lines too. */
+  debug?: boolean;
+  /** Limits to change from `DEFAULT_SERVER_LIMITS`. */
+  limits?: Partial<ServerLimits>;
 }
+
+/** How `serve` writes its log: text lines, or JSON lines. */
+export type LogFormat = "text" | "json";
 
 /** Where the CLI writes; tests pass their own. */
 export interface CliIo {
-  /** Writes one line to standard output. */
-  out(line: string): void;
+  /**
+   * Writes one line to standard output; a promise when the reader is
+   * behind (commands that print much wait for it).
+   */
+  out(line: string): void | Promise<void>;
   /** Writes one line to standard error. */
   err(line: string): void;
+  /** Resolves when standard output's reader has gone: commands then stop, exit code 0. */
+  outClosed?: Promise<void>;
 }
 
-function consoleLogger(io: CliIo, quiet: boolean): Logger {
+/**
+ * The server's log on standard error: text lines (`time LEVEL message
+ * {fields}`) or, with `format: "json"`, one JSON object per line
+ * (`{"time", "level", "msg", ...fields}`); debug lines with `debug`.
+ */
+function consoleLogger(
+  io: CliIo,
+  quiet: boolean,
+  options: { format?: LogFormat; debug?: boolean } = {},
+): Logger {
+  const json = options.format === "json";
   const line = (level: string) => (message: string, fields?: Record<string, unknown>) => {
+    const time = new Date().toISOString();
+    if (json) {
+      const entry = { time, level: level.toLowerCase(), msg: message, ...fields };
+      io.err(JSON.stringify(entry, replaceErrors));
+      return;
+    }
     const detail = fields === undefined ? "" : " " + JSON.stringify(fields, replaceErrors);
-    io.err(`${new Date().toISOString()} ${level} ${message}${detail}`);
+    io.err(`${time} ${level} ${message}${detail}`);
   };
   return {
-    debug: ignore,
+    debug: options.debug === true ? line("DEBUG") : ignore,
     info: quiet ? ignore : line("INFO"),
     warn: line("WARN"),
     error: line("ERROR"),
@@ -93,18 +127,42 @@ function shutdownSignal(): { promise: Promise<string>; dispose(): void } {
   };
 }
 
+/**
+ * Starts the server; a failure to listen (address in use or not
+ * available, permission denied, a bad host) is one line for the user.
+ */
+async function listen(
+  options: PubSubServerOptions & { port: number },
+  where: string,
+): Promise<PubSubServer> {
+  try {
+    return await startPubSubServer(options);
+  } catch (error) {
+    if (error instanceof TypeError || error instanceof RangeError) {
+      throw new CliError(`Invalid server options: ${error.message}`, { cause: error });
+    }
+    const code = (error as { code?: unknown } | null)?.code;
+    const name = (error as Error | null)?.name;
+    const why = typeof code === "string" ? code : name ?? "Error";
+    throw new CliError(`Cannot listen on ${where}: ${(error as Error).message} (${why})`, {
+      cause: error,
+    });
+  }
+}
+
 /** Runs a server until SIGINT or SIGTERM. */
 export async function serve(options: ServeOptions, io: CliIo): Promise<number> {
-  const { host, port, quiet, tls, auth, policy, webSocket, monitor } = options;
+  const { host, port, quiet, tls, auth, policy, webSocket, monitor, limits } = options;
   const signal = shutdownSignal();
   try {
-    const server = await startPubSubServer({
+    const server = await listen({
       host,
       port,
       tls,
       auth,
       slowConsumerPolicy: policy,
-      logger: consoleLogger(io, quiet),
+      logger: consoleLogger(io, quiet, { format: options.logFormat, debug: options.debug }),
+      limits,
       // The WebSocket port also serves the demo page and the browser client.
       webSocket: webSocket && {
         fetch: demoPage({ clientScript: loadClientScript, webSocketPath: webSocket.path }),
@@ -112,7 +170,7 @@ export async function serve(options: ServeOptions, io: CliIo): Promise<number> {
       },
       // The dashboard's charts come from the package's browser/ folder.
       monitor: monitor && { assets: loadBrowserFile, ...monitor },
-    });
+    }, `${host}:${port}`);
     io.out(
       `kn-sock pubsub server listening on ${server.addr.hostname}:${server.addr.port} ` +
         `(${detectRuntime()}, transport ${server.transportName}${tls ? ", TLS" : ""}` +
@@ -136,88 +194,5 @@ export async function serve(options: ServeOptions, io: CliIo): Promise<number> {
     return 0;
   } finally {
     signal.dispose();
-  }
-}
-
-/** Publishes one message; `options` (retain, headers) need our server, so they say hello. */
-export async function publish(
-  target: Target,
-  topic: string,
-  message: JsonValue,
-  options: { retain?: boolean; headers?: Headers } = {},
-): Promise<number> {
-  const extended = options.retain === true || options.headers !== undefined;
-  const client = await PubSubClient.connect(target.host, target.port, {
-    hello: extended ? true : undefined,
-    tls: target.tls,
-    auth: target.auth,
-    reconnect: false,
-  });
-  try {
-    await client.publish(topic, message, options);
-    // A round trip: the server has routed the message before we disconnect.
-    await client.flush();
-  } finally {
-    await client.close();
-  }
-  return 0;
-}
-
-/**
- * Subscribes and prints messages as JSON lines; `group` joins a queue group;
- * with `reconnect` it rides out server restarts.
- */
-export async function subscribe(
-  target: Target,
-  topics: string[],
-  count: number,
-  io: CliIo,
-  group?: string,
-  reconnect = false,
-): Promise<number> {
-  const signal = shutdownSignal();
-  const client = await PubSubClient.connect(target.host, target.port, {
-    tls: target.tls,
-    auth: target.auth,
-    reconnect,
-  });
-  try {
-    for (const topic of topics) await client.subscribe(topic, { group });
-    await client.flush();
-    io.err(`Subscribed to ${topics.join(", ")}`);
-    let received = 0;
-    const stop = signal.promise.then(() => client.close());
-    for await (const message of client) {
-      io.out(JSON.stringify({ topic: message.topic, message: message.message }));
-      if (++received === count) break;
-    }
-    void stop;
-    return 0;
-  } finally {
-    signal.dispose();
-    await client.close();
-  }
-}
-
-/** Sends a request and prints the reply as one JSON line. */
-export async function request(
-  target: Target,
-  topic: string,
-  message: JsonValue,
-  timeout: number,
-  io: CliIo,
-): Promise<number> {
-  const client = await PubSubClient.connect(target.host, target.port, {
-    hello: true,
-    tls: target.tls,
-    auth: target.auth,
-    reconnect: false,
-  });
-  try {
-    const reply = await client.request(topic, message, { timeout });
-    io.out(JSON.stringify({ topic: reply.topic, message: reply.message }));
-    return 0;
-  } finally {
-    await client.close();
   }
 }

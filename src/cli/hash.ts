@@ -5,21 +5,14 @@
  * @module
  */
 
-import process from "node:process";
 import { hashPassword } from "../auth/password.ts";
 import { hashToken } from "../auth/token.ts";
 import type { CliIo } from "./commands.ts";
 import { UsageError } from "./arguments.ts";
+import { readWhole } from "./message_input.ts";
 
-/** Standard input, whole, without one final line ending. */
-async function readStdin(): Promise<string> {
-  const decoder = new TextDecoder();
-  let text = "";
-  for await (const chunk of process.stdin) {
-    text += typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true });
-  }
-  return text.replace(/\r?\n$/, "");
-}
+/** The longest secret read (a password or token is far shorter). */
+const MAX_SECRET_BYTES = 64 * 1024;
 
 /**
  * Reads the secret from standard input (so it stays out of the shell
@@ -42,7 +35,7 @@ export async function hashSecret(
       );
     }
   }
-  const secret = await readStdin();
+  const secret = await readWhole({ kind: "stdin" }, MAX_SECRET_BYTES);
   if (secret.length === 0) throw new UsageError("Standard input holds no secret", command);
   io.out(
     command === "hash-password"

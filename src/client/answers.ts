@@ -1,7 +1,7 @@
 /**
  * The server's answers a client waits for: `ok`/`error` for frames sent
  * with an `id`, the answer to `hello`, and messages on the client's private
- * topics (a `flush()` marker, a `request()`'s reply), which never reach a
+ * topics (a `flush({ viaTopic: true })` marker, a `request()`'s reply), which never reach a
  * subscription.
  *
  * @module

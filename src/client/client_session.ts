@@ -8,7 +8,7 @@
  * @module
  */
 
-import { deferred, grace, ignore, RESOLVED } from "../_async.ts";
+import { abortable, deferred, grace, ignore, RESOLVED } from "../_async.ts";
 import { ConnectionClosedError, ErrorCode, PubSubError, type ServerError } from "../errors.ts";
 import type { ClientFrame, JsonValue, PublishFrame } from "../protocol/frames.ts";
 import type { Message } from "./message.ts";
@@ -21,6 +21,7 @@ import { OfflineBuffer } from "./offline_buffer.ts";
 import {
   checkTopic,
   type ClientSettings,
+  type FlushOptions,
   type PublishOptions,
   type RequestOptions,
   type SubscribeOptions,
@@ -234,18 +235,42 @@ export class ClientSession {
   // ---- round trips -----------------------------------------------------------
 
   /** See `PubSubClient.flush()`. */
-  async flush(): Promise<void> {
-    // Our server handles a connection's frames in order, so its pong comes
-    // after everything sent before: no topic, so no permission, is needed.
-    if (this.#loop.server !== null) {
-      return await this.#sendWhenConnected({ action: "ping" }, undefined);
+  async flush(options: FlushOptions = {}): Promise<void> {
+    const { signal, viaTopic = false } = options;
+    if (signal?.aborted) throw signal.reason;
+    if (viaTopic) return await this.#flushViaTopic(signal);
+    while (true) {
+      if (this.#closing !== null) throw this.#closeError;
+      const link = this.#loop.open;
+      if (link === null) {
+        await abortable(this.#loop.whenConnected(), signal);
+        continue;
+      }
+      // A ping with an id: our server handles a connection's frames in order
+      // and answers it (a pong, an `ok` when a handler stopped it, or
+      // `auth_required`), with or without hello. It routes nothing.
+      const frame: ClientFrame = { action: "ping" };
+      const answer = this.sendMaybeAck(link, frame, true);
+      try {
+        return await abortable(answer, signal);
+      } catch (error) {
+        if (signal?.aborted && frame.id !== undefined) this.answers.fail(frame.id, error);
+        throw error;
+      }
     }
+  }
+
+  /** For kn-sock servers, which answer no ping: a marker published to a private topic. */
+  async #flushViaTopic(signal: AbortSignal | undefined): Promise<void> {
     const topic = `_flush/${this.answers.prefix}/${this.#flushes++}`;
     const arrived = this.answers.message(topic);
     try {
-      await this.#sendWhenConnected({ action: "subscribe", topic }, false);
-      await this.#sendWhenConnected({ action: "publish", topic, message: null }, false);
-      await arrived;
+      await abortable(this.#sendWhenConnected({ action: "subscribe", topic }, false), signal);
+      await abortable(
+        this.#sendWhenConnected({ action: "publish", topic, message: null }, false),
+        signal,
+      );
+      await abortable(arrived, signal);
     } finally {
       this.answers.forget(topic);
     }

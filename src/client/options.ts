@@ -201,6 +201,27 @@ export interface SubscribeOptions {
 }
 
 /**
+ * Options of `flush()`.
+ *
+ * @example
+ * ```ts ignore
+ * await client.flush({ signal: AbortSignal.timeout(5000) });
+ * ```
+ */
+export interface FlushOptions {
+  /** Stops waiting (the promise rejects with the signal's reason). */
+  signal?: AbortSignal;
+  /**
+   * For a kn-sock server, which answers no `ping`: a round trip through a
+   * private topic instead (subscribe to `_flush/<prefix>/<n>`, publish
+   * `null` to it, receive it, unsubscribe). The marker is a real publish:
+   * the server's handler sees it, and on a server with wildcards a
+   * subscriber to `#` receives it. Default `false`.
+   */
+  viaTopic?: boolean;
+}
+
+/**
  * Options of `request()`.
  *
  * @example

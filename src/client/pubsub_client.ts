@@ -20,6 +20,7 @@ import type { RecvOptions } from "./inbox.ts";
 import {
   checkPattern,
   checkTopic,
+  type FlushOptions,
   type PublishOptions,
   type PubSubClientOptions,
   type RequestOptions,
@@ -308,23 +309,30 @@ export class PubSubClient implements AsyncIterable<Message> {
 
   /**
    * Resolves once the server has handled every frame this client sent
-   * before the call: after `hello` a `ping` answered by a `pong`;
-   * otherwise a round trip through a private topic (subscribe, publish a
-   * marker, receive it, unsubscribe), so that it works against kn-sock
-   * servers too. The marker never reaches the inbox. Use it after
+   * before the call: a `ping` with an `id`, which our server answers in
+   * order (with or without `hello`) and which routes nothing, so no
+   * subscriber, handler route or statistic sees a message. Use it after
    * `subscribe()` to know the subscription is active. While disconnected
    * it waits for the next connection.
+   *
+   * A kn-sock server answers no ping, so against one `flush()` waits until
+   * `signal` aborts (or the connection ends); pass `viaTopic: true` there:
+   * a round trip through a private topic, which is a real publish that a
+   * handler sees.
    *
    * @example
    * ```ts ignore
    * await client.subscribe("news/sports");
    * await client.flush(); // the server now routes news/sports to this client
+   * await client.flush({ signal: AbortSignal.timeout(5000) }); // bounded
    * ```
    *
    * @throws {ConnectionClosedError} When the connection is lost or the client closes first.
+   * @throws {ServerError} When the server refuses the ping (`auth_required`
+   *   before authenticating).
    */
-  flush(): Promise<void> {
-    return this.#session.flush();
+  flush(options?: FlushOptions): Promise<void> {
+    return this.#session.flush(options);
   }
 
   /**

@@ -129,7 +129,7 @@ export class ServerConnection implements ServerClient, SessionOwner {
         this.#handshake = undefined;
         if (!this.session.open || this.session.chunksIn !== 0) return;
         logger.warn("TLS handshake timed out", { id: this.id, ...this.remoteAddr });
-        void this.session.close(undefined, false);
+        void this.session.close(undefined, "tls_handshake_timeout", false);
       }, limits.tlsHandshakeTimeoutMs);
     }
     const auth = this.#core.auth !== undefined;
@@ -150,15 +150,15 @@ export class ServerConnection implements ServerClient, SessionOwner {
     }, ms);
   }
 
-  /** Leaves the server and the router, once. */
-  closed(): void {
+  /** Leaves the server and the router, once; logs why. */
+  closed(reason: string): void {
     clearTimeout(this.#opening);
     clearTimeout(this.#handshake);
     this.#opening = this.#handshake = undefined;
     const core = this.#core;
     if (!core.connections.delete(this)) return;
     core.router.detach(this.route);
-    core.settings.logger.info("Client disconnected", { id: this.id, ...this.remoteAddr });
+    core.settings.logger.info("Client disconnected", { id: this.id, ...this.remoteAddr, reason });
   }
 
   publish(topic: string, json: Uint8Array, id: FrameId | undefined): void {

@@ -51,8 +51,13 @@ export interface SessionOwner {
   frame(frame: ClientFrame, json: Uint8Array | null): void | Promise<void>;
   /** Routes a publish read without a frame object; `json` is valid until the call returns. */
   publish(topic: string, json: Uint8Array, id: FrameId | undefined): void;
-  /** Called once, when the session starts closing. */
-  closed(): void;
+  /**
+   * Called once, when the session starts closing, with why: the error code
+   * sent to the client (`auth_timeout`, `slow_consumer`, `ping_timeout`,
+   * `line_too_long`, `server_shutdown`...), `client_closed` when the client
+   * ended the connection, `write_failed`, or `session_failed`.
+   */
+  closed(reason: string): void;
 }
 
 /**
@@ -127,7 +132,7 @@ export class Session implements Outlet {
     this.#owner = owner;
     this.remoteAddr = conn.remoteAddr;
     this.#queue = new WriteQueue(conn, host.limits.maxOutboundBytes, host.counters);
-    this.#queue.onError = () => void this.close();
+    this.#queue.onError = () => void this.close(undefined, "write_failed");
     this.#queue.onWritten = () => this.#written();
     this.#flow = new Backpressure(host.limits);
     this.#ledger = new DropLedger(host.policy);
@@ -289,13 +294,14 @@ export class Session implements Outlet {
 
   /**
    * Closes once: flushes (bounded), with `notice` as the last frame when
-   * given; with `flush` false, closes at once (nothing could reach the peer).
+   * given; `reason` says why when there is no notice (default `closed`); with
+   * `flush` false, closes at once (nothing could reach the peer).
    */
-  close(notice?: Notice, flush = true): Promise<void> {
+  close(notice?: Notice, reason = "closed", flush = true): Promise<void> {
     if (this.#closing !== null) return this.#closing;
     this.#state = CLOSING;
     this.#flow.close();
-    this.#owner.closed();
+    this.#owner.closed(notice?.code ?? reason);
     if (notice !== undefined) this.sendError(notice.code, notice.text, true);
     this.#closing = flush ? this.#finish() : this.#abort();
     return this.#closing;
@@ -426,9 +432,10 @@ export class Session implements Outlet {
       if (this.#state === OPEN && decoder.flush() !== null) this.#host.counters.partialLines++;
     } catch (error) {
       this.#host.logger.error("Session failed", { id: this.id, error });
+      void this.close(undefined, "session_failed");
     }
     this.#holdLine(0);
-    void this.close();
+    void this.close(undefined, "client_closed");
   }
 
   /**
