@@ -7,7 +7,7 @@
  * @module
  */
 
-import { spawnSync } from "node:child_process";
+import { accessSync, constants } from "node:fs";
 import * as net from "node:net";
 import process from "node:process";
 import { type Dialect, NATS, REDIS } from "./_bench_protocols.ts";
@@ -78,16 +78,21 @@ export function peerDialect(peer: Peer): Dialect {
   return PEERS[peer].dialect;
 }
 
-const SEARCH_PATH = (): string => `${process.env.PATH ?? ""}:/usr/sbin:/usr/local/sbin`;
-
 /** The peer's program, or `null` when it is not installed. */
 function findBinary(peer: Peer): string | null {
   const { binary } = PEERS[peer];
-  const found = spawnSync("sh", ["-c", `command -v ${binary}`], {
-    encoding: "utf8",
-    env: { ...process.env, PATH: SEARCH_PATH() },
-  });
-  return found.status === 0 ? found.stdout.trim() : null;
+  const path = `${process.env.PATH ?? ""}:/usr/sbin:/usr/local/sbin`;
+  for (const dir of path.split(":")) {
+    if (dir === "") continue;
+    const file = `${dir}/${binary}`;
+    try {
+      accessSync(file, constants.X_OK);
+      return file;
+    } catch {
+      // Not here (or not executable): the next directory.
+    }
+  }
+  return null;
 }
 
 /**

@@ -4,10 +4,12 @@
  * `SUB`, `PUB`, `MSG`, `PING`/`PONG`) and Redis (RESP2 `SUBSCRIBE`,
  * `PUBLISH`, `message` pushes). Each encodes what a publisher and a
  * subscriber send and reads what a connection receives, counting
- * deliveries with as little work as it can. Pure: bytes in, counts out.
+ * deliveries with as little work as it can. Bytes in, counts out: no I/O.
  *
  * @module
  */
+
+import { Buffer } from "node:buffer";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -64,15 +66,9 @@ export function parseInteger(bytes: Uint8Array, start: number, end: number): num
   return negative ? -value : value;
 }
 
+/** The pieces as one array (copied only when there are several). */
 function join(pieces: Uint8Array[]): Uint8Array {
-  if (pieces.length === 1) return pieces[0];
-  const all = new Uint8Array(pieces.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const piece of pieces) {
-    all.set(piece, at);
-    at += piece.byteLength;
-  }
-  return all;
+  return pieces.length === 1 ? pieces[0] : Buffer.concat(pieces);
 }
 
 /**

@@ -336,6 +336,9 @@ async function main(): Promise<void> {
   const results: Result[] = [];
   let match: ReturnType<typeof benchMatch> | undefined;
   for (const scenario of values.scenarios!.split(",")) {
+    if (peers.length > 0 && !PEER_SCENARIOS.has(scenario)) {
+      console.error(`${scenario}: not run on the peers (only ${[...PEER_SCENARIOS].join(",")})`);
+    }
     if (scenario === "match") {
       placer.unpin();
       match = benchMatch();
@@ -346,9 +349,6 @@ async function main(): Promise<void> {
     // against 66 to 119 unpinned (docs/PERFORMANCE.md, findings 14 and 19).
     const pinned = pin && scenario !== "latency";
     const peersHere = PEER_SCENARIOS.has(scenario) ? peers : [];
-    if (peers.length > 0 && peersHere.length === 0) {
-      console.error(`${scenario}: not run on the peers (only ${[...PEER_SCENARIOS].join(",")})`);
-    }
     // Each round runs every runtime and peer once, interleaved, so that drift hits all alike.
     const done = new Map<Target, Result[]>([...runtimes, ...peersHere].map((t) => [t, []]));
     for (let round = 0; round < Number(values.repeat); round++) {
