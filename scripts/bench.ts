@@ -259,34 +259,29 @@ async function measure(
 }
 
 /**
- * `repeat` runs of a scenario, each made again (up to MAX_AGAIN times) when
- * slowed; when every try was slowed, the least slowed is kept.
+ * One run of a scenario, made again (up to MAX_AGAIN times) when slowed;
+ * when every try was slowed, the least slowed is kept.
  */
-async function runs(
+async function run(
   scenario: string,
   runtime: Target,
   options: Options,
   placer: Placer,
   pin: boolean,
-  repeat: number,
-): Promise<Result[]> {
-  const done: Result[] = [];
-  for (let i = 0; i < repeat; i++) {
-    let result = await measure(scenario, runtime, options, placer, pin);
-    let last = result;
-    for (let again = 0; again < MAX_AGAIN && result.slowed; again++) {
-      console.error(
-        `${scenario} on ${runtime}: the loop took ${last.loopMs} ms ` +
-          `(fastest ${fastestLoopMs} ms): run again`,
-      );
-      last = await measure(scenario, runtime, options, placer, pin);
-      if (!last.slowed || (last.loopMs ?? Infinity) < (result.loopMs ?? Infinity)) result = last;
-    }
-    if (result.slowed) addNote(result, "CPU slowed");
-    console.error(`${scenario} on ${runtime}: ${JSON.stringify(result)}`);
-    done.push(result);
+): Promise<Result> {
+  let result = await measure(scenario, runtime, options, placer, pin);
+  let last = result;
+  for (let again = 0; again < MAX_AGAIN && result.slowed; again++) {
+    console.error(
+      `${scenario} on ${runtime}: the loop took ${last.loopMs} ms ` +
+        `(fastest ${fastestLoopMs} ms): run again`,
+    );
+    last = await measure(scenario, runtime, options, placer, pin);
+    if (!last.slowed || (last.loopMs ?? Infinity) < (result.loopMs ?? Infinity)) result = last;
   }
-  return done;
+  if (result.slowed) addNote(result, "CPU slowed");
+  console.error(`${scenario} on ${runtime}: ${JSON.stringify(result)}`);
+  return result;
 }
 
 async function main(): Promise<void> {
@@ -353,7 +348,7 @@ async function main(): Promise<void> {
     const done = new Map<Target, Result[]>([...runtimes, ...peersHere].map((t) => [t, []]));
     for (let round = 0; round < Number(values.repeat); round++) {
       for (const target of roundOrder<Target>(runtimes, peersHere, round)) {
-        done.get(target)!.push(...await runs(scenario, target, options, placer, pinned, 1));
+        done.get(target)!.push(await run(scenario, target, options, placer, pinned));
       }
     }
     for (const all of done.values()) {
