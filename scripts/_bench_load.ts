@@ -1,13 +1,15 @@
 /**
  * The benchmark's load generator: raw `node:net` sockets that speak the
- * kn-sock protocol with as little work as possible (subscribers count
- * newlines; publishers write pre-encoded batches), so the load generator
- * takes a small share of the two cores.
+ * server's protocol (kn-sock, or a peer's: `_bench_protocols.ts`) with as
+ * little work as possible (subscribers count deliveries; publishers write
+ * pre-encoded batches), so the load generator takes a small share of the
+ * two cores.
  *
  * @module
  */
 
 import * as net from "node:net";
+import { type Dialect, KNSOCK } from "./_bench_protocols.ts";
 
 const encoder = new TextEncoder();
 
@@ -41,7 +43,13 @@ export function connect(port: number): Promise<net.Socket> {
   });
 }
 
-/** What the load writes to: a `net.Socket`, or a {@linkcode WsPublisher}. */
+/** A server the load connects to: its port and the protocol it speaks. */
+export interface Endpoint {
+  readonly port: number;
+  readonly dialect: Dialect;
+}
+
+/** What the load writes to: a `net.Socket`, a {@linkcode Publisher}, a {@linkcode WsPublisher}. */
 export interface Writer {
   /** Writes; `false` when the caller should wait for `drain`. */
   write(bytes: Uint8Array): boolean;
@@ -55,12 +63,57 @@ export function write(socket: Writer, bytes: Uint8Array): Promise<void> | void {
   return new Promise((resolve) => socket.once("drain", resolve));
 }
 
+/** A writer that publishes: a {@linkcode Publisher}, or a {@linkcode WsPublisher}. */
+export interface PublishWriter extends Writer {
+  /** The protocol it speaks. */
+  readonly dialect: Dialect;
+}
+
 /** One frame, encoded. */
 export function frame(value: unknown): Uint8Array {
   return encoder.encode(JSON.stringify(value) + "\n");
 }
 
-/** A subscriber that counts deliveries (lines); optionally hands each line over. */
+/**
+ * A publisher: a socket that says the protocol's hello, and reads what the
+ * server sends it only to answer pings and to keep the server's buffer
+ * empty (Redis answers every `PUBLISH`).
+ */
+export class Publisher implements PublishWriter {
+  readonly socket: net.Socket;
+  readonly dialect: Dialect;
+
+  private constructor(socket: net.Socket, dialect: Dialect) {
+    this.socket = socket;
+    this.dialect = dialect;
+    const reader = dialect.reader({ reply: (text) => socket.write(text) });
+    socket.on("data", (chunk: Uint8Array) => reader.read(chunk));
+  }
+
+  /** Connects to `server`. */
+  static async open(server: Endpoint): Promise<Publisher> {
+    const socket = await connect(server.port);
+    if (server.dialect.hello !== "") socket.write(server.dialect.hello);
+    return new Publisher(socket, server.dialect);
+  }
+
+  write(bytes: Uint8Array): boolean {
+    return this.socket.write(bytes);
+  }
+
+  once(event: "drain", listener: () => void): void {
+    this.socket.once(event, listener);
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+}
+
+/**
+ * A subscriber that counts deliveries; optionally hands each delivery over
+ * as the protocol frames it (kn-sock: the line; NATS, Redis: the payload).
+ */
 export class Subscriber {
   readonly socket: net.Socket;
   count = 0;
@@ -68,11 +121,16 @@ export class Subscriber {
   /** While set, chunks are also searched for this text; `seen` tells when it came. */
   watch: string | null = null;
   seen = false;
-  #tail = "";
   #watchTail = "";
 
-  constructor(socket: net.Socket, progress: Progress, onLine?: (line: string) => void) {
+  constructor(
+    socket: net.Socket,
+    progress: Progress,
+    onDelivery?: (delivery: string) => void,
+    dialect: Dialect = KNSOCK,
+  ) {
     this.socket = socket;
+    const reader = dialect.reader({ onDelivery, reply: (text) => socket.write(text) });
     socket.on("close", () => {
       this.closed = true;
       progress.notify();
@@ -83,34 +141,27 @@ export class Subscriber {
         this.seen = text.includes(this.watch);
         this.#watchTail = text.slice(-this.watch.length);
       }
-      if (onLine === undefined) {
-        let at = chunk.indexOf(10);
-        while (at !== -1) {
-          this.count++;
-          at = chunk.indexOf(10, at + 1);
-        }
-      } else {
-        const text = this.#tail + new TextDecoder().decode(chunk);
-        const lines = text.split("\n");
-        this.#tail = lines.pop()!;
-        for (const line of lines) {
-          this.count++;
-          onLine(line);
-        }
-      }
+      this.count += reader.read(chunk);
       progress.notify();
     });
   }
 
+  /** Connects to `server` (a port: this package's) and subscribes to `topics`. */
   static async open(
-    port: number,
+    server: number | Endpoint,
     topics: string[],
     progress: Progress,
-    onLine?: (line: string) => void,
+    onDelivery?: (delivery: string) => void,
   ): Promise<Subscriber> {
+    const { port, dialect } = typeof server === "number"
+      ? { port: server, dialect: KNSOCK }
+      : server;
     const socket = await connect(port);
-    const subscriber = new Subscriber(socket, progress, onLine);
-    for (const topic of topics) await write(socket, frame({ action: "subscribe", topic }));
+    const subscriber = new Subscriber(socket, progress, onDelivery, dialect);
+    if (dialect.hello !== "") await write(socket, encoder.encode(dialect.hello));
+    for (const [i, topic] of topics.entries()) {
+      await write(socket, encoder.encode(dialect.subscribe(topic, i + 1)));
+    }
     return subscriber;
   }
 }
@@ -121,12 +172,12 @@ export class Subscriber {
  * got the fence: after it, no warm-up message is still on its way.
  */
 export async function warmUp(
-  publisher: Writer,
+  publisher: PublishWriter,
   topic: string,
   subscribers: readonly (Subscriber | WsSubscriber)[],
   progress: Progress,
 ): Promise<void> {
-  const bytes = frame({ action: "publish", topic, message: "warm-up" });
+  const bytes = encoder.encode(publisher.dialect.publish(topic, "warm-up"));
   while (subscribers.some((s) => s.count === 0)) {
     await write(publisher, bytes);
     await Promise.race([progress.next(), new Promise((r) => setTimeout(r, 5))]);
@@ -136,7 +187,7 @@ export async function warmUp(
     s.watch = fence;
     s.seen = false;
   }
-  await write(publisher, frame({ action: "publish", topic, message: fence }));
+  await write(publisher, encoder.encode(publisher.dialect.publish(topic, fence)));
   while (subscribers.some((s) => !s.seen)) await progress.next();
   for (const s of subscribers) s.watch = null;
 }
@@ -257,7 +308,8 @@ export class WsSubscriber {
  * 64 KiB (as this package's client sends); past 1 MiB buffered, `write()`
  * says wait, and `drain` comes once `bufferedAmount` is back under it.
  */
-export class WsPublisher implements Writer {
+export class WsPublisher implements PublishWriter {
+  readonly dialect: Dialect = KNSOCK;
   readonly #ws: WebSocket;
 
   private constructor(ws: WebSocket) {

@@ -5,10 +5,10 @@
  * @module
  */
 
+import type { Dialect } from "./_bench_protocols.ts";
 import {
-  connect,
-  frame,
   Progress,
+  Publisher,
   publishPaced,
   Subscriber,
   waitFor,
@@ -18,11 +18,15 @@ import {
   WsSubscriber,
 } from "./_bench_load.ts";
 import type { Runtime, Server } from "./_bench_server.ts";
+import type { Peer } from "./_bench_peers.ts";
+
+const encoder = new TextEncoder();
 
 /** One row of the report. */
 export interface Result {
   scenario: string;
-  runtime: Runtime;
+  /** What served: this package on a runtime, or a peer. */
+  runtime: Runtime | Peer;
   deliveredPerSec?: number;
   publishedPerSec?: number;
   lost?: number;
@@ -67,9 +71,13 @@ export interface Options {
   monitor?: boolean;
 }
 
-function publishFrame(topic: string): (i: number) => string {
-  const prefix = `{"action":"publish","topic":${JSON.stringify(topic)},"message":"`;
-  return () => prefix + PAYLOAD + '"}\n';
+function publishFrame(dialect: Dialect, topic: string): (i: number) => string {
+  const text = dialect.publish(topic, PAYLOAD);
+  return () => text;
+}
+
+function publishBytes(dialect: Dialect, topic: string, message: string): Uint8Array {
+  return encoder.encode(dialect.publish(topic, message));
 }
 
 /**
@@ -117,19 +125,19 @@ async function fanOut(
       () =>
         over === "ws"
           ? WsSubscriber.open(server.webSocketUrl, ["bench"], progress)
-          : Subscriber.open(server.port, ["bench"], progress),
+          : Subscriber.open(server, ["bench"], progress),
     ),
   );
   const publisher = over === "wspub"
     ? await WsPublisher.open(server.webSocketUrl)
-    : await connect(server.port);
+    : await Publisher.open(server);
   await warmUp(publisher, "bench", subs, progress);
   const deadline = Date.now() + 60_000;
   const run = async (): Promise<Partial<Result>> => {
     const base = subs.map((s) => s.count);
     const delivered = (): number => subs.reduce((n, s, i) => n + s.count - base[i], 0);
     const finish = measure(server);
-    const sent = await publishPaced(publisher, messages, publishFrame("bench"), {
+    const sent = await publishPaced(publisher, messages, publishFrame(server.dialect, "bench"), {
       delivered,
       perMessage: subscribers,
       window: Math.max(2000, 20_000 / subscribers),
@@ -148,8 +156,8 @@ async function fanIn(server: Server, options: Options): Promise<Partial<Result>>
   const publishers = 10;
   const perPublisher = options.quick ? 6_000 : 30_000;
   const progress = new Progress();
-  const sub = await Subscriber.open(server.port, ["bench"], progress);
-  const pubs = await Promise.all(Array.from({ length: publishers }, () => connect(server.port)));
+  const sub = await Subscriber.open(server, ["bench"], progress);
+  const pubs = await Promise.all(Array.from({ length: publishers }, () => Publisher.open(server)));
   await warmUp(pubs[0], "bench", [sub], progress);
   const deadline = Date.now() + 60_000;
   const run = async (): Promise<Partial<Result>> => {
@@ -158,7 +166,7 @@ async function fanIn(server: Server, options: Options): Promise<Partial<Result>>
     const finish = measure(server);
     const sent = await Promise.all(
       pubs.map((p) =>
-        publishPaced(p, perPublisher, publishFrame("bench"), {
+        publishPaced(p, perPublisher, publishFrame(server.dialect, "bench"), {
           // Each publisher paces against its share of the deliveries.
           delivered: () => delivered() / publishers,
           perMessage: 1,
@@ -187,20 +195,20 @@ async function manyTopics(server: Server, options: Options): Promise<Partial<Res
       ...await Promise.all(
         Array.from(
           { length: 100 },
-          (_, j) => Subscriber.open(server.port, [`t/${i + j}`], progress),
+          (_, j) => Subscriber.open(server, [`t/${i + j}`], progress),
         ),
       ),
     );
   }
-  const publisher = await connect(server.port);
+  const publisher = await Publisher.open(server);
   // Warm up every topic once, so every subscription is known to be active.
   for (let i = 0; i < topics; i++) {
-    await write(publisher, frame({ action: "publish", topic: `t/${i}`, message: "warm-up" }));
+    await write(publisher, publishBytes(server.dialect, `t/${i}`, "warm-up"));
   }
   await waitFor(() => subs.every((s) => s.count >= 1), progress, Date.now() + 30_000);
   const prefixes = Array.from(
     { length: topics },
-    (_, i) => `{"action":"publish","topic":"t/${i}","message":"${PAYLOAD}"}\n`,
+    (_, i) => server.dialect.publish(`t/${i}`, PAYLOAD),
   );
   let seed = 42;
   const random = (): number => {
@@ -232,13 +240,14 @@ async function latency(server: Server, options: Options): Promise<Partial<Result
   const seconds = options.quick ? 2 : 5;
   const samples: number[] = [];
   const progress = new Progress();
-  const sub = await Subscriber.open(server.port, ["latency"], progress, (line) => {
-    const message = JSON.parse(line).message;
-    if (typeof message === "string" && message.startsWith("t=")) {
+  const { dialect } = server;
+  const sub = await Subscriber.open(server, ["latency"], progress, (delivery) => {
+    const message = dialect.message(delivery);
+    if (message?.startsWith("t=")) {
       samples.push(performance.now() - Number(message.slice(2, message.indexOf("|"))));
     }
   });
-  const publisher = await connect(server.port);
+  const publisher = await Publisher.open(server);
   await warmUp(publisher, "latency", [sub], progress);
   // Warm-up messages ("w=") are not sampled.
   const paced = async (count: number, tag: string): Promise<void> => {
@@ -249,14 +258,14 @@ async function latency(server: Server, options: Options): Promise<Partial<Result
       while (sent < due) {
         const stamp = `${tag}=${performance.now()}|`;
         const message = stamp + "x".repeat(Math.max(0, 128 - stamp.length));
-        await write(publisher, frame({ action: "publish", topic: "latency", message }));
+        await write(publisher, publishBytes(dialect, "latency", message));
         sent++;
       }
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
   };
   if (options.warm) {
-    const bytes = frame({ action: "publish", topic: "latency", message: "w=" + PAYLOAD });
+    const bytes = publishBytes(dialect, "latency", "w=" + PAYLOAD);
     const trips = options.quick ? WARM_LATENCY_ROUND_TRIPS / 10 : WARM_LATENCY_ROUND_TRIPS;
     for (let i = 0; i < trips; i++) {
       const count = sub.count;
@@ -285,7 +294,7 @@ async function latency(server: Server, options: Options): Promise<Partial<Result
 
 /** Idle subscribers, each on its own topic, each proven subscribed by one message. */
 async function openIdle(
-  port: number,
+  server: Server,
   count: number,
   prefix: string,
   progress: Progress,
@@ -296,14 +305,14 @@ async function openIdle(
       ...await Promise.all(
         Array.from(
           { length: Math.min(100, count - i) },
-          (_, j) => Subscriber.open(port, [`${prefix}/${i + j}`], progress),
+          (_, j) => Subscriber.open(server, [`${prefix}/${i + j}`], progress),
         ),
       ),
     );
   }
   // A message on each topic proves its subscription is in place; a publish
   // that overtook its subscribe is sent again.
-  const publisher = await connect(port);
+  const publisher = await Publisher.open(server);
   const deadline = Date.now() + 60_000;
   let ok = false;
   while (!ok && Date.now() < deadline) {
@@ -311,7 +320,7 @@ async function openIdle(
       if (subs[i].count > 0) continue;
       await write(
         publisher,
-        frame({ action: "publish", topic: `${prefix}/${i}`, message: "hello" }),
+        publishBytes(server.dialect, `${prefix}/${i}`, "hello"),
       );
     }
     ok = await waitFor(() => subs.every((s) => s.count >= 1), progress, Date.now() + 200);
@@ -327,12 +336,10 @@ async function connections(server: Server, options: Options): Promise<Partial<Re
   // subscribing and delivering (megabytes of the Deno, Bun and Node 24
   // binaries) and compile it: a cost paid once, not per connection. They stay
   // open, so none of their memory is reused by the measured ones.
-  const warm = options.warm
-    ? await openIdle(server.port, WARM_CONNECTIONS, "warm", progress)
-    : null;
+  const warm = options.warm ? await openIdle(server, WARM_CONNECTIONS, "warm", progress) : null;
   const rss0 = server.memKiB("VmRSS");
   const t0 = performance.now();
-  const { subs, ok } = await openIdle(server.port, count, "idle", progress);
+  const { subs, ok } = await openIdle(server, count, "idle", progress);
   const connectMs = performance.now() - t0;
   // Let the server settle, then read its resident memory.
   await new Promise((resolve) => setTimeout(resolve, 500));
@@ -351,17 +358,17 @@ async function slowConsumer(server: Server, options: Options): Promise<Partial<R
   const messages = options.quick ? 40_000 : 150_000;
   const progress = new Progress();
   const healthy = await Promise.all(
-    Array.from({ length: healthyCount }, () => Subscriber.open(server.port, ["bench"], progress)),
+    Array.from({ length: healthyCount }, () => Subscriber.open(server, ["bench"], progress)),
   );
-  const stalled = await Subscriber.open(server.port, ["bench"], progress);
-  const publisher = await connect(server.port);
+  const stalled = await Subscriber.open(server, ["bench"], progress);
+  const publisher = await Publisher.open(server);
   await warmUp(publisher, "bench", [...healthy, stalled], progress);
   stalled.socket.pause(); // never reads again
   const base = healthy.map((s) => s.count);
   const delivered = (): number => healthy.reduce((n, s, i) => n + s.count - base[i], 0);
   const deadline = Date.now() + 60_000;
   const t0 = performance.now();
-  const sent = await publishPaced(publisher, messages, publishFrame("bench"), {
+  const sent = await publishPaced(publisher, messages, publishFrame(server.dialect, "bench"), {
     delivered,
     perMessage: healthyCount,
     window: 2000,

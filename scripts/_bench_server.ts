@@ -1,6 +1,7 @@
 /**
  * The benchmark's server process: the CLI's `serve` on Deno, Bun or Node
- * (the npm build), with its CPU time and memory read from `/proc/<pid>`.
+ * (the npm build), or a peer (`nats-server`, `redis-server`), with its CPU
+ * time and memory read from `/proc/<pid>`.
  *
  * @module
  */
@@ -9,6 +10,8 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import process from "node:process";
 import { pinPrefix } from "./_bench_cpu.ts";
+import { isPeer, type Peer, peerCommand, peerDialect, peerReady } from "./_bench_peers.ts";
+import { type Dialect, KNSOCK } from "./_bench_protocols.ts";
 
 /**
  * A runtime the server can run on; `node` is the system's Node, `node24` the
@@ -25,12 +28,30 @@ function node24(): string {
   }).trim();
 }
 
+/** How a server is started; every field is optional. */
+export interface ServerOptions {
+  /** The CPU to pin the server to, or `null` (the default) to leave it to the system. */
+  cpu?: number | null;
+  /** Whether it also serves WebSocket (not on `relay` or a peer). */
+  webSocket?: boolean;
+  /**
+   * Whether it serves monitoring (not on `relay` or a peer); `/varz` is then polled once a
+   * second from this process, as a dashboard or a scraper would.
+   */
+  monitor?: boolean;
+  /** The port a peer serves on (from `freePort()`); this package's server takes port 0. */
+  port?: number;
+}
+
 const TICKS_PER_SECOND = 100; // getconf CLK_TCK on Linux
 
 /** One server process. */
 export class Server {
   readonly child: ChildProcess;
   port = 0;
+  /** The protocol the load speaks to it. */
+  readonly dialect: Dialect;
+  readonly #peer: Peer | null;
 
   /** The WebSocket URL (`serve --ws-port 0`), when the server was asked for one. */
   webSocketUrl = "";
@@ -43,15 +64,22 @@ export class Server {
   polls = 0;
 
   /**
-   * @param runtime What the server runs on.
-   * @param cpu The CPU to pin the server to, or `null` to leave it to the system.
-   * @param webSocket Whether it also serves WebSocket (not on `relay`).
-   * @param monitor Whether it serves monitoring (not on `relay`); `/varz` is then polled once a
-   *   second from this process, as a dashboard or a scraper would.
+   * @param runtime What the server runs on, or the peer to run.
+   * @param options Where and with what it runs.
    */
-  constructor(runtime: Runtime, cpu: number | null = null, webSocket = false, monitor = false) {
-    this.#webSocket = webSocket && runtime !== "relay";
-    this.#monitor = monitor && runtime !== "relay";
+  constructor(runtime: Runtime | Peer, options: ServerOptions = {}) {
+    const { cpu = null, webSocket = false, monitor = false } = options;
+    this.#peer = isPeer(runtime) ? runtime : null;
+    this.dialect = this.#peer === null ? KNSOCK : peerDialect(this.#peer);
+    this.#webSocket = webSocket && runtime !== "relay" && this.#peer === null;
+    this.#monitor = monitor && runtime !== "relay" && this.#peer === null;
+    if (this.#peer !== null) {
+      this.port = options.port ?? 0;
+      if (this.port === 0) throw new RangeError(`The peer "${runtime}" needs a free port`);
+      const argv = [...pinPrefix(cpu), ...peerCommand(this.#peer, this.port)];
+      this.child = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
+      return;
+    }
     const ws = this.#webSocket ? ["--ws-port", "0"] : [];
     const mon = this.#monitor ? ["--monitor-port", "0"] : [];
     const args = runtime === "relay" ? [] : ["serve", "--port", "0", "--quiet", ...ws, ...mon];
@@ -83,6 +111,7 @@ export class Server {
   }
 
   async started(): Promise<void> {
+    if (this.#peer !== null) return await this.#peerStarted(this.#peer);
     this.child.stderr!.setEncoding("utf8");
     this.child.stderr!.on("data", (text: string) => {
       this.stderr += text;
@@ -115,6 +144,24 @@ export class Server {
       poll();
       this.#poller = setInterval(poll, 1000);
     }
+  }
+
+  /** Waits for a peer's "ready" line on standard output or error. */
+  async #peerStarted(peer: Peer): Promise<void> {
+    const ready = peerReady(peer);
+    let text = "";
+    await new Promise<void>((resolve, reject) => {
+      const read = (chunk: string): void => {
+        text += chunk;
+        if (ready.test(text)) resolve();
+      };
+      for (const stream of [this.child.stdout!, this.child.stderr!]) {
+        stream.setEncoding("utf8");
+        stream.on("data", read);
+      }
+      this.child.once("error", reject);
+      this.child.once("exit", () => reject(new Error(`${peer} exited: ${text}`)));
+    });
   }
 
   /** User plus system CPU time of the server process, in microseconds. */

@@ -20,6 +20,11 @@
  * polls its `/varz` once a second: compare with a run without, to see what
  * monitoring costs). The Node server needs the npm build (`npm run build`).
  *
+ * `--peers nats,redis` runs `nats-server` and `redis-server` through the
+ * same scenarios with the same load generator (`_bench_peers.ts`), their
+ * runs interleaved with this package's in each round of `--repeat`, and
+ * prints each figure as a multiple of each peer's from the same run.
+ *
  * Each run's server (except in the latency scenario) is pinned to the CPU
  * that ran a fixed loop fastest just before, and this process to the
  * others; the loop is timed again after the run, and a CPU or latency figure
@@ -39,12 +44,23 @@ import process from "node:process";
 import { parseArgs } from "node:util";
 import { type Options, type Result, SCENARIOS } from "./_bench_scenarios.ts";
 import { type Runtime, Server } from "./_bench_server.ts";
+import {
+  freePort,
+  isPeer,
+  missingPeers,
+  type Peer,
+  PEER_NAMES,
+  PEER_SCENARIOS,
+} from "./_bench_peers.ts";
+import { type Ratio, RATIO_FIGURES, ratios, roundOrder } from "./_bench_ratios.ts";
 import { benchMatch } from "./_bench_match.ts";
 import { allowedCpus, CONTENDED_RATIO, cpuSpeeds, loopMs, pinSelf } from "./_bench_cpu.ts";
 
 const USAGE = `Usage: bun scripts/bench.ts [options]   (npm run bench -- [options])
 
   --runtimes LIST    deno,bun,node (default); also node24, and relay (a baseline)
+  --peers LIST       nats,redis: run nats-server and redis-server (installed) through the same
+                     scenarios (not ws*, slow, match), interleaved with ours, and print ratios
   --scenarios LIST   fanout1,fanout10,fanout100,fanin,topics,latency,connections,slow,match;
                      wsfanout1,wsfanout10,wsfanout100 (WebSocket subscribers, TCP publisher),
                      wspub10 (a WebSocket publisher, 10 TCP subscribers)
@@ -56,6 +72,9 @@ const USAGE = `Usage: bun scripts/bench.ts [options]   (npm run bench -- [option
   --monitor          serve monitoring (--monitor-port 0) and poll /varz once a second
   --help             this text
 `;
+
+/** What a run measures: this package on a runtime, or a peer. */
+type Target = Runtime | Peer;
 
 /** Runs of a scenario made again, at most, when the server's CPU was slowed during them. */
 const MAX_AGAIN = 2;
@@ -116,6 +135,22 @@ function table(results: Result[]): string {
     r.note ?? "",
   ]);
   return [header, header.map(() => "---"), ...rows].map((row) => `| ${row.join(" | ")} |`).join(
+    "\n",
+  );
+}
+
+/** Each row's figures as multiples of the peers' of the same scenario. */
+function ratioTable(rows: Ratio[], peers: readonly Peer[]): string {
+  const digits = new Map(RATIO_FIGURES.map(([, label, d]) => [label, d]));
+  const header = ["scenario", "figure", "runtime", "value", ...peers.map((p) => `× ${p}`)];
+  const body = rows.map((r) => [
+    r.scenario,
+    r.figure,
+    r.runtime,
+    fmt(r.value, digits.get(r.figure)),
+    ...peers.map((p) => r.vs[p] === undefined ? "-" : `${fmt(r.vs[p], 2)}×`),
+  ]);
+  return [header, header.map(() => "---"), ...body].map((row) => `| ${row.join(" | ")} |`).join(
     "\n",
   );
 }
@@ -189,13 +224,18 @@ class Placer {
 /** One run of a scenario against a fresh server; `slowed` is judged when it ends. */
 async function measure(
   scenario: string,
-  runtime: Runtime,
+  runtime: Target,
   options: Options,
   placer: Placer,
   pin: boolean,
 ): Promise<Result> {
   const placed = placer.before(pin);
-  const server = new Server(runtime, placed.cpu, scenario.startsWith("ws"), options.monitor);
+  const server = new Server(runtime, {
+    cpu: placed.cpu,
+    webSocket: scenario.startsWith("ws"),
+    monitor: options.monitor,
+    port: isPeer(runtime) ? await freePort() : 0,
+  });
   let result: Result;
   try {
     await server.started();
@@ -212,39 +252,36 @@ async function measure(
   result.slowed = slowedNow(result);
   const slow = server.slowConsumers();
   if (slow) addNote(result, `${slow} slow consumer(s) disconnected`);
-  if (options.monitor && runtime !== "relay") addNote(result, `monitor on, ${server.polls} polls`);
+  if (options.monitor && runtime !== "relay" && !isPeer(runtime)) {
+    addNote(result, `monitor on, ${server.polls} polls`);
+  }
   return result;
 }
 
 /**
- * `repeat` runs of a scenario, each made again (up to MAX_AGAIN times) when
- * slowed; when every try was slowed, the least slowed is kept.
+ * One run of a scenario, made again (up to MAX_AGAIN times) when slowed;
+ * when every try was slowed, the least slowed is kept.
  */
-async function runs(
+async function run(
   scenario: string,
-  runtime: Runtime,
+  runtime: Target,
   options: Options,
   placer: Placer,
   pin: boolean,
-  repeat: number,
-): Promise<Result[]> {
-  const done: Result[] = [];
-  for (let i = 0; i < repeat; i++) {
-    let result = await measure(scenario, runtime, options, placer, pin);
-    let last = result;
-    for (let again = 0; again < MAX_AGAIN && result.slowed; again++) {
-      console.error(
-        `${scenario} on ${runtime}: the loop took ${last.loopMs} ms ` +
-          `(fastest ${fastestLoopMs} ms): run again`,
-      );
-      last = await measure(scenario, runtime, options, placer, pin);
-      if (!last.slowed || (last.loopMs ?? Infinity) < (result.loopMs ?? Infinity)) result = last;
-    }
-    if (result.slowed) addNote(result, "CPU slowed");
-    console.error(`${scenario} on ${runtime}: ${JSON.stringify(result)}`);
-    done.push(result);
+): Promise<Result> {
+  let result = await measure(scenario, runtime, options, placer, pin);
+  let last = result;
+  for (let again = 0; again < MAX_AGAIN && result.slowed; again++) {
+    console.error(
+      `${scenario} on ${runtime}: the loop took ${last.loopMs} ms ` +
+        `(fastest ${fastestLoopMs} ms): run again`,
+    );
+    last = await measure(scenario, runtime, options, placer, pin);
+    if (!last.slowed || (last.loopMs ?? Infinity) < (result.loopMs ?? Infinity)) result = last;
   }
-  return done;
+  if (result.slowed) addNote(result, "CPU slowed");
+  console.error(`${scenario} on ${runtime}: ${JSON.stringify(result)}`);
+  return result;
 }
 
 async function main(): Promise<void> {
@@ -252,6 +289,7 @@ async function main(): Promise<void> {
     args: process.argv.slice(2),
     options: {
       runtimes: { type: "string", default: "deno,bun,node" },
+      peers: { type: "string", default: "" },
       scenarios: { type: "string", default: [...Object.keys(SCENARIOS), "match"].join(",") },
       quick: { type: "boolean", default: false },
       cold: { type: "boolean", default: false },
@@ -271,6 +309,17 @@ async function main(): Promise<void> {
   if (!pin) console.error("Not pinning the server to a CPU (--no-pin, or no taskset here).");
   const placer = new Placer(cpuList);
   const runtimes = values.runtimes!.split(",") as Runtime[];
+  const peers = values.peers!.split(",").filter((p) => p !== "") as Peer[];
+  const unknown = peers.filter((p) => !isPeer(p));
+  if (unknown.length > 0) {
+    throw new Error(`Unknown peer "${unknown[0]}": --peers takes ${PEER_NAMES.join(",")}`);
+  }
+  const missing = missingPeers(peers);
+  if (missing !== null) {
+    console.error(missing);
+    process.exitCode = 1;
+    return;
+  }
   if (runtimes.some((r) => r.startsWith("node")) && !existsSync("npm/esm/src/cli/bin.js")) {
     throw new Error("The Node server runs the npm build: run `npm run build` first");
   }
@@ -282,6 +331,9 @@ async function main(): Promise<void> {
   const results: Result[] = [];
   let match: ReturnType<typeof benchMatch> | undefined;
   for (const scenario of values.scenarios!.split(",")) {
+    if (peers.length > 0 && !PEER_SCENARIOS.has(scenario)) {
+      console.error(`${scenario}: not run on the peers (only ${[...PEER_SCENARIOS].join(",")})`);
+    }
     if (scenario === "match") {
       placer.unpin();
       match = benchMatch();
@@ -291,8 +343,15 @@ async function main(): Promise<void> {
     // Pinned, every message of the latency scenario wakes the other, idle CPU: p50 182 to 211 µs
     // against 66 to 119 unpinned (docs/PERFORMANCE.md, findings 14 and 19).
     const pinned = pin && scenario !== "latency";
-    for (const runtime of runtimes) {
-      const all = await runs(scenario, runtime, options, placer, pinned, Number(values.repeat));
+    const peersHere = PEER_SCENARIOS.has(scenario) ? peers : [];
+    // Each round runs every runtime and peer once, interleaved, so that drift hits all alike.
+    const done = new Map<Target, Result[]>([...runtimes, ...peersHere].map((t) => [t, []]));
+    for (let round = 0; round < Number(values.repeat); round++) {
+      for (const target of roundOrder<Target>(runtimes, peersHere, round)) {
+        done.get(target)!.push(await run(scenario, target, options, placer, pinned));
+      }
+    }
+    for (const all of done.values()) {
       // Runs made on a slowed CPU count only when every run was.
       const calm = all.filter((result) => !result.slowed);
       const row = median(calm.length > 0 ? calm : all);
@@ -314,6 +373,14 @@ async function main(): Promise<void> {
     }${Number.isFinite(fastestLoopMs) ? `; fastest fixed loop ${fastestLoopMs} ms` : ""}.\n`,
   );
   console.log(table(results));
+  const compared = ratios(results, peers);
+  if (compared.length > 0) {
+    console.log(
+      `\nEach figure as a multiple of the peers' in the same run (median of each; lower is ` +
+        `better):\n`,
+    );
+    console.log(ratioTable(compared, peers));
+  }
   if (match !== undefined) {
     console.log(
       `\nmatch: ${match.subscriptions.toLocaleString("en-US")} subscriptions, ` +
@@ -325,7 +392,11 @@ async function main(): Promise<void> {
   if (values.json) {
     writeFileSync(
       values.json,
-      JSON.stringify({ machine: cpu[0]?.model, pin, fastestLoopMs, results, match }, null, 2),
+      JSON.stringify(
+        { machine: cpu[0]?.model, pin, fastestLoopMs, peers, results, ratios: compared, match },
+        null,
+        2,
+      ),
     );
   }
 }
