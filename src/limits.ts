@@ -133,6 +133,14 @@ export interface ServerLimits {
    */
   maxPartialLineBytes: number;
   /**
+   * Bytes queued to be written, summed over every connection. Past it, a
+   * connection that already holds 64 KiB or more of unwritten bytes is
+   * treated as over its own `maxOutboundBytes` (its slow-consumer policy
+   * applies); one holding less is always let in, so readers that keep up
+   * are not harmed by those that do not. Default 1 GiB.
+   */
+  maxOutboundTotalBytes: number;
+  /**
    * How long a line may stay unfinished, in ms: a connection that holds part
    * of a line this long without completing one is closed with `idle_timeout`.
    * Default 60000.
@@ -279,6 +287,7 @@ export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = Object.freeze({
   maxWebSocketMessageBytes: MiB,
   maxSubscriptionBytes: 128 * MiB,
   maxPartialLineBytes: 64 * MiB,
+  maxOutboundTotalBytes: 1024 * MiB,
   lineTimeoutMs: 60_000,
   idleTimeoutMs: 60_000,
   tlsHandshakeTimeoutMs: 10_000,

@@ -52,6 +52,7 @@ test("limits: the defaults are the documented ones", () => {
     // The server-wide budgets and timeouts: exceeded in tests/memory_budgets.test.ts
     maxSubscriptionBytes: 134217728,
     maxPartialLineBytes: 67108864,
+    maxOutboundTotalBytes: 1073741824,
     lineTimeoutMs: 60000,
     idleTimeoutMs: 60000,
     tlsHandshakeTimeoutMs: 10000, // tests/tls_handshake_timeout.test.ts

@@ -8,7 +8,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Conn } from "../mod.ts";
-import { type Fixture, type RawPeer, serverCases, startFixture } from "./helpers.ts";
+import { type Fixture, type RawPeer, serverCases, startFixture, until } from "./helpers.ts";
 
 const LIMIT = 256 * 1024;
 const BODY = "p".repeat(200);
@@ -117,4 +117,24 @@ for (const { name, make } of serverCases()) {
       }
     });
   }
+
+  test(`outbound budget (${name}): stalled subscribers are cut at maxOutboundTotalBytes, far under their own limit`, async () => {
+    const f = await startFixture(make(), {
+      // Each stalled one could hold 16 MiB; together they may hold 256 KiB.
+      limits: { maxOutboundBytes: 16 * 1024 * 1024, maxOutboundTotalBytes: LIMIT },
+    });
+    try {
+      const stalled = [await subscribe(f, "flood"), await subscribe(f, "flood")];
+      const publisher = await f.raw();
+      await publisher.send(FLOOD);
+      await until(() => f.server.stats().slowConsumers === 2, "both stalled subscribers cut");
+      for (const lines of await Promise.all(stalled.map((peer) => peer.end()))) {
+        const last = JSON.parse(lines[lines.length - 1]);
+        assert.equal(last.code, "slow_consumer");
+        assert.match(last.error, /server-wide/);
+      }
+    } finally {
+      await f.close();
+    }
+  });
 }

@@ -5,7 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { MAX_WRITE_BYTES, WriteQueue } from "../src/transport/write_queue.ts";
+import { BUDGET_FREE_BYTES, MAX_WRITE_BYTES, WriteQueue } from "../src/transport/write_queue.ts";
 import {
   giveBuffer,
   MAX_POOL_BYTES,
@@ -280,4 +280,34 @@ test("cutInFlight() ends the batch in flight after the line being written; what 
     "the cut batch's waiters are told it was not all written",
   );
   assert.equal(queue.pendingBytes, 0);
+});
+
+test("queues sharing an OutboundBudget: one behind is refused past it, one holding little is let in, and every byte is given back", async () => {
+  const budget = { used: 0, max: 2 * BUDGET_FREE_BYTES };
+  const chunk = bytesOf("y".repeat(16 * 1024 - 1) + "\n");
+  const slowConn = new HeldConn();
+  const slow = new WriteQueue(slowConn, 1 << 20, null, budget);
+  let admitted = 0;
+  while (slow.enqueue(chunk)) admitted++;
+  // Let in up to the budget, then refused far under its own 1 MiB limit.
+  assert.equal(admitted, budget.max / chunk.byteLength);
+  assert.equal(budget.used, slow.pendingBytes);
+  assert.equal(budget.used, budget.max);
+  // A queue holding less than BUDGET_FREE_BYTES is let in past the full budget.
+  const otherConn = new HeldConn();
+  const other = new WriteQueue(otherConn, 1 << 20, null, budget);
+  assert.ok(other.enqueue(chunk));
+  assert.equal(budget.used, budget.max + chunk.byteLength);
+  // Dropped bytes are given back at once.
+  assert.equal(slow.discardQueued(null), budget.max);
+  assert.equal(budget.used, chunk.byteLength);
+  assert.ok(slow.enqueue(chunk), "room again");
+  // So are written ones, write by write.
+  await Promise.resolve();
+  slowConn.hold = false;
+  otherConn.hold = false;
+  while (slowConn.held > 0) slowConn.finishOne();
+  while (otherConn.held > 0) otherConn.finishOne();
+  await Promise.all([slow.written(), other.written()]);
+  assert.equal(budget.used, 0);
 });

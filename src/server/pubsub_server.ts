@@ -126,6 +126,7 @@ export class PubSubServer {
         counters,
         topics: new AsciiStrings(),
         partialLines: new SharedBudget(limits.maxPartialLineBytes),
+        outbound: new SharedBudget(limits.maxOutboundTotalBytes),
       },
       context: { limits, logger, counters, serverId: this.serverId },
       router: this.#router,

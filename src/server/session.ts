@@ -34,6 +34,8 @@ export interface SessionSettings {
   readonly topics: AsciiStrings;
   /** The bytes of unfinished lines, summed over the server's sessions (`maxPartialLineBytes`). */
   readonly partialLines: SharedBudget;
+  /** The bytes queued to be written, summed over the server's sessions (`maxOutboundTotalBytes`). */
+  readonly outbound: SharedBudget;
 }
 
 /** Where a session hands what it reads: the connection it carries. */
@@ -131,7 +133,12 @@ export class Session implements Outlet {
     this.#host = host;
     this.#owner = owner;
     this.remoteAddr = conn.remoteAddr;
-    this.#queue = new WriteQueue(conn, host.limits.maxOutboundBytes, host.counters);
+    this.#queue = new WriteQueue(
+      conn,
+      host.limits.maxOutboundBytes,
+      host.counters,
+      host.outbound,
+    );
     this.#queue.onError = () => void this.close(undefined, "write_failed");
     this.#queue.onWritten = () => this.#written();
     this.#flow = new Backpressure(host.limits);
@@ -204,7 +211,13 @@ export class Session implements Outlet {
     }
     policy = topic === null ? "disconnect" : policy ?? this.#ledger.defaultPolicy;
     if (policy === "disconnect") {
-      this.disconnectSlow();
+      const limits = this.#host.limits;
+      // Refused under its own limit: the server-wide total was reached.
+      this.disconnectSlow(
+        this.#queue.pendingBytes + bytes.byteLength <= limits.maxOutboundBytes
+          ? `Outbound queues exceeded ${limits.maxOutboundTotalBytes} bytes server-wide`
+          : undefined,
+      );
       return false;
     }
     if (policy === "drop-oldest") {

@@ -22,6 +22,23 @@ const LF = 0x0a;
  */
 export const MAX_WRITE_BYTES: number = 64 * 1024;
 
+/**
+ * Unwritten bytes of several {@linkcode WriteQueue}s together, and the most
+ * they may hold: a server's outbound budget.
+ */
+export interface OutboundBudget {
+  /** Bytes queued or in flight, summed over the queues that share it. */
+  used: number;
+  /** The most bytes `used` may reach through queues already behind. */
+  readonly max: number;
+}
+
+/**
+ * A queue holding fewer unwritten bytes than this is let in past a full
+ * {@linkcode OutboundBudget}: the budget holds back only queues that are behind.
+ */
+export const BUDGET_FREE_BYTES: number = 64 * 1024;
+
 /** A byte count several {@linkcode WriteQueue}s add their writes to (a server's counters). */
 export interface ByteTally {
   /** Bytes written. */
@@ -70,6 +87,9 @@ export class WriteQueue {
   #lastBatch = 0;
   #bytesWritten = 0;
   readonly #tally: ByteTally | null;
+  readonly #budget: OutboundBudget | null;
+  // What this queue last added to the budget's `used`.
+  #reported = 0;
   /** Set by cutInFlight(): the batch in flight stops at the end of the line being written. */
   #cutting = false;
   #cutReason: unknown = null;
@@ -82,11 +102,18 @@ export class WriteQueue {
    * @param conn The connection to write to.
    * @param maxBytes The most bytes held (queued plus in flight).
    * @param tally A count shared by several queues: each write adds its bytes to `bytesOut`.
+   * @param budget A bound shared by several queues: see {@linkcode OutboundBudget}.
    */
-  constructor(conn: Conn, maxBytes: number, tally: ByteTally | null = null) {
+  constructor(
+    conn: Conn,
+    maxBytes: number,
+    tally: ByteTally | null = null,
+    budget: OutboundBudget | null = null,
+  ) {
     this.#conn = conn;
     this.#maxBytes = maxBytes;
     this.#tally = tally;
+    this.#budget = budget;
   }
 
   /** Bytes queued or in flight. */
@@ -166,6 +193,7 @@ export class WriteQueue {
     sizes.splice(kept, at - kept);
     tags.splice(kept, at - kept);
     this.#length -= freed;
+    this.#report();
     return freed;
   }
 
@@ -229,6 +257,7 @@ export class WriteQueue {
   discardQueued(reason: unknown): number {
     const dropped = this.#length;
     this.#length = 0;
+    this.#report();
     this.#clearLog();
     this.#queuedBatch?.reject(reason);
     this.#queuedBatch = null;
@@ -262,6 +291,7 @@ export class WriteQueue {
   /** Counts `size` bytes just copied in as one frame, and schedules the write. */
   #queued(size: number, tag: string | null): void {
     this.#length += size;
+    this.#report();
     if (this.#sizes !== null) this.#log(size, tag);
     this.#schedule();
   }
@@ -279,7 +309,20 @@ export class WriteQueue {
 
   #admit(size: number, force: boolean): boolean {
     if (this.#error !== null) return false;
-    return force || this.pendingBytes + size <= this.#maxBytes;
+    if (force) return true;
+    const pending = this.pendingBytes;
+    if (pending + size > this.#maxBytes) return false;
+    const budget = this.#budget;
+    return budget === null || pending < BUDGET_FREE_BYTES || budget.used + size <= budget.max;
+  }
+
+  /** Brings the budget's `used` up to date with this queue's unwritten bytes. */
+  #report(): void {
+    const budget = this.#budget;
+    if (budget === null) return;
+    const pending = this.#length + this.#inFlight;
+    budget.used += pending - this.#reported;
+    this.#reported = pending;
   }
 
   #reserve(size: number): void {
@@ -347,6 +390,7 @@ export class WriteQueue {
           cut = await this.#writeBatch(out, size);
         } finally {
           this.#inFlight = 0;
+          this.#report();
           this.#cutting = false;
         }
         if (this.#spare === null) this.#spare = out;
@@ -389,6 +433,7 @@ export class WriteQueue {
       if (this.#tally !== null) this.#tally.bytesOut += end - at;
       at = end;
       this.#inFlight = size - at;
+      this.#report();
       if (at < size) {
         // Room was made: tell whoever waits for it, as after a whole batch.
         this.#writesDone++;
