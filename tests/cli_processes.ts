@@ -40,11 +40,16 @@ export async function startCliServer(
   args: string[],
 ): Promise<{ child: Child; port: number }> {
   const child = spawnCli(runtime, args);
+  return { child, port: await serverBanner(child, runtime) };
+}
+
+/** The port of a `serve` child on `runtime`, from the banner that is its first line. */
+export async function serverBanner(child: Child, runtime: Runtime): Promise<number> {
   const banner = await child.line();
   const match = /listening on 127\.0\.0\.1:(\d+) \((\w+), transport (\w+)\)/.exec(banner ?? "");
   assert.ok(match, `no banner from ${runtime}: ${banner}\n${child.stderr}`);
   assert.equal(match[2], runtime);
-  return { child, port: Number(match[1]) };
+  return Number(match[1]);
 }
 
 /** The WebSocket URL that a `serve --ws-port` prints on the line after its banner. */
