@@ -110,7 +110,19 @@ export type {
   ServerClient,
 } from "./src/server/server_client.ts";
 export type { ConnectionsByTransport, ServerStats } from "./src/server/stats.ts";
-export { PubSubServer, startPubSubServer } from "./src/server/pubsub_server.ts";
+export type {
+  Backplane,
+  BackplaneEvent,
+  BackplaneHost,
+  BackplaneState,
+  BackplaneStats,
+  OutboundPublish,
+} from "./src/backplane/backplane.ts";
+export {
+  PubSubServer,
+  startPubSubServer,
+  SYS_BACKPLANE_TOPIC,
+} from "./src/server/pubsub_server.ts";
 export {
   type DashboardAsset,
   DEFAULT_MONITOR_HOST,

@@ -86,9 +86,10 @@ export function packageJson(config: DenoConfig): Record<string, unknown> {
     bin: { "kn-sock-pubsub": exports["./cli"].default },
     files: ["esm/", "browser/", "README.md", "LICENSE", "CHANGELOG.md"],
     engines: { node: ">=20" },
-    // The HTTP transport loads "ws" on Node only when a WebSocket route is asked for.
-    peerDependencies: { ws: "^8.18.0" },
-    peerDependenciesMeta: { ws: { optional: true } },
+    // The HTTP transport loads "ws" on Node only when a WebSocket route is asked for;
+    // "ioredis" is for the "./redis" entry point (the Redis backplane) alone.
+    peerDependencies: { ws: "^8.18.0", ioredis: "^6.1.0" },
+    peerDependenciesMeta: { ws: { optional: true }, ioredis: { optional: true } },
     sideEffects: [exports["./cli"].default],
     keywords: ["pubsub", "publish-subscribe", "kn-sock", "tcp", "deno", "bun", "node"],
   };

@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { Backplane, BackplaneEvent, BackplaneHost } from "../backplane/backplane.ts";
 import { ErrorCode } from "../errors.ts";
 import {
   DEFAULT_SERVER_LIMITS,
@@ -18,7 +19,8 @@ import type { JsonValue, SlowConsumerPolicy } from "../protocol/frames.ts";
 import { jsonValueProblem } from "../protocol/json_value.ts";
 import { hasWildcard } from "../topic/pattern.ts";
 import { topicProblem } from "../topic/validate_topic.ts";
-import { Router } from "./router.ts";
+import { type Forward, Router } from "./router.ts";
+import type { PublishExtras } from "./routed_publish.ts";
 import { defaultTransport } from "../transport/auto.ts";
 import type { HttpListener } from "../transport/http_types.ts";
 import type { Addr, Conn, Listener } from "../transport/types.ts";
@@ -49,6 +51,13 @@ let acceptWebSocket: (server: PubSubServer, conn: Conn) => void;
 let attachWebSocket: (server: PubSubServer, endpoint: WebSocketEndpoint) => Promise<void>;
 let monitorSource: (server: PubSubServer) => MonitorSource;
 let attachMonitor: (server: PubSubServer, monitor: Monitor) => Promise<void>;
+let startBackplane: (server: PubSubServer) => Promise<void>;
+
+/** The topic where a server with a backplane says when it goes down and comes back. */
+export const SYS_BACKPLANE_TOPIC = "$SYS/backplane";
+
+/** Decodes the ASCII JSON bytes of a publish for the backplane. */
+const asciiText = new TextDecoder();
 
 /**
  * A running pub/sub server. Start one with {@linkcode startPubSubServer}.
@@ -68,6 +77,7 @@ export class PubSubServer {
     attachWebSocket = (server, endpoint) => server.#attachWebSocket(endpoint);
     monitorSource = (server) => server.#monitorSource();
     attachMonitor = (server, monitor) => server.#attachMonitor(monitor);
+    startBackplane = (server) => server.#startBackplane();
   }
 
   /** The bound address, with the real port when `0` was asked for. */
@@ -95,6 +105,7 @@ export class PubSubServer {
   readonly #policy: SlowConsumerPolicy;
   readonly #viaTcp: ConnectionTransport;
   readonly #viaWs: ConnectionTransport;
+  readonly #backplane: Backplane | null;
 
   /**
    * Use {@linkcode startPubSubServer}; this wraps a listener that is already bound.
@@ -114,6 +125,9 @@ export class PubSubServer {
     const counters = this.#counters;
     const logger = this.#logger = guardLogger(options.logger ?? silentLogger);
     this.#router = new Router(limits, counters);
+    this.#backplane = options.backplane ?? null;
+    // Set before the backplane is up: a publish it cannot send yet is counted.
+    if (this.#backplane !== null) this.#router.forward = this.#forward;
     const policy = this.#policy = checkPolicy(
       options.slowConsumerPolicy ?? DEFAULT_SLOW_CONSUMER_POLICY,
     );
@@ -205,6 +219,7 @@ export class PubSubServer {
       topics: this.#router.patternCount,
       retained: this.#router.retainedCount,
       pendingBytes,
+      ...(this.#backplane === null ? {} : { backplane: this.#backplane.stats() }),
     };
   }
 
@@ -223,15 +238,74 @@ export class PubSubServer {
    * @throws {TypeError} For an invalid topic or a message JSON cannot encode.
    */
   publish(topic: string, message: JsonValue, options: ServerPublishOptions = {}): number {
+    this.#checkPublish(topic, message);
+    const delivered = this.#router.publish(topic, message, null, null, options);
+    const refusal = this.#router.retainRefusal;
+    if (refusal !== null) throw new RangeError(refusal[1]);
+    return delivered;
+  }
+
+  /** Throws a `TypeError` for a topic or message a publish may not have. */
+  #checkPublish(topic: string, message: JsonValue): void {
     const problem = topicProblem(topic, this.#limits.maxTopicBytes, this.#limits.maxTopicLevels);
     if (problem !== null) throw new TypeError(problem);
     if (hasWildcard(topic)) throw new TypeError("A publish topic must not contain '+' or '#'");
     const problem2 = jsonValueProblem(message, this.#limits.maxNestingDepth);
     if (problem2 !== null) throw new TypeError(problem2);
-    const delivered = this.#router.publish(topic, message, null, null, options);
-    const refusal = this.#router.retainRefusal;
-    if (refusal !== null) throw new RangeError(refusal[1]);
-    return delivered;
+  }
+
+  /** Hands a publish routed here to the other nodes. */
+  readonly #forward: Forward = (topic, message, json, extras) => {
+    this.#backplane!.publish({
+      topic,
+      json: json !== null ? asciiText.decode(json) : JSON.stringify(message),
+      headers: extras.headers,
+      reply: extras.reply,
+      retain: extras.retain,
+    });
+  };
+
+  /** Starts the backplane: publishes from other nodes are routed here from now on. */
+  #startBackplane(): Promise<void> {
+    const backplane = this.#backplane;
+    if (backplane === null) return Promise.resolve();
+    const logger = this.#logger;
+    const host: BackplaneHost = {
+      logger,
+      serverId: this.serverId,
+      route: (topic, message, headers, reply, retain) =>
+        this.#routeRemote(topic, message, {
+          headers,
+          reply,
+          retain,
+        }),
+      changed: (event) => this.#backplaneChanged(event),
+    };
+    return backplane.start(host);
+  }
+
+  /**
+   * A publish from another node: checked as `publish()` checks one (a bad
+   * one throws, and the backplane counts it), then routed here only.
+   */
+  #routeRemote(topic: string, message: JsonValue, extras: PublishExtras): void {
+    if (this.#closing !== null) return;
+    this.#checkPublish(topic, message);
+    const refusal = this.#router.publishRemote(topic, message, extras);
+    if (refusal !== null) {
+      this.#logger.warn("Retained message from another node refused", { topic, error: refusal[1] });
+    }
+  }
+
+  /** Logs a backplane going down or up, and tells `$SYS/backplane`'s subscribers. */
+  #backplaneChanged(event: BackplaneEvent): void {
+    const { state, reason, stats } = event;
+    if (state === "down") this.#logger.warn("Backplane down", { reason, ...stats });
+    else this.#logger.info(`Backplane ${state}`, { ...stats });
+    if (this.#closing !== null) return;
+    const notice: Record<string, JsonValue> = { ...stats };
+    if (reason !== undefined) notice.reason = reason;
+    this.#router.publish(SYS_BACKPLANE_TOPIC, notice, null, null, {});
   }
 
   /**
@@ -266,6 +340,7 @@ export class PubSubServer {
     // keep them): only now that they have had their goodbye.
     await this.#webSocket?.listener.close();
     await this.#accepting;
+    await this.#backplane?.close();
     this.#logger.info("Server closed", { ...this.addr });
   }
 
@@ -406,6 +481,7 @@ export async function startPubSubServer(
   if (shared) plan = { ...plan!, routes: [...plan!.routes, monitor!.route] };
   const tls = options.tls !== undefined;
   try {
+    await startBackplane(server);
     if (plan !== undefined) {
       const http = await serveWebSocket(
         plan,

@@ -34,6 +34,8 @@ export interface LaterPublish {
   json: Uint8Array | null;
   from: Route | null;
   extras: PublishExtras;
+  /** Whether it came from another node (through the backplane). */
+  remote: boolean;
 }
 
 /** One publish being routed. */
@@ -48,6 +50,8 @@ export class RoutedPublish {
   /** The message's own JSON bytes when they are pure ASCII, else `null`. */
   json: Uint8Array | null = null;
   from: Route | null = null;
+  /** Whether it came from another node (through the backplane): it is not sent back out. */
+  remote = false;
   retainRefusal: Refusal | null = null;
   /** The `seq` this publish took on its topic; 0 until one is needed. */
   seq = 0;
@@ -68,8 +72,10 @@ export class RoutedPublish {
     json: Uint8Array | null,
     from: Route | null,
     extras: PublishExtras,
+    remote: boolean,
   ): void {
     this.stamp = stamp;
+    this.remote = remote;
     this.topic = topic;
     this.message = message;
     this.json = json;

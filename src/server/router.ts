@@ -10,6 +10,7 @@
  * @module
  */
 
+import { isNodeLocal } from "../backplane/backplane.ts";
 import { ErrorCode } from "../errors.ts";
 import type { ServerLimits } from "../limits.ts";
 import { DELIVERY_END, extraMembers } from "../protocol/delivery_encoder.ts";
@@ -43,6 +44,17 @@ class QueueGroup {
 
 type Subscriber = Route | QueueGroup;
 
+/**
+ * Hands a local publish to the other nodes (the backplane), after it was
+ * routed here. `json` is valid only during the call.
+ */
+export type Forward = (
+  topic: string,
+  message: JsonValue,
+  json: Uint8Array | null,
+  extras: PublishExtras,
+) => void;
+
 /** The server's routing table and publish path. */
 export class Router {
   readonly #limits: ServerLimits;
@@ -62,6 +74,8 @@ export class Router {
   #laterState: RoutedPublish | null = null;
   /** The last stamp handed out: each publish gets a new one, nested or not. */
   #lastStamp = 0;
+  /** Where local publishes go on to other nodes; `null` on a single node. */
+  forward: Forward | null = null;
   readonly #visit = (subscriber: Subscriber): void => {
     this.#p.matched++;
     if (subscriber instanceof QueueGroup) this.#toGroup(subscriber);
@@ -243,15 +257,16 @@ export class Router {
     json: Uint8Array | null,
     from: Route | null,
     extras: PublishExtras,
+    remote = false,
   ): number {
     if (this.#routing) {
       if (this.#later.length < MAX_LATER_PUBLISHES) {
         // `json` is valid only during this call.
-        this.#later.push({ topic, message, json: json?.slice() ?? null, from, extras });
+        this.#later.push({ topic, message, json: json?.slice() ?? null, from, extras, remote });
       } else this.#counters.droppedMessages++;
       return 0;
     }
-    const delivered = this.#route(topic, message, json, from, extras);
+    const delivered = this.#route(topic, message, json, from, extras, remote);
     if (this.#later.length > 0) this.#routeLater();
     return delivered;
   }
@@ -262,11 +277,12 @@ export class Router {
     json: Uint8Array | null,
     from: Route | null,
     extras: PublishExtras,
+    remote: boolean,
   ): number {
     const p = this.#p;
     this.#routing = true;
     this.#counters.messagesIn++;
-    p.start(++this.#lastStamp, topic, message, json, from, extras);
+    p.start(++this.#lastStamp, topic, message, json, from, extras, remote);
     try {
       this.#index.match(topic, this.#visit);
       if (extras.retain === true) {
@@ -274,6 +290,9 @@ export class Router {
         const seq = p.seq !== 0 ? p.seq : this.#seqs.get(topic) ?? 0;
         const problem = this.#retained.set(topic, message, extras.headers, seq);
         if (problem !== null) p.retainRefusal = [ErrorCode.RetainedLimit, problem];
+      }
+      if (this.forward !== null && !remote && !isNodeLocal(topic)) {
+        this.forward(topic, message, json, extras);
       }
     } finally {
       this.#routing = false;
@@ -289,9 +308,9 @@ export class Router {
     this.#p = this.#laterState ??= new RoutedPublish();
     try {
       for (let i = 0; i < this.#later.length; i++) {
-        const { topic, message, json, from, extras } = this.#later[i];
+        const { topic, message, json, from, extras, remote } = this.#later[i];
         try {
-          this.#route(topic, message, json, from, extras);
+          this.#route(topic, message, json, from, extras, remote);
         } catch {
           // server.publish() checked the message; a message that still cannot be
           // encoded is lost, as a log line that cannot be written is.
@@ -321,9 +340,26 @@ export class Router {
     } catch (error) {
       return [ErrorCode.InvalidFrame, `Message cannot be encoded: ${String(error)}`];
     }
-    if (this.#p.retainRefusal === null && extras.reply !== undefined && this.#p.matched === 0) {
+    // With other nodes, a responder may be on one of them: no `no_responders` then.
+    if (
+      this.#p.retainRefusal === null && extras.reply !== undefined && this.#p.matched === 0 &&
+      this.forward === null
+    ) {
       return [ErrorCode.NoResponders, `No subscriber for "${topic}"`];
     }
+    return this.#p.retainRefusal;
+  }
+
+  /**
+   * Routes a publish from another node (the backplane) to this node's
+   * subscribers, without sending it back out. Returns why its retain was
+   * refused here, or `null`.
+   *
+   * @throws {TypeError} When JSON cannot encode the message.
+   * @throws {RangeError} When the message is too deeply nested to encode.
+   */
+  publishRemote(topic: string, message: JsonValue, extras: PublishExtras): Refusal | null {
+    this.publish(topic, message, null, null, extras, true);
     return this.#p.retainRefusal;
   }
 

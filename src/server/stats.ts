@@ -4,6 +4,8 @@
  * @module
  */
 
+import type { BackplaneStats } from "../backplane/backplane.ts";
+
 /** Open connections, by what carries them. */
 export interface ConnectionsByTransport {
   /** Over the server's `Transport` (TCP, or the memory transport). */
@@ -66,6 +68,8 @@ export interface ServerStats {
   partialLines: number;
   /** Bytes waiting to be written, summed over connections, now. */
   pendingBytes: number;
+  /** The backplane's state and counters; absent on a server without one (a single node). */
+  backplane?: BackplaneStats;
 }
 
 /** The counters a server keeps; the gauges are computed on demand. */
@@ -77,6 +81,7 @@ export type ServerCounters = Omit<
   | "topics"
   | "retained"
   | "pendingBytes"
+  | "backplane"
 >;
 
 /** Fresh counters, all zero. */

@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { BackplaneStats } from "../../backplane/backplane.ts";
 import type { ServerLimits } from "../../limits.ts";
 import { type MemoryInfo, memoryInfo, runtimeInfo } from "../../transport/runtime_info.ts";
 import { VERSION } from "../../version.ts";
@@ -53,6 +54,8 @@ export interface Varz {
   memory: MemoryInfo | null;
   slowConsumerPolicy: string;
   limits: ServerLimits;
+  /** The backplane's state and counters; `null` on a single node. */
+  backplane: BackplaneStats | null;
 }
 
 /** `/varz` for `source` at `now`, with `rates` from the last sample. */
@@ -105,5 +108,6 @@ export function varz(source: MonitorSource, rates: Rates, now: number): Varz {
     memory: memoryInfo(),
     slowConsumerPolicy: source.policy,
     limits: { ...source.limits },
+    backplane: stats.backplane ?? null,
   };
 }
