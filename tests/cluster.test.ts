@@ -1,0 +1,319 @@
+/**
+ * Several servers acting as one broker through a real redis-server (started
+ * per test on a free port, persistence off; see `redis_server.ts`). Nothing
+ * is mocked at the Redis boundary.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  ErrorCode,
+  type Message,
+  PubSubClient,
+  PubSubError,
+  startPubSubServer,
+  SYS_BACKPLANE_TOPIC,
+} from "../mod.ts";
+import { redisBackplane } from "../src/backplane/redis.ts";
+import { drain, settle, startNodes, stopNodes } from "./cluster_helpers.ts";
+import { freePort, subscribed, take, until } from "./helpers.ts";
+import { REDIS_SKIP, RedisServer } from "./redis_server.ts";
+
+const options = { skip: REDIS_SKIP };
+
+/** The messages of `messages` on `topic`, by their `from` field, in arrival order. */
+function byPublisher(messages: Message[]): Map<string, number[]> {
+  const seen = new Map<string, number[]>();
+  for (const { message } of messages) {
+    const { from, n } = message as { from: string; n: number };
+    let list = seen.get(from);
+    if (list === undefined) seen.set(from, list = []);
+    list.push(n);
+  }
+  return seen;
+}
+
+function range(count: number): number[] {
+  return Array.from({ length: count }, (_, i) => i);
+}
+
+test(
+  "a publish on one node reaches subscribers on every node once, in each publisher's order",
+  options,
+  async () => {
+    const redis = await RedisServer.start();
+    const nodes = await startNodes(redis, "fanout", 3);
+    const [a, b, c] = nodes;
+    const clients: PubSubClient[] = [];
+    const connect = async (node: typeof a, ...patterns: string[]) => {
+      const client = await PubSubClient.connect("127.0.0.1", node.server.addr.port);
+      clients.push(client);
+      await subscribed(client, ...patterns);
+      return client;
+    };
+    try {
+      // Overlapping patterns: each connection must still get each publish once.
+      const onA = await connect(a, "news/#");
+      const onB = await connect(b, "news/+", "news/#", "+/eu", "news/eu");
+      const onC = await connect(c, "+/eu");
+      const pubA = await PubSubClient.connect("127.0.0.1", a.server.addr.port);
+      const pubC = await PubSubClient.connect("127.0.0.1", c.server.addr.port);
+      clients.push(pubA, pubC);
+      const count = 500;
+      await Promise.all([
+        Promise.all(range(count).map((n) => pubA.publish("news/eu", { from: "a", n }))),
+        Promise.all(range(count).map((n) => pubC.publish("news/eu", { from: "c", n }))),
+      ]);
+      await settle(nodes);
+      for (const [name, client] of [["a", onA], ["b", onB], ["c", onC]] as const) {
+        const got = byPublisher(await drain(client));
+        assert.deepEqual(got.get("a"), range(count), `publisher a, as seen on node ${name}`);
+        assert.deepEqual(got.get("c"), range(count), `publisher c, as seen on node ${name}`);
+        assert.equal(got.size, 2, `node ${name}`);
+      }
+      for (const node of nodes) {
+        const stats = node.server.stats().backplane!;
+        assert.equal(stats.state, "up");
+        assert.equal(stats.lost, 0);
+        assert.equal(stats.unsent, 0);
+        assert.equal(stats.badEnvelopes, 0);
+      }
+    } finally {
+      for (const client of clients) await client.close();
+      await stopNodes(nodes);
+      await redis.stop();
+    }
+  },
+);
+
+test(
+  "wildcards and the '$' rule are exact across nodes: each node filters with its own index",
+  options,
+  async () => {
+    const redis = await RedisServer.start();
+    const nodes = await startNodes(redis, "wildcards", 2);
+    const [a, b] = nodes;
+    const clients: PubSubClient[] = [];
+    try {
+      // With hello, flush() is a ping: no private flush topics for `#` to see.
+      const hello = { hello: true };
+      const all = await PubSubClient.connect("127.0.0.1", b.server.addr.port, hello);
+      const dollar = await PubSubClient.connect("127.0.0.1", b.server.addr.port, hello);
+      const plus = await PubSubClient.connect("127.0.0.1", b.server.addr.port, hello);
+      clients.push(all, dollar, plus);
+      await subscribed(all, "#");
+      await subscribed(dollar, "$app/#");
+      await subscribed(plus, "a/+/c");
+      // Redis's glob `*` would cross levels; '+' must not.
+      a.server.publish("a/b/c", "one level");
+      a.server.publish("a/b/x/c", "two levels");
+      a.server.publish("$app/x", "reserved");
+      await settle(nodes);
+      const topics = (messages: Message[]) =>
+        messages.map((m) => m.topic).filter((topic) => !topic.startsWith("sync/"));
+      assert.deepEqual(topics(await drain(all)), ["a/b/c", "a/b/x/c"]);
+      assert.deepEqual(topics(await drain(dollar)), ["$app/x"]);
+      assert.deepEqual(topics(await drain(plus)), ["a/b/c"]);
+    } finally {
+      for (const client of clients) await client.close();
+      await stopNodes(nodes);
+      await redis.stop();
+    }
+  },
+);
+
+test(
+  "a node skips its own publishes from Redis: its subscribers get each once, echo off respected",
+  options,
+  async () => {
+    const redis = await RedisServer.start();
+    const nodes = await startNodes(redis, "echo", 2);
+    const [a] = nodes;
+    const clients: PubSubClient[] = [];
+    try {
+      const local = await PubSubClient.connect("127.0.0.1", a.server.addr.port);
+      const quiet = await PubSubClient.connect("127.0.0.1", a.server.addr.port, {
+        hello: { echo: false },
+      });
+      clients.push(local, quiet);
+      await subscribed(local, "t");
+      await subscribed(quiet, "t");
+      for (let n = 0; n < 50; n++) await quiet.publish("t", { from: "quiet", n });
+      await settle(nodes);
+      assert.deepEqual(byPublisher(await drain(local)).get("quiet"), range(50));
+      assert.deepEqual(await drain(quiet), []);
+      // From Redis, node a routed only node b's settle marker: its own publishes were skipped.
+      assert.equal(a.server.stats().backplane!.received, 1);
+    } finally {
+      for (const client of clients) await client.close();
+      await stopNodes(nodes);
+      await redis.stop();
+    }
+  },
+);
+
+test(
+  "request/reply and retained messages work across nodes; no no_responders with a backplane",
+  options,
+  async () => {
+    const redis = await RedisServer.start();
+    const nodes = await startNodes(redis, "requests", 2);
+    const [a, b] = nodes;
+    const clients: PubSubClient[] = [];
+    try {
+      const responder = await PubSubClient.connect("127.0.0.1", b.server.addr.port, {
+        hello: true,
+      });
+      const requester = await PubSubClient.connect("127.0.0.1", a.server.addr.port, {
+        hello: true,
+      });
+      clients.push(responder, requester);
+      const service = await responder.subscribe("time/now");
+      await responder.flush();
+      const answering = (async () => {
+        const request = await service.next();
+        assert.ok(request?.respond, "a request carries respond()");
+        await request.respond({ answer: 42, asked: request.message });
+      })();
+      const reply = await requester.request("time/now", "when?", { timeout: 10_000 });
+      await answering;
+      assert.deepEqual(reply.message, { answer: 42, asked: "when?" });
+      // Nobody anywhere: a backplane cannot know that, so the request times out.
+      await assert.rejects(
+        requester.request("nobody/home", null, { timeout: 50 }),
+        (error: unknown) => error instanceof PubSubError && error.code === ErrorCode.Timeout,
+      );
+
+      await requester.publish("config/mode", "cluster", { retain: true });
+      await settle(nodes);
+      const late = await PubSubClient.connect("127.0.0.1", b.server.addr.port);
+      clients.push(late);
+      await late.subscribe("config/#");
+      const [retained] = await take(late, 1);
+      assert.deepEqual([retained.topic, retained.message], ["config/mode", "cluster"]);
+      assert.equal(b.server.stats().retained, 1);
+    } finally {
+      for (const client of clients) await client.close();
+      await stopNodes(nodes);
+      await redis.stop();
+    }
+  },
+);
+
+test("nodes see each other join and leave", options, async () => {
+  const redis = await RedisServer.start();
+  const nodes = await startNodes(redis, "members", 3);
+  const [a, b, c] = nodes;
+  try {
+    // Each node answered the others' announcements.
+    await until(() => nodes.every((n) => n.server.stats().backplane!.nodes === 2), "2 peers each");
+    await c.probe.close();
+    await c.server.close();
+    assert.equal(c.server.stats().backplane!.state, "closed");
+    await until(() => a.server.stats().backplane!.nodes === 1, "node c gone from a");
+    await until(() => b.server.stats().backplane!.nodes === 1, "node c gone from b");
+  } finally {
+    await stopNodes([a, b]);
+    await redis.stop();
+  }
+});
+
+test(
+  "a gap in an origin's counter is counted as lost, a bad envelope as bad, never silent",
+  options,
+  async () => {
+    const redis = await RedisServer.start();
+    const nodes = await startNodes(redis, "gaps", 1);
+    const [a] = nodes;
+    try {
+      const client = await PubSubClient.connect("127.0.0.1", a.server.addr.port);
+      await subscribed(client, "x");
+      const envelope = (counter: number) =>
+        JSON.stringify({ o: "ghost", e: 1, c: counter, t: "x", m: counter });
+      // Another "node", straight into Redis: publishes 1, 2, then 6 (3 to 5 never came).
+      for (const counter of [1, 2, 6]) redis.cli("PUBLISH", "knsock:gaps:all", envelope(counter));
+      redis.cli("PUBLISH", "knsock:gaps:all", "{not json");
+      redis.cli("PUBLISH", "knsock:gaps:all", JSON.stringify({ o: "ghost", e: 1, c: 7, t: "a/+" }));
+      // A heartbeat that says 9 were sent: 7 (bad) and 8, 9 never came.
+      redis.cli(
+        "PUBLISH",
+        "knsock:gaps:control",
+        JSON.stringify({ a: "hb", o: "ghost", e: 1, c: 9 }),
+      );
+      await settle(nodes);
+      const got = (await take(client, 3)).map((m) => m.message);
+      assert.deepEqual(got, [1, 2, 6]);
+      const stats = a.server.stats().backplane!;
+      assert.equal(stats.lost, 3 + 3);
+      assert.equal(stats.badEnvelopes, 2);
+      assert.equal(stats.received, 3);
+      await client.close();
+    } finally {
+      await stopNodes(nodes);
+      await redis.stop();
+    }
+  },
+);
+
+test(
+  "startPubSubServer() rejects with backplane_unavailable when Redis cannot be reached",
+  options,
+  async () => {
+    const port = await freePort();
+    await assert.rejects(
+      startPubSubServer({
+        port: 0,
+        backplane: redisBackplane({ url: `redis://127.0.0.1:${port}`, connectTimeoutMs: 1000 }),
+      }),
+      (error: unknown) =>
+        error instanceof PubSubError && error.code === ErrorCode.BackplaneUnavailable &&
+        error.message.includes(`127.0.0.1:${port}`),
+    );
+  },
+);
+
+test(
+  "Redis restarting: local delivery goes on, what could not be sent is counted, nodes come back and say so",
+  options,
+  async () => {
+    const redis = await RedisServer.start();
+    const nodes = await startNodes(redis, "restart", 2);
+    const [a, b] = nodes;
+    const clients: PubSubClient[] = [];
+    try {
+      const watcher = await PubSubClient.connect("127.0.0.1", a.server.addr.port, { hello: true });
+      const local = await PubSubClient.connect("127.0.0.1", a.server.addr.port);
+      const remote = await PubSubClient.connect("127.0.0.1", b.server.addr.port);
+      clients.push(watcher, local, remote);
+      const notices = await watcher.subscribe(SYS_BACKPLANE_TOPIC);
+      await watcher.flush();
+      await subscribed(local, "work");
+      await subscribed(remote, "work");
+
+      await redis.stop();
+      const down = await notices.next();
+      assert.equal((down!.message as Record<string, unknown>).state, "down");
+      assert.equal(typeof (down!.message as Record<string, unknown>).reason, "string");
+      // Local publish and subscribe keep working; what was meant for b is counted.
+      for (let n = 0; n < 10; n++) a.server.publish("work", { from: "a", n });
+      assert.deepEqual(byPublisher(await take(local, 10)).get("a"), range(10));
+      assert.equal(a.server.stats().backplane!.unsent, 10);
+      assert.equal(a.server.stats().backplane!.outages, 1);
+
+      await redis.restart();
+      const up = await notices.next();
+      const upStats = up!.message as Record<string, unknown>;
+      assert.equal(upStats.state, "up");
+      assert.equal(upStats.unsent, 10);
+      // b is back too, and the cluster carries publishes again.
+      await until(() => b.server.stats().backplane!.state === "up", "node b back up");
+      a.server.publish("work", { from: "a", n: 10 });
+      const [again] = await take(remote, 1);
+      assert.deepEqual(again.message, { from: "a", n: 10 });
+      assert.equal(b.server.stats().backplane!.lost, 0, "nothing was sent while down: no gap");
+    } finally {
+      for (const client of clients) await client.close();
+      await stopNodes(nodes);
+      await redis.stop();
+    }
+  },
+);
