@@ -22,18 +22,23 @@ function cli(runtime: Runtime): [string, string[]] {
   }
 }
 
-/** Runs the CLI with `args` on `runtime`. */
-export function spawnCli(runtime: Runtime, args: string[]): Child {
+/**
+ * Runs the CLI with `args` on `runtime`; `denoFlags` are more permissions
+ * for Deno (`serve --redis` needs `--allow-env`).
+ */
+export function spawnCli(runtime: Runtime, args: string[], denoFlags: string[] = []): Child {
   const [command, prefix] = cli(runtime);
-  return new Child(command, [...prefix, ...args], { NO_COLOR: "1" });
+  const flags = runtime === "deno" ? [prefix[0], ...denoFlags, ...prefix.slice(1)] : prefix;
+  return new Child(command, [...flags, ...args], { NO_COLOR: "1" });
 }
 
 /** A `serve` on `runtime`, once it printed its banner. */
 export async function startCliServer(
   runtime: Runtime,
   args: string[],
+  denoFlags: string[] = [],
 ): Promise<{ child: Child; port: number }> {
-  const child = spawnCli(runtime, args);
+  const child = spawnCli(runtime, args, denoFlags);
   const banner = await child.line();
   const match = /listening on 127\.0\.0\.1:(\d+) \((\w+), transport (\w+)\)/.exec(banner ?? "");
   assert.ok(match, `no banner from ${runtime}: ${banner}\n${child.stderr}`);

@@ -66,7 +66,7 @@ let syncs = 0;
  * each marker is sent only after every node received the one before, so
  * the last one reaches each node after everything published before.
  */
-export async function settle(nodes: ClusterNode[]): Promise<void> {
+export async function settle(nodes: Pick<ClusterNode, "probe" | "syncs">[]): Promise<void> {
   for (const from of nodes) {
     const topic = `sync/${++syncs}`;
     await from.probe.publish(topic, null);

@@ -7,6 +7,7 @@
 import { ignore } from "../_async.ts";
 import process from "node:process";
 import { PubSubClient } from "../client/pubsub_client.ts";
+import type { Backplane } from "../backplane/backplane.ts";
 import type { Logger } from "../logger.ts";
 import type { Headers, JsonValue, SlowConsumerPolicy } from "../protocol/frames.ts";
 import type { ClientAuth } from "../client/options.ts";
@@ -49,6 +50,8 @@ export interface ServeOptions {
   webSocket?: WebSocketServerOptions;
   /** Serve the monitoring endpoints and dashboard. */
   monitor?: MonitorOptions;
+  /** Act as one broker with the other servers on this backplane. */
+  backplane?: Backplane;
 }
 
 /** Where the CLI writes; tests pass their own. */
@@ -95,7 +98,7 @@ function shutdownSignal(): { promise: Promise<string>; dispose(): void } {
 
 /** Runs a server until SIGINT or SIGTERM. */
 export async function serve(options: ServeOptions, io: CliIo): Promise<number> {
-  const { host, port, quiet, tls, auth, policy, webSocket, monitor } = options;
+  const { host, port, quiet, tls, auth, policy, webSocket, monitor, backplane } = options;
   const signal = shutdownSignal();
   try {
     const server = await startPubSubServer({
@@ -112,6 +115,7 @@ export async function serve(options: ServeOptions, io: CliIo): Promise<number> {
       },
       // The dashboard's charts come from the package's browser/ folder.
       monitor: monitor && { assets: loadBrowserFile, ...monitor },
+      backplane,
     });
     io.out(
       `kn-sock pubsub server listening on ${server.addr.hostname}:${server.addr.port} ` +
@@ -123,6 +127,12 @@ export async function serve(options: ServeOptions, io: CliIo): Promise<number> {
     }
     if (server.monitorUrl !== null) {
       io.out(`kn-sock pubsub monitoring on ${server.monitorUrl}`);
+    }
+    const cluster = server.stats().backplane;
+    if (cluster !== undefined) {
+      io.out(
+        `kn-sock pubsub cluster "${cluster.cluster}" on ${cluster.kind}, node ${cluster.node}`,
+      );
     }
     const name = await signal.promise;
     io.err(`Received ${name}, shutting down`);

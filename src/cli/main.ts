@@ -25,6 +25,7 @@ import {
 } from "./arguments.ts";
 import { hashSecret } from "./hash.ts";
 import { MONITOR_SERVER_OPTIONS, monitorSetup, runMonitorCommand } from "./monitor_commands.ts";
+import { CLUSTER_SERVER_OPTIONS, clusterSetup } from "./cluster_options.ts";
 
 export type { CliIo } from "./commands.ts";
 
@@ -47,6 +48,7 @@ async function runServer(
   const { values, positionals } = parse(rest, command, {
     ...SERVER_OPTIONS,
     ...MONITOR_SERVER_OPTIONS,
+    ...CLUSTER_SERVER_OPTIONS,
   });
   if (values.help) return help(io, command);
   let portText = values.port as string;
@@ -62,6 +64,7 @@ async function runServer(
   const webSocket = webSocketSetup(values, command);
   const monitor = monitorSetup(values, command);
   const setup = await serverSetup(values, command);
+  const backplane = await clusterSetup(values, command);
   return serve(
     {
       host: values.host as string,
@@ -70,6 +73,7 @@ async function runServer(
       ...setup,
       webSocket,
       monitor,
+      backplane,
     },
     io,
   );

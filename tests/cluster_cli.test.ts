@@ -1,0 +1,68 @@
+/**
+ * One cluster, three runtimes: `serve --redis` on Deno, Bun and Node (the
+ * npm build) against one real redis-server, with clients on each node.
+ * Runs with `KN_SOCK_MATRIX=1` (the README's test command sets it, once).
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import process from "node:process";
+import { type Message, PubSubClient } from "../mod.ts";
+import { RUNTIMES, startCliServer } from "./cli_processes.ts";
+import type { Child } from "./child_process.ts";
+import { drain, settle } from "./cluster_helpers.ts";
+import { assertCleanExit } from "./helpers.ts";
+import { REDIS_SKIP, RedisServer } from "./redis_server.ts";
+
+const matrix = process.env.KN_SOCK_MATRIX === "1";
+
+test("serve --redis: nodes on Deno, Bun and Node act as one broker", {
+  skip: !matrix ? "set KN_SOCK_MATRIX=1 (the README's test command does, once)" : REDIS_SKIP,
+}, async () => {
+  assert.ok(existsSync("npm/esm/src/cli/bin.js"), "run the npm build first (npm test does)");
+  const redis = await RedisServer.start();
+  const children: Child[] = [];
+  const clients: PubSubClient[] = [];
+  try {
+    const nodes = [];
+    for (const runtime of RUNTIMES) {
+      const args = ["serve", "--port", "0", "--redis", redis.url, "--cluster-name", "cli"];
+      const { child, port } = await startCliServer(runtime, args, ["--allow-env"]);
+      children.push(child);
+      assert.match((await child.line())!, /^kn-sock pubsub cluster "cli" on redis, node \S+$/);
+      const probe = await PubSubClient.connect("127.0.0.1", port, { hello: true });
+      const reader = await PubSubClient.connect("127.0.0.1", port, { hello: true });
+      clients.push(probe, reader);
+      const syncs = await probe.subscribe("sync/#");
+      await reader.subscribe("from/+");
+      await reader.subscribe("from/#");
+      await probe.flush();
+      await reader.flush();
+      nodes.push({ runtime, probe, syncs, reader });
+    }
+    const count = 200;
+    await Promise.all(nodes.map(async ({ runtime, probe }) => {
+      for (let n = 0; n < count; n++) await probe.publish(`from/${runtime}`, n);
+    }));
+    await settle(nodes);
+    for (const { runtime, reader } of nodes) {
+      const got = new Map<string, unknown[]>();
+      for (const { topic, message } of await drain(reader) as Message[]) {
+        got.set(topic, [...got.get(topic) ?? [], message]);
+      }
+      for (const from of RUNTIMES) {
+        assert.deepEqual(
+          got.get(`from/${from}`),
+          Array.from({ length: count }, (_, n) => n),
+          `from ${from}, on ${runtime}`,
+        );
+      }
+      assert.equal(got.size, RUNTIMES.length);
+    }
+  } finally {
+    for (const client of clients) await client.close();
+    for (const child of children) await child.stop("SIGTERM");
+    await redis.stop();
+  }
+  for (const child of children) assertCleanExit(child);
+});
