@@ -86,11 +86,15 @@ export interface BackplaneHost {
 
 /** A publish for the other nodes. */
 export interface OutboundPublish {
+  /** The topic it was published to. */
   topic: string;
   /** The message's JSON text. */
   json: string;
+  /** Its headers, when it has some. */
   headers?: Headers;
+  /** Where a responder answers, for a request. */
   reply?: string;
+  /** Whether it is the topic's retained message now. */
   retain?: boolean;
 }
 
