@@ -109,13 +109,15 @@ export type {
   PermissionChecker,
   ServerClient,
 } from "./src/server/server_client.ts";
-export type { ConnectionsByTransport, ServerStats } from "./src/server/stats.ts";
+export type { ClusterStats, ConnectionsByTransport, ServerStats } from "./src/server/stats.ts";
 export type {
   Backplane,
   BackplaneEvent,
   BackplaneHost,
   BackplaneState,
   BackplaneStats,
+  GroupMembership,
+  InboundPublish,
   OutboundPublish,
 } from "./src/backplane/backplane.ts";
 export {

@@ -12,6 +12,7 @@ import {
   encodePublishEnvelope,
 } from "../src/backplane/envelope.ts";
 import { Origins } from "../src/backplane/origins.ts";
+import { ClusterGroups } from "../src/server/cluster_groups.ts";
 import { clusterChannels, redisBackplane } from "../src/backplane/redis.ts";
 
 test("a publish envelope round-trips, with and without its optional parts", () => {
@@ -60,6 +61,7 @@ test("decodePublishEnvelope() says why a text is not a publish envelope", () => 
 
 test("a control envelope round-trips, and a bad one is refused", () => {
   for (const kind of Object.values(ControlKind)) {
+    if (kind === ControlKind.Groups) continue; // it needs its list: tested below
     const envelope = { kind, origin: "n2", epoch: 7, counter: 0 };
     assert.deepEqual(decodeControlEnvelope(encodeControlEnvelope(envelope)), envelope);
   }
@@ -131,7 +133,6 @@ test("redisBackplane() checks its options before connecting", () => {
   assert.throws(() => redisBackplane({ url: "http://x" }), TypeError);
   assert.throws(() => redisBackplane({ cluster: "a b" }), TypeError);
   assert.throws(() => redisBackplane({ cluster: "" }), TypeError);
-  assert.throws(() => redisBackplane({ node: "x/y" }), TypeError);
   assert.throws(() => redisBackplane({ heartbeatMs: 5 }), RangeError);
   assert.throws(() => redisBackplane({ connectTimeoutMs: 1.5 }), RangeError);
   assert.deepEqual(
@@ -139,4 +140,47 @@ test("redisBackplane() checks its options before connecting", () => {
     { all: "knsock:c:all", control: "knsock:c:control" },
   );
   assert.equal(clusterChannels("c").node("n1"), "knsock:c:node:n1");
+});
+
+test("ClusterGroups picks the nodes of each matching group in turn, and forgets a node taken out", () => {
+  const groups = new ClusterGroups();
+  groups.set("a", [["workers", "jobs/#"], ["audit", "jobs/+"]]);
+  groups.set("b", [["workers", "jobs/#"]]);
+  const workers = "g7:workers:jobs/#";
+  const audit = "g5:audit:jobs/+";
+  assert.deepEqual(groups.pick("jobs/1"), { [workers]: "a", [audit]: "a" });
+  assert.deepEqual(groups.pick("jobs/1"), { [workers]: "b", [audit]: "a" });
+  assert.deepEqual(groups.pick("jobs/1/deep"), { [workers]: "a" });
+  assert.equal(groups.pick("other"), null);
+  assert.equal(groups.pick("$jobs/1"), null, "the '$' rule holds for groups too");
+  assert.equal(groups.nodeCount, 2);
+  groups.set("a", [["audit", "jobs/+"]]);
+  assert.deepEqual(groups.pick("jobs/1"), { [workers]: "b", [audit]: "a" });
+  groups.remove("b");
+  assert.deepEqual(groups.pick("jobs/1"), { [audit]: "a" });
+  groups.remove("a");
+  assert.equal(groups.pick("jobs/1"), null);
+  assert.equal(groups.nodeCount, 0);
+});
+
+test("a publish envelope carries queue group picks; a groups envelope its list", () => {
+  const picks = { "g7:workers:jobs/#": "b" };
+  const text = encodePublishEnvelope("a", 1, 3, "jobs/1", "1", undefined, undefined, false, picks);
+  assert.deepEqual((decodePublishEnvelope(text) as { picks?: unknown }).picks, picks);
+  const envelope = {
+    kind: ControlKind.Groups,
+    origin: "a",
+    epoch: 1,
+    counter: 3,
+    groups: [["workers", "jobs/#"]] as const,
+  };
+  assert.deepEqual(decodeControlEnvelope(encodeControlEnvelope(envelope)), envelope);
+  assert.equal(
+    decodeControlEnvelope('{"a":"groups","o":"a","e":1,"c":0,"g":[["w"]]}'),
+    "bad group list",
+  );
+  assert.equal(
+    decodePublishEnvelope('{"o":"a","e":1,"c":1,"t":"t","m":1,"q":{"k":2}}'),
+    "bad queue group picks",
+  );
 });

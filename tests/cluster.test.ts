@@ -14,7 +14,7 @@ import {
   SYS_BACKPLANE_TOPIC,
 } from "../mod.ts";
 import { redisBackplane } from "../src/backplane/redis.ts";
-import { drain, settle, startNodes, stopNodes } from "./cluster_helpers.ts";
+import { drain, settle, startNode, startNodes, stopNodes } from "./cluster_helpers.ts";
 import { freePort, subscribed, take, until } from "./helpers.ts";
 import { REDIS_SKIP, RedisServer } from "./redis_server.ts";
 
@@ -313,6 +313,141 @@ test(
     } finally {
       for (const client of clients) await client.close();
       await stopNodes(nodes);
+      await redis.stop();
+    }
+  },
+);
+
+test(
+  "a queue group spread over nodes: each message reaches one member cluster-wide, shares even",
+  options,
+  async () => {
+    const redis = await RedisServer.start();
+    const nodes = await startNodes(redis, "groups", 3);
+    const clients: PubSubClient[] = [];
+    try {
+      const members: PubSubClient[] = [];
+      for (const node of nodes) {
+        for (let i = 0; i < 2; i++) {
+          const member = await PubSubClient.connect("127.0.0.1", node.server.addr.port, {
+            hello: true,
+          });
+          clients.push(member);
+          members.push(member);
+          await member.subscribe("jobs/#", { group: "workers" });
+          await member.flush();
+        }
+      }
+      // A plain subscriber still gets every message.
+      const audit = await PubSubClient.connect("127.0.0.1", nodes[1].server.addr.port);
+      clients.push(audit);
+      await subscribed(audit, "jobs/+");
+      await until(
+        () => nodes.every((node) => node.server.stats().backplane!.groupNodes === 3),
+        "every node knowing the group on all three",
+      );
+      const publisher = await PubSubClient.connect("127.0.0.1", nodes[0].server.addr.port);
+      clients.push(publisher);
+      const count = 1200;
+      for (let n = 0; n < count; n++) await publisher.publish("jobs/a", { from: "p", n });
+      await settle(nodes);
+      const seen = new Set<number>();
+      let total = 0;
+      for (const member of members) {
+        const got = byPublisher(await drain(member)).get("p") ?? [];
+        total += got.length;
+        for (const n of got) seen.add(n);
+        // Even shares: 200 each, within ±20%.
+        assert.ok(got.length >= 160 && got.length <= 240, `a member got ${got.length} of ${count}`);
+        assert.deepEqual(got, [...got].sort((x, y) => x - y), "in order within a member");
+      }
+      assert.equal(total, count, "each message once across the group");
+      assert.equal(seen.size, count);
+      assert.deepEqual(byPublisher(await drain(audit)).get("p"), range(count));
+      for (const node of nodes) assert.equal(node.server.stats().backplane!.groupMisses, 0);
+    } finally {
+      for (const client of clients) await client.close();
+      await stopNodes(nodes);
+      await redis.stop();
+    }
+  },
+);
+
+test(
+  "a node that leaves is out of its queue groups: the others get every message",
+  options,
+  async () => {
+    const redis = await RedisServer.start();
+    const nodes = await startNodes(redis, "failover", 3);
+    const [a, b, c] = nodes;
+    const clients: PubSubClient[] = [];
+    const join = async (node: typeof a) => {
+      const member = await PubSubClient.connect("127.0.0.1", node.server.addr.port, {
+        hello: true,
+      });
+      clients.push(member);
+      await member.subscribe("jobs/#", { group: "workers" });
+      await member.flush();
+      return member;
+    };
+    try {
+      const onA = await join(a);
+      const onB = await join(b);
+      await join(c);
+      await until(() => a.server.stats().backplane!.groupNodes === 3, "a knowing all three");
+      await c.probe.close();
+      await c.server.close();
+      await until(() => a.server.stats().backplane!.groupNodes === 2, "node c out of the group");
+      const publisher = await PubSubClient.connect("127.0.0.1", a.server.addr.port);
+      clients.push(publisher);
+      for (let n = 0; n < 100; n++) await publisher.publish("jobs/x", { from: "p", n });
+      await settle([a, b]);
+      const got = [
+        ...byPublisher(await drain(onA)).get("p") ?? [],
+        ...byPublisher(await drain(onB)).get("p") ?? [],
+      ];
+      assert.deepEqual(got.sort((x, y) => x - y), range(100));
+    } finally {
+      for (const client of clients) await client.close();
+      await stopNodes([a, b]);
+      await redis.stop();
+    }
+  },
+);
+
+test(
+  "a node that goes silent is taken out of the groups; what was picked for it is counted",
+  options,
+  async () => {
+    const redis = await RedisServer.start();
+    const a = await startNode(redis, "silent", {}, { heartbeatMs: 250 });
+    const clients: PubSubClient[] = [];
+    try {
+      const member = await PubSubClient.connect("127.0.0.1", a.server.addr.port, { hello: true });
+      clients.push(member);
+      await member.subscribe("jobs/#", { group: "workers" });
+      await member.flush();
+      // A "node" that announces a member of the group, then never speaks again.
+      redis.cli(
+        "PUBLISH",
+        "knsock:silent:control",
+        JSON.stringify({ a: "groups", o: "ghost", e: 1, c: 0, g: [["workers", "jobs/#"]] }),
+      );
+      await until(() => a.server.stats().backplane!.groupNodes === 2, "a knowing the ghost");
+      for (let n = 0; n < 10; n++) a.server.publish("jobs/x", { from: "p", n });
+      // Half were picked for the ghost: once it is taken out, they are counted.
+      await until(() => a.server.stats().backplane!.groupNodes === 1, "the ghost taken out");
+      const stats = a.server.stats().backplane!;
+      assert.equal(stats.pickedGone, 5);
+      assert.equal(stats.nodes, 0);
+      // Turns alternate between a (first to announce) and the ghost.
+      assert.deepEqual(byPublisher(await drain(member)).get("p"), [0, 2, 4, 6, 8]);
+      // From now on every message reaches the member on a.
+      for (let n = 10; n < 20; n++) a.server.publish("jobs/x", { from: "p", n });
+      assert.deepEqual(byPublisher(await drain(member)).get("p"), range(20).slice(10));
+    } finally {
+      for (const client of clients) await client.close();
+      await stopNodes([a]);
       await redis.stop();
     }
   },

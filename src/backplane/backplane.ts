@@ -14,6 +14,9 @@
 
 import type { Logger } from "../logger.ts";
 import type { Headers, JsonValue } from "../protocol/frames.ts";
+import type { GroupMembership } from "./envelope.ts";
+
+export type { GroupMembership };
 
 /** A backplane's connection state. */
 export type BackplaneState = "starting" | "up" | "down" | "closed";
@@ -51,6 +54,13 @@ export interface BackplaneStats {
   outages: number;
   /** Times this node's own heartbeat did not come back in time (a stalled subscription). */
   stalls: number;
+  /**
+   * Queue group publishes this node picked another node for after that
+   * node's last heartbeat, when that node then went silent and was taken
+   * out: possibly lost (an upper bound; a node that leaves cleanly says so
+   * first and counts nothing here).
+   */
+  pickedGone: number;
 }
 
 /** What a backplane reports when its state changes. */
@@ -63,19 +73,34 @@ export interface BackplaneEvent {
   stats: BackplaneStats;
 }
 
+/** A publish from another node. */
+export interface InboundPublish {
+  /** The topic it was published to. */
+  topic: string;
+  /** The message. */
+  message: JsonValue;
+  /** Its headers, when it has some. */
+  headers?: Headers;
+  /** Where a responder answers, for a request. */
+  reply?: string;
+  /** Whether it is the topic's retained message now. */
+  retain?: boolean;
+  /**
+   * The node its publisher picked for each matching queue group, by
+   * subscription key: a node delivers to a member of a group only when
+   * picked for it.
+   */
+  picks?: Record<string, string>;
+}
+
 /** What the server gives its backplane when it starts it. */
 export interface BackplaneHost {
-  /**
-   * Routes a publish from another node to this node's subscribers.
-   * `message` is the message's JSON text, exactly as the origin had it.
-   */
-  route(
-    topic: string,
-    message: JsonValue,
-    headers: Headers | undefined,
-    reply: string | undefined,
-    retain: boolean,
-  ): void;
+  /** Routes a publish from another node to this node's subscribers. */
+  route(publish: InboundPublish): void;
+  /** Another node announced every (group, pattern) it has members in. */
+  groups(node: string, groups: readonly GroupMembership[]): void;
+  /** Another node left the cluster, or was not heard from in time: out of its queue groups. */
+  nodeGone(node: string): void;
   /** Called when the backplane's state changes (down, up again, closed). */
   changed(event: BackplaneEvent): void;
   /** Where the backplane logs. */
@@ -96,6 +121,8 @@ export interface OutboundPublish {
   reply?: string;
   /** Whether it is the topic's retained message now. */
   retain?: boolean;
+  /** The node picked for each matching queue group, by subscription key. */
+  picks?: Record<string, string>;
 }
 
 /**
@@ -130,6 +157,11 @@ export interface Backplane {
    * `unsent`.
    */
   publish(publish: OutboundPublish): void;
+  /**
+   * Announces every (group, pattern) this node has members in, now and
+   * after each reconnection, until the next call.
+   */
+  setGroups(groups: readonly GroupMembership[]): void;
   /** Its counters now. */
   stats(): BackplaneStats;
   /** Leaves the cluster and closes its connections. Idempotent. */

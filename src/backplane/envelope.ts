@@ -6,13 +6,17 @@
  *
  * ```text
  * {"o":"node-a","e":1764770000000,"c":42,"t":"news/eu","m":"hi","h":{"k":"v"},"r":"inbox/1","k":1}
+ * {"o":"node-a","e":1764770000000,"c":43,"t":"jobs/1","m":1,"q":{"g7:workers:jobs/#":"node-b"}}
  * {"a":"hb","o":"node-a","e":1764770000000,"c":42}
+ * {"a":"groups","o":"node-b","e":1764770000500,"c":0,"g":[["workers","jobs/#"]]}
  * ```
  *
- * `h` (headers), `r` (reply topic) and `k` (retain) appear only when set.
+ * `h` (headers), `r` (reply topic), `k` (retain) and `q` (the node picked
+ * for each matching queue group, by subscription key) appear only when set.
  * In a control envelope, `c` is the counter of the last publish the node
  * sent, and `a` says what it is: `join` (a node started), `here` (an
- * answer to a join), `hb` (a heartbeat) or `leave` (a node stops).
+ * answer to a join), `hb` (a heartbeat), `groups` (the node's queue groups,
+ * all of them, in `g`) or `leave` (a node stops).
  *
  * @module
  */
@@ -32,13 +36,19 @@ export interface PublishEnvelope {
   headers?: Headers;
   reply?: string;
   retain?: boolean;
+  /** The node picked for each matching queue group, by subscription key. */
+  picks?: Record<string, string>;
 }
+
+/** A (group, pattern) pair a node has members in. */
+export type GroupMembership = readonly [group: string, pattern: string];
 
 /** What a control envelope says. */
 export const ControlKind = {
   Join: "join",
   Here: "here",
   Heartbeat: "hb",
+  Groups: "groups",
   Leave: "leave",
 } as const;
 
@@ -52,6 +62,8 @@ export interface ControlEnvelope {
   epoch: number;
   /** The counter of the last publish the origin sent in this epoch (0 before the first). */
   counter: number;
+  /** With `groups`: every (group, pattern) the origin has members in. */
+  groups?: readonly GroupMembership[];
 }
 
 /**
@@ -67,6 +79,7 @@ export function encodePublishEnvelope(
   headers?: Headers,
   reply?: string,
   retain?: boolean,
+  picks?: Record<string, string>,
 ): string {
   let text = `{"o":${JSON.stringify(origin)},"e":${epoch},"c":${counter},"t":${
     JSON.stringify(topic)
@@ -74,17 +87,20 @@ export function encodePublishEnvelope(
   if (headers !== undefined) text += `,"h":${JSON.stringify(headers)}`;
   if (reply !== undefined) text += `,"r":${JSON.stringify(reply)}`;
   if (retain === true) text += `,"k":1`;
+  if (picks !== undefined) text += `,"q":${JSON.stringify(picks)}`;
   return text + "}";
 }
 
 /** The envelope of an announcement or heartbeat. */
 export function encodeControlEnvelope(envelope: ControlEnvelope): string {
-  return JSON.stringify({
+  const value: Record<string, unknown> = {
     a: envelope.kind,
     o: envelope.origin,
     e: envelope.epoch,
     c: envelope.counter,
-  });
+  };
+  if (envelope.groups !== undefined) value.g = envelope.groups;
+  return JSON.stringify(value);
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -105,7 +121,8 @@ function parse(text: string): Record<string, unknown> | string {
   return isObject(value) ? value : "not a JSON object";
 }
 
-function headersOf(value: unknown): Headers | undefined | null {
+/** A string-to-string object (headers, picks), `undefined` when absent, `null` when bad. */
+function stringsOf(value: unknown): Record<string, string> | undefined | null {
   if (value === undefined) return undefined;
   if (!isObject(value)) return null;
   for (const key in value) if (typeof value[key] !== "string") return null;
@@ -116,13 +133,15 @@ function headersOf(value: unknown): Headers | undefined | null {
 export function decodePublishEnvelope(text: string): PublishEnvelope | string {
   const value = parse(text);
   if (typeof value === "string") return value;
-  const { o, e, c, t, m, h, r, k } = value;
+  const { o, e, c, t, m, h, r, k, q } = value;
   if (typeof o !== "string" || o === "") return `bad origin ${JSON.stringify(o)}`;
   if (!isCount(e) || !isCount(c) || c === 0) return "bad epoch or counter";
   if (typeof t !== "string" || t === "") return `bad topic ${JSON.stringify(t)}`;
   if (m === undefined) return "no message";
-  const headers = headersOf(h);
+  const headers = stringsOf(h);
   if (headers === null) return "bad headers";
+  const picks = stringsOf(q);
+  if (picks === null) return "bad queue group picks";
   if (r !== undefined && (typeof r !== "string" || r === "")) return "bad reply topic";
   if (k !== undefined && k !== 1) return "bad retain flag";
   const envelope: PublishEnvelope = {
@@ -135,18 +154,29 @@ export function decodePublishEnvelope(text: string): PublishEnvelope | string {
   if (headers !== undefined) envelope.headers = headers;
   if (r !== undefined) envelope.reply = r;
   if (k === 1) envelope.retain = true;
+  if (picks !== undefined) envelope.picks = picks;
   return envelope;
 }
 
 const CONTROL_KINDS = new Set<string>(Object.values(ControlKind));
 
+function isMembership(value: unknown): value is GroupMembership {
+  return Array.isArray(value) && value.length === 2 && typeof value[0] === "string" &&
+    value[0] !== "" && typeof value[1] === "string" && value[1] !== "";
+}
+
 /** A control envelope from its text, or why it is not one. */
 export function decodeControlEnvelope(text: string): ControlEnvelope | string {
   const value = parse(text);
   if (typeof value === "string") return value;
-  const { a, o, e, c } = value;
+  const { a, o, e, c, g } = value;
   if (typeof a !== "string" || !CONTROL_KINDS.has(a)) return `bad kind ${JSON.stringify(a)}`;
   if (typeof o !== "string" || o === "") return `bad origin ${JSON.stringify(o)}`;
   if (!isCount(e) || !isCount(c)) return "bad epoch or counter";
-  return { kind: a as ControlKind, origin: o, epoch: e, counter: c };
+  const envelope: ControlEnvelope = { kind: a as ControlKind, origin: o, epoch: e, counter: c };
+  if (a === ControlKind.Groups) {
+    if (!Array.isArray(g) || !g.every(isMembership)) return "bad group list";
+    envelope.groups = g;
+  }
+  return envelope;
 }

@@ -41,6 +41,7 @@ import {
   decodePublishEnvelope,
   encodeControlEnvelope,
   encodePublishEnvelope,
+  type GroupMembership,
 } from "./envelope.ts";
 import { Origins } from "./origins.ts";
 
@@ -54,8 +55,6 @@ export interface RedisBackplaneOptions {
   url?: string;
   /** The cluster's name: servers with the same name act as one broker. Default `"default"`. */
   cluster?: string;
-  /** This node's id; unique in the cluster. Default: the server's `serverId`. */
-  node?: string;
   /**
    * How often the node sends a heartbeat, in ms. A node not heard from for
    * three heartbeats is out of the cluster; a node whose own heartbeat does
@@ -106,10 +105,6 @@ function checkOptions(options: RedisBackplaneOptions): Required<RedisBackplaneOp
       `Cluster name must be 1 to 100 letters, digits, '_', '.' or '-', got "${cluster}"`,
     );
   }
-  const node = options.node ?? "";
-  if (node !== "" && !/^[\w.-]{1,100}$/.test(node)) {
-    throw new TypeError(`Node id must be 1 to 100 letters, digits, '_', '.' or '-', got "${node}"`);
-  }
   for (const name of ["heartbeatMs", "connectTimeoutMs"] as const) {
     const value = options[name];
     if (value !== undefined && (!Number.isInteger(value) || value < 10 || value > 600_000)) {
@@ -119,7 +114,6 @@ function checkOptions(options: RedisBackplaneOptions): Required<RedisBackplaneOp
   return {
     url,
     cluster,
-    node,
     heartbeatMs: options.heartbeatMs ?? 1000,
     connectTimeoutMs: options.connectTimeoutMs ?? 5000,
   };
@@ -171,12 +165,17 @@ class RedisBackplane implements Backplane {
   #waitingSince = 0;
   #closing: Promise<void> | null = null;
   #counter = 0;
+  /** This node's queue groups, as last announced. */
+  #groups: readonly GroupMembership[] = [];
   #received = 0;
   #unsent = 0;
   #lost = 0;
   #badEnvelopes = 0;
   #outages = 0;
   #stalls = 0;
+  #pickedGone = 0;
+  /** Queue group picks of each other node since its last control envelope. */
+  readonly #picked = new Map<string, number>();
 
   constructor(options: Required<RedisBackplaneOptions>) {
     this.#options = options;
@@ -198,13 +197,14 @@ class RedisBackplane implements Backplane {
       badEnvelopes: this.#badEnvelopes,
       outages: this.#outages,
       stalls: this.#stalls,
+      pickedGone: this.#pickedGone,
     };
   }
 
   async start(host: BackplaneHost): Promise<void> {
     if (this.#host !== null) throw new Error("A backplane serves one server: it was started");
     this.#host = host;
-    this.#node = this.#options.node || host.serverId;
+    this.#node = host.serverId;
     const settings: RedisOptions = {
       lazyConnect: true,
       connectTimeout: this.#options.connectTimeoutMs,
@@ -262,8 +262,21 @@ class RedisBackplane implements Backplane {
       publish.headers,
       publish.reply,
       publish.retain,
+      publish.picks,
     );
     pub.publish(this.#channels.all, text).catch(this.#publishFailed);
+    const picks = publish.picks;
+    if (picks !== undefined) {
+      for (const key in picks) {
+        const node = picks[key];
+        if (node !== this.#node) this.#picked.set(node, (this.#picked.get(node) ?? 0) + 1);
+      }
+    }
+  }
+
+  setGroups(groups: readonly GroupMembership[]): void {
+    this.#groups = groups;
+    if (this.#state === "up") this.#send(this.#channels.control, this.#control(ControlKind.Groups));
   }
 
   /** A publish handed to Redis that failed (the connection broke meanwhile). */
@@ -316,7 +329,9 @@ class RedisBackplane implements Backplane {
     const wasDown = this.#state === "down";
     this.#state = "up";
     this.#waitingSince = 0;
+    // Announced again after any reconnection: the others may have expired this node.
     this.#send(this.#channels.control, this.#control(ControlKind.Join));
+    this.#send(this.#channels.control, this.#control(ControlKind.Groups));
     if (wasDown) this.#changed("up");
   }
 
@@ -340,6 +355,7 @@ class RedisBackplane implements Backplane {
       origin: this.#node,
       epoch: this.#epoch,
       counter: this.#counter,
+      ...(kind === ControlKind.Groups ? { groups: this.#groups } : {}),
     });
   }
 
@@ -357,7 +373,11 @@ class RedisBackplane implements Backplane {
     const now = Date.now();
     const host = this.#host!;
     for (const node of this.#origins.expire(now)) {
-      host.logger.warn("Cluster node gone: no heartbeat", { node });
+      const picked = this.#picked.get(node) ?? 0;
+      this.#picked.delete(node);
+      this.#pickedGone += picked;
+      host.logger.warn("Cluster node gone: no heartbeat", { node, picked });
+      host.nodeGone(node);
     }
     if (this.#state !== "up") return;
     const waited = this.#waitingSince === 0 ? 0 : now - this.#waitingSince;
@@ -397,9 +417,8 @@ class RedisBackplane implements Backplane {
     if (lost < 0) return;
     if (lost > 0) this.#missing(envelope.origin, lost);
     this.#received++;
-    const { topic, message, headers, reply, retain } = envelope;
     try {
-      this.#host!.route(topic, message, headers, reply, retain === true);
+      this.#host!.route(envelope);
     } catch (error) {
       this.#bad(`cannot route it (${(error as Error).message})`);
     }
@@ -413,11 +432,27 @@ class RedisBackplane implements Backplane {
       if (kind === ControlKind.Heartbeat && epoch === this.#epoch) this.#waitingSince = 0;
       return;
     }
+    const host = this.#host!;
+    this.#picked.delete(origin);
     const outcome = this.#origins.control(kind, origin, epoch, counter, Date.now());
     if (outcome.lost > 0) this.#missing(origin, outcome.lost);
-    if (outcome.joined) this.#host!.logger.info("Cluster node joined", { node: origin });
-    if (kind === ControlKind.Join) {
-      this.#send(this.#channels.node(origin), this.#control(ControlKind.Here));
+    if (outcome.joined) host.logger.info("Cluster node joined", { node: origin });
+    const direct = this.#channels.node(origin);
+    switch (kind) {
+      case ControlKind.Join:
+        this.#send(direct, this.#control(ControlKind.Here));
+        this.#send(direct, this.#control(ControlKind.Groups));
+        return;
+      case ControlKind.Groups:
+        host.groups(origin, envelope.groups ?? []);
+        return;
+      case ControlKind.Leave:
+        host.nodeGone(origin);
+        return;
+    }
+    // Heard again after it was taken out (or never announced): ask it for its groups.
+    if (outcome.joined && kind !== ControlKind.Here) {
+      this.#send(direct, this.#control(ControlKind.Join));
     }
   }
 

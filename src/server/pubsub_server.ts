@@ -5,7 +5,12 @@
  * @module
  */
 
-import type { Backplane, BackplaneEvent, BackplaneHost } from "../backplane/backplane.ts";
+import type {
+  Backplane,
+  BackplaneEvent,
+  BackplaneHost,
+  InboundPublish,
+} from "../backplane/backplane.ts";
 import { ErrorCode } from "../errors.ts";
 import {
   DEFAULT_SERVER_LIMITS,
@@ -19,7 +24,8 @@ import type { JsonValue, SlowConsumerPolicy } from "../protocol/frames.ts";
 import { jsonValueProblem } from "../protocol/json_value.ts";
 import { hasWildcard } from "../topic/pattern.ts";
 import { topicProblem } from "../topic/validate_topic.ts";
-import { type Forward, Router } from "./router.ts";
+import { ClusterGroups } from "./cluster_groups.ts";
+import { type ClusterLink, Router } from "./router.ts";
 import type { PublishExtras } from "./routed_publish.ts";
 import { defaultTransport } from "../transport/auto.ts";
 import type { HttpListener } from "../transport/http_types.ts";
@@ -106,6 +112,9 @@ export class PubSubServer {
   readonly #viaTcp: ConnectionTransport;
   readonly #viaWs: ConnectionTransport;
   readonly #backplane: Backplane | null;
+  /** The cluster's queue groups; `null` without a backplane. */
+  readonly #clusterGroups: ClusterGroups | null;
+  #groupMisses = 0;
 
   /**
    * Use {@linkcode startPubSubServer}; this wraps a listener that is already bound.
@@ -126,8 +135,9 @@ export class PubSubServer {
     const logger = this.#logger = guardLogger(options.logger ?? silentLogger);
     this.#router = new Router(limits, counters);
     this.#backplane = options.backplane ?? null;
+    this.#clusterGroups = this.#backplane === null ? null : new ClusterGroups();
     // Set before the backplane is up: a publish it cannot send yet is counted.
-    if (this.#backplane !== null) this.#router.forward = this.#forward;
+    if (this.#backplane !== null) this.#router.cluster = this.#clusterLink();
     const policy = this.#policy = checkPolicy(
       options.slowConsumerPolicy ?? DEFAULT_SLOW_CONSUMER_POLICY,
     );
@@ -219,7 +229,13 @@ export class PubSubServer {
       topics: this.#router.patternCount,
       retained: this.#router.retainedCount,
       pendingBytes,
-      ...(this.#backplane === null ? {} : { backplane: this.#backplane.stats() }),
+      ...(this.#backplane === null ? {} : {
+        backplane: {
+          ...this.#backplane.stats(),
+          groupMisses: this.#groupMisses,
+          groupNodes: this.#clusterGroups!.nodeCount,
+        },
+      }),
     };
   }
 
@@ -254,31 +270,46 @@ export class PubSubServer {
     if (problem2 !== null) throw new TypeError(problem2);
   }
 
-  /** Hands a publish routed here to the other nodes. */
-  readonly #forward: Forward = (topic, message, json, extras) => {
-    this.#backplane!.publish({
-      topic,
-      json: json !== null ? asciiText.decode(json) : JSON.stringify(message),
-      headers: extras.headers,
-      reply: extras.reply,
-      retain: extras.retain,
-    });
-  };
+  /** The router's link to the other nodes: the backplane, and the cluster's queue groups. */
+  #clusterLink(): ClusterLink {
+    const backplane = this.#backplane!;
+    const groups = this.#clusterGroups!;
+    const router = this.#router;
+    const node = this.serverId;
+    return {
+      node,
+      pick: (topic) => groups.pick(topic),
+      forward: (topic, message, json, extras, picks) =>
+        backplane.publish({
+          topic,
+          json: json !== null ? asciiText.decode(json) : JSON.stringify(message),
+          headers: extras.headers,
+          reply: extras.reply,
+          retain: extras.retain,
+          picks: picks ?? undefined,
+        }),
+      groupsChanged: () => {
+        // Closing: the cluster was told this node has none left.
+        if (this.#closing !== null) return;
+        const mine = router.queueGroups();
+        groups.set(node, mine);
+        backplane.setGroups(mine);
+      },
+    };
+  }
 
   /** Starts the backplane: publishes from other nodes are routed here from now on. */
   #startBackplane(): Promise<void> {
     const backplane = this.#backplane;
     if (backplane === null) return Promise.resolve();
     const logger = this.#logger;
+    const groups = this.#clusterGroups!;
     const host: BackplaneHost = {
       logger,
       serverId: this.serverId,
-      route: (topic, message, headers, reply, retain) =>
-        this.#routeRemote(topic, message, {
-          headers,
-          reply,
-          retain,
-        }),
+      route: (publish) => this.#routeRemote(publish),
+      groups: (node, list) => groups.set(node, list),
+      nodeGone: (node) => groups.remove(node),
       changed: (event) => this.#backplaneChanged(event),
     };
     return backplane.start(host);
@@ -288,10 +319,18 @@ export class PubSubServer {
    * A publish from another node: checked as `publish()` checks one (a bad
    * one throws, and the backplane counts it), then routed here only.
    */
-  #routeRemote(topic: string, message: JsonValue, extras: PublishExtras): void {
+  #routeRemote(publish: InboundPublish): void {
+    const { topic, message, headers, reply, retain, picks } = publish;
+    if (picks !== undefined) {
+      for (const key in picks) {
+        if (picks[key] !== this.serverId) continue;
+        if (this.#closing !== null || !this.#router.hasQueueGroup(key)) this.#groupMisses++;
+      }
+    }
     if (this.#closing !== null) return;
     this.#checkPublish(topic, message);
-    const refusal = this.#router.publishRemote(topic, message, extras);
+    const extras: PublishExtras = { headers, reply, retain };
+    const refusal = this.#router.publishRemote(topic, message, extras, picks);
     if (refusal !== null) {
       this.#logger.warn("Retained message from another node refused", { topic, error: refusal[1] });
     }
@@ -325,6 +364,8 @@ export class PubSubServer {
 
   async #shutdown(): Promise<void> {
     this.#signal?.removeEventListener("abort", this.#onAbort);
+    // Out of the cluster's queue groups first: the others stop picking this node.
+    this.#backplane?.setGroups([]);
     this.#watchdog.stop();
     const connections = [...this.#connections];
     await this.#listener.close();

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { isNodeLocal } from "../backplane/backplane.ts";
+import { type GroupMembership, isNodeLocal } from "../backplane/backplane.ts";
 import { ErrorCode } from "../errors.ts";
 import type { ServerLimits } from "../limits.ts";
 import { DELIVERY_END, extraMembers } from "../protocol/delivery_encoder.ts";
@@ -33,27 +33,44 @@ const MAX_SEQ_TOPIC_CHARS = 4 * 1024 * 1024;
 
 /** Members sharing one (group, pattern) subscription; each message goes to one of them. */
 class QueueGroup {
+  readonly key: string;
+  readonly group: string;
   readonly pattern: string;
   readonly members: Route[] = [];
   next = 0;
 
-  constructor(pattern: string) {
+  constructor(key: string, group: string, pattern: string) {
+    this.key = key;
+    this.group = group;
     this.pattern = pattern;
   }
 }
 
 type Subscriber = Route | QueueGroup;
 
-/**
- * Hands a local publish to the other nodes (the backplane), after it was
- * routed here. `json` is valid only during the call.
- */
-export type Forward = (
-  topic: string,
-  message: JsonValue,
-  json: Uint8Array | null,
-  extras: PublishExtras,
-) => void;
+/** How the router takes part in a cluster (the server's backplane). */
+export interface ClusterLink {
+  /** This node's id, as queue group picks name it. */
+  readonly node: string;
+  /** The node whose turn it is in each queue group matching `topic`, or `null`. */
+  pick(topic: string): Record<string, string> | null;
+  /**
+   * Hands a local publish to the other nodes, after it was routed here,
+   * with its queue group picks. `json` is valid only during the call.
+   */
+  forward(
+    topic: string,
+    message: JsonValue,
+    json: Uint8Array | null,
+    extras: PublishExtras,
+    picks: Record<string, string> | null,
+  ): void;
+  /** This node's queue groups changed: one was created, or lost its last member. */
+  groupsChanged(): void;
+}
+
+/** The picks of a remote publish that names none: this node delivers to no group. */
+const NO_PICKS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
 /** The server's routing table and publish path. */
 export class Router {
@@ -74,8 +91,8 @@ export class Router {
   #laterState: RoutedPublish | null = null;
   /** The last stamp handed out: each publish gets a new one, nested or not. */
   #lastStamp = 0;
-  /** Where local publishes go on to other nodes; `null` on a single node. */
-  forward: Forward | null = null;
+  /** The cluster this node is part of; `null` on a single node. */
+  cluster: ClusterLink | null = null;
   readonly #visit = (subscriber: Subscriber): void => {
     this.#p.matched++;
     if (subscriber instanceof QueueGroup) this.#toGroup(subscriber);
@@ -127,6 +144,16 @@ export class Router {
     return { connections: routes.size, groups };
   }
 
+  /** Every (group, pattern) this node has members in. */
+  queueGroups(): GroupMembership[] {
+    return Array.from(this.#groups.values(), (queue) => [queue.group, queue.pattern] as const);
+  }
+
+  /** Whether this node has members in the queue group of subscription key `key`. */
+  hasQueueGroup(key: string): boolean {
+    return this.#groups.has(key);
+  }
+
   /** The pattern of each queue group, one entry per group (for monitoring). */
   queueGroupPatterns(): string[] {
     return Array.from(this.#groups.values(), (group) => group.pattern);
@@ -172,11 +199,12 @@ export class Router {
     if (group !== undefined) {
       let queue = this.#groups.get(key);
       if (queue === undefined) {
-        queue = new QueueGroup(pattern);
+        queue = new QueueGroup(key, group, pattern);
         this.#groups.set(key, queue);
         this.#index.add(pattern, queue);
-      }
-      queue.members.push(route);
+        queue.members.push(route);
+        this.cluster?.groupsChanged();
+      } else queue.members.push(route);
       (route.groups ??= new Set()).add(key);
       route.out.setPolicy(key, pattern, policy);
       return null;
@@ -258,15 +286,17 @@ export class Router {
     from: Route | null,
     extras: PublishExtras,
     remote = false,
+    picks: Record<string, string> | null = null,
   ): number {
     if (this.#routing) {
       if (this.#later.length < MAX_LATER_PUBLISHES) {
         // `json` is valid only during this call.
-        this.#later.push({ topic, message, json: json?.slice() ?? null, from, extras, remote });
+        const later = json?.slice() ?? null;
+        this.#later.push({ topic, message, json: later, from, extras, remote, picks });
       } else this.#counters.droppedMessages++;
       return 0;
     }
-    const delivered = this.#route(topic, message, json, from, extras, remote);
+    const delivered = this.#route(topic, message, json, from, extras, remote, picks);
     if (this.#later.length > 0) this.#routeLater();
     return delivered;
   }
@@ -278,12 +308,15 @@ export class Router {
     from: Route | null,
     extras: PublishExtras,
     remote: boolean,
+    picks: Record<string, string> | null,
   ): number {
     const p = this.#p;
+    const cluster = this.cluster;
     this.#routing = true;
     this.#counters.messagesIn++;
     p.start(++this.#lastStamp, topic, message, json, from, extras, remote);
     try {
+      if (cluster !== null) p.picks = remote ? picks ?? NO_PICKS : cluster.pick(topic);
       this.#index.match(topic, this.#visit);
       if (extras.retain === true) {
         // The seq this publish took, or the topic's last one when nobody got it.
@@ -291,8 +324,8 @@ export class Router {
         const problem = this.#retained.set(topic, message, extras.headers, seq);
         if (problem !== null) p.retainRefusal = [ErrorCode.RetainedLimit, problem];
       }
-      if (this.forward !== null && !remote && !isNodeLocal(topic)) {
-        this.forward(topic, message, json, extras);
+      if (cluster !== null && !remote && !isNodeLocal(topic)) {
+        cluster.forward(topic, message, json, extras, p.picks);
       }
     } finally {
       this.#routing = false;
@@ -308,9 +341,9 @@ export class Router {
     this.#p = this.#laterState ??= new RoutedPublish();
     try {
       for (let i = 0; i < this.#later.length; i++) {
-        const { topic, message, json, from, extras, remote } = this.#later[i];
+        const { topic, message, json, from, extras, remote, picks } = this.#later[i];
         try {
-          this.#route(topic, message, json, from, extras, remote);
+          this.#route(topic, message, json, from, extras, remote, picks);
         } catch {
           // server.publish() checked the message; a message that still cannot be
           // encoded is lost, as a log line that cannot be written is.
@@ -343,7 +376,7 @@ export class Router {
     // With other nodes, a responder may be on one of them: no `no_responders` then.
     if (
       this.#p.retainRefusal === null && extras.reply !== undefined && this.#p.matched === 0 &&
-      this.forward === null
+      this.cluster === null
     ) {
       return [ErrorCode.NoResponders, `No subscriber for "${topic}"`];
     }
@@ -358,8 +391,13 @@ export class Router {
    * @throws {TypeError} When JSON cannot encode the message.
    * @throws {RangeError} When the message is too deeply nested to encode.
    */
-  publishRemote(topic: string, message: JsonValue, extras: PublishExtras): Refusal | null {
-    this.publish(topic, message, null, null, extras, true);
+  publishRemote(
+    topic: string,
+    message: JsonValue,
+    extras: PublishExtras,
+    picks: Record<string, string> | undefined,
+  ): Refusal | null {
+    this.publish(topic, message, null, null, extras, true, picks ?? null);
     return this.#p.retainRefusal;
   }
 
@@ -420,6 +458,9 @@ export class Router {
   }
 
   #toGroup(group: QueueGroup): void {
+    // In a cluster, only the node picked for this group delivers to it.
+    const picks = this.#p.picks;
+    if (picks !== null && picks[group.key] !== this.cluster?.node) return;
     const members = group.members;
     const from = this.#p.from;
     let fallback = -1;
@@ -454,6 +495,7 @@ export class Router {
     if (group.members.length === 0) {
       this.#groups.delete(key);
       this.#index.remove(group.pattern, group);
+      this.cluster?.groupsChanged();
     }
   }
 }

@@ -69,7 +69,19 @@ export interface ServerStats {
   /** Bytes waiting to be written, summed over connections, now. */
   pendingBytes: number;
   /** The backplane's state and counters; absent on a server without one (a single node). */
-  backplane?: BackplaneStats;
+  backplane?: ClusterStats;
+}
+
+/** A backplane's counters, and what the server counts of its cluster. */
+export interface ClusterStats extends BackplaneStats {
+  /**
+   * Publishes from other nodes that picked this node for a queue group it
+   * no longer had (its last member left before the news reached the
+   * publisher): no member of that group got them.
+   */
+  groupMisses: number;
+  /** Nodes with queue group members, this one included, as this node knows them. */
+  groupNodes: number;
 }
 
 /** The counters a server keeps; the gauges are computed on demand. */

@@ -7,11 +7,11 @@
  * @module
  */
 
-import type { BackplaneStats } from "../../backplane/backplane.ts";
 import type { ServerLimits } from "../../limits.ts";
 import { type MemoryInfo, memoryInfo, runtimeInfo } from "../../transport/runtime_info.ts";
 import { VERSION } from "../../version.ts";
 import type { MonitorSource } from "./monitor_source.ts";
+import type { ClusterStats } from "../stats.ts";
 import type { Rates } from "./rate_history.ts";
 
 /** What `/varz` answers. */
@@ -55,7 +55,7 @@ export interface Varz {
   slowConsumerPolicy: string;
   limits: ServerLimits;
   /** The backplane's state and counters; `null` on a single node. */
-  backplane: BackplaneStats | null;
+  backplane: ClusterStats | null;
 }
 
 /** `/varz` for `source` at `now`, with `rates` from the last sample. */
