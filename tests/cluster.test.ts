@@ -452,3 +452,37 @@ test(
     }
   },
 );
+
+test(
+  "a node whose own heartbeat does not come back reconnects its subscription and says so",
+  options,
+  async () => {
+    const redis = await RedisServer.start();
+    const a = await startNode(redis, "stall", {}, { heartbeatMs: 100 });
+    const b = await startNode(redis, "stall");
+    const clients: PubSubClient[] = [];
+    try {
+      const watcher = await PubSubClient.connect("127.0.0.1", a.server.addr.port, { hello: true });
+      clients.push(watcher);
+      const notices = await watcher.subscribe(SYS_BACKPLANE_TOPIC);
+      await watcher.flush();
+      // Redis holds every PUBLISH for a while: nothing comes back, heartbeats included.
+      redis.cli("CLIENT", "PAUSE", "1500", "WRITE");
+      const down = (await notices.next())!.message as Record<string, unknown>;
+      assert.equal(down.state, "down");
+      assert.equal(down.stalls, 1);
+      const up = (await notices.next())!.message as Record<string, unknown>;
+      assert.equal(up.state, "up");
+      // Once Redis carries publishes again, the nodes are one broker again.
+      const reader = await PubSubClient.connect("127.0.0.1", b.server.addr.port);
+      clients.push(reader);
+      await subscribed(reader, "after");
+      a.server.publish("after", "stall");
+      assert.deepEqual((await take(reader, 1))[0].message, "stall");
+    } finally {
+      for (const client of clients) await client.close();
+      await stopNodes([a, b]);
+      await redis.stop();
+    }
+  },
+);

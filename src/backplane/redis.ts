@@ -58,7 +58,8 @@ export interface RedisBackplaneOptions {
   /**
    * How often the node sends a heartbeat, in ms. A node not heard from for
    * three heartbeats is out of the cluster; a node whose own heartbeat does
-   * not come back within two reconnects its subscription. Default 1000.
+   * not come back within two, while its subscription delivers nothing at
+   * all, reconnects that subscription (it is stuck). Default 1000.
    */
   heartbeatMs?: number;
   /** How long connecting to Redis may take at start, in ms. Default 5000. */
@@ -163,6 +164,9 @@ class RedisBackplane implements Backplane {
   #timer: ReturnType<typeof setInterval> | undefined = undefined;
   /** When this node sent the oldest heartbeat that has not come back; 0 when none. */
   #waitingSince = 0;
+  /** Messages the subscribed connection delivered, and how many at the last tick. */
+  #inbound = 0;
+  #inboundAtTick = 0;
   #closing: Promise<void> | null = null;
   #counter = 0;
   /** This node's queue groups, as last announced. */
@@ -381,7 +385,10 @@ class RedisBackplane implements Backplane {
     }
     if (this.#state !== "up") return;
     const waited = this.#waitingSince === 0 ? 0 : now - this.#waitingSince;
-    if (waited > 2 * this.#options.heartbeatMs) {
+    const silent = this.#inbound === this.#inboundAtTick;
+    this.#inboundAtTick = this.#inbound;
+    // A subscription that still delivers is behind, not stuck: reconnecting would lose more.
+    if (waited > 2 * this.#options.heartbeatMs && silent) {
       // The node's own heartbeat did not come back: its subscription is stuck.
       this.#stalls++;
       this.#waitingSince = 0;
@@ -400,6 +407,7 @@ class RedisBackplane implements Backplane {
 
   #message(channel: string, text: string): void {
     if (this.#closing !== null) return;
+    this.#inbound++;
     if (channel === this.#channels.all) this.#publishEnvelope(text);
     else this.#controlEnvelope(text);
   }
