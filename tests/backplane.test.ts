@@ -95,38 +95,29 @@ test("Origins counts the publishes missing from an origin's counter, and skips r
 
 test("Origins finds lost publishes from heartbeats, and expires silent nodes", () => {
   const origins = new Origins(3000, 60_000);
-  assert.deepEqual(origins.control(ControlKind.Join, "a", 1, 0, 0), { lost: 0, joined: true });
+  const hb = ControlKind.Heartbeat;
+  /** A control envelope from node `node` with counter `counter` at `now`: [lost, joined]. */
+  const control = (kind: ControlKind, node: string, counter: number, now: number) => {
+    const { lost, joined } = origins.control(kind, node, 1, counter, now);
+    return [lost, joined];
+  };
+  assert.deepEqual(control(ControlKind.Join, "a", 0, 0), [0, true]);
   assert.equal(origins.publish("a", 1, 1, 100), 0);
   // The heartbeat says 4 were sent; 2 to 4 never came.
-  assert.deepEqual(origins.control(ControlKind.Heartbeat, "a", 1, 4, 1000), {
-    lost: 3,
-    joined: false,
-  });
-  assert.deepEqual(origins.control(ControlKind.Heartbeat, "a", 1, 4, 2000), {
-    lost: 0,
-    joined: false,
-  });
+  assert.deepEqual(control(hb, "a", 4, 1000), [3, false]);
+  assert.deepEqual(control(hb, "a", 4, 2000), [0, false]);
   assert.deepEqual(origins.expire(4000), []);
   assert.deepEqual(origins.expire(5001), ["a"]);
   assert.equal(origins.live, 0);
   // Back before it is forgotten: what it sent meanwhile is counted.
-  assert.deepEqual(origins.control(ControlKind.Heartbeat, "a", 1, 6, 6000), {
-    lost: 2,
-    joined: true,
-  });
-  assert.deepEqual(origins.control(ControlKind.Leave, "a", 1, 6, 6500), {
-    lost: 0,
-    joined: false,
-  });
+  assert.deepEqual(control(hb, "a", 6, 6000), [2, true]);
+  assert.deepEqual(control(ControlKind.Leave, "a", 6, 6500), [0, false]);
   assert.equal(origins.live, 0);
   // Forgotten after the forget period: out of memory.
-  origins.control(ControlKind.Join, "b", 1, 0, 0);
+  control(ControlKind.Join, "b", 0, 0);
   origins.expire(4000);
   origins.expire(70_000);
-  assert.deepEqual(origins.control(ControlKind.Heartbeat, "b", 1, 9, 70_001), {
-    lost: 0,
-    joined: true,
-  });
+  assert.deepEqual(control(hb, "b", 9, 70_001), [0, true]);
 });
 
 test("redisBackplane() checks its options before connecting", () => {

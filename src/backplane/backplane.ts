@@ -14,9 +14,9 @@
 
 import type { Logger } from "../logger.ts";
 import type { Headers, JsonValue } from "../protocol/frames.ts";
-import type { GroupMembership } from "./envelope.ts";
 
-export type { GroupMembership };
+/** A (group, pattern) pair a node has members in. */
+export type GroupMembership = readonly [group: string, pattern: string];
 
 /** A backplane's connection state. */
 export type BackplaneState = "starting" | "up" | "down" | "closed";

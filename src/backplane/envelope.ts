@@ -22,26 +22,17 @@
  */
 
 import type { Headers, JsonValue } from "../protocol/frames.ts";
+import type { GroupMembership, InboundPublish } from "./backplane.ts";
 
-/** A publish between nodes. */
-export interface PublishEnvelope {
+/** A publish between nodes: a publish, and where it comes from. */
+export interface PublishEnvelope extends InboundPublish {
   /** The node that published it. */
   origin: string;
   /** When the origin started (ms since the epoch): a restarted node has a new one. */
   epoch: number;
   /** The origin's count of publishes sent in this epoch, this one included (from 1). */
   counter: number;
-  topic: string;
-  message: JsonValue;
-  headers?: Headers;
-  reply?: string;
-  retain?: boolean;
-  /** The node picked for each matching queue group, by subscription key. */
-  picks?: Record<string, string>;
 }
-
-/** A (group, pattern) pair a node has members in. */
-export type GroupMembership = readonly [group: string, pattern: string];
 
 /** What a control envelope says. */
 export const ControlKind = {

@@ -31,6 +31,7 @@ import { ErrorCode, PubSubError } from "../errors.ts";
 import type {
   Backplane,
   BackplaneHost,
+  GroupMembership,
   BackplaneState,
   BackplaneStats,
   OutboundPublish,
@@ -41,7 +42,6 @@ import {
   decodePublishEnvelope,
   encodeControlEnvelope,
   encodePublishEnvelope,
-  type GroupMembership,
 } from "./envelope.ts";
 import { Origins } from "./origins.ts";
 
