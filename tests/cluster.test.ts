@@ -486,3 +486,56 @@ test(
     }
   },
 );
+
+test(
+  "retained messages are kept in Redis: a node started later has them, a Redis restarted empty gets them back",
+  options,
+  async () => {
+    const redis = await RedisServer.start();
+    const nodes = await startNodes(redis, "keep", 2);
+    const [a, b] = nodes;
+    const clients: PubSubClient[] = [];
+    const later = [];
+    try {
+      const publisher = await PubSubClient.connect("127.0.0.1", a.server.addr.port, {
+        hello: true,
+      });
+      clients.push(publisher);
+      await publisher.publish("config/mode", { mode: "cluster" }, {
+        retain: true,
+        headers: { by: "a" },
+      });
+      await publisher.publish("config/gone", "soon", { retain: true });
+      await publisher.publish("config/gone", "", { retain: true }); // clears it
+      // Node b got the publishes through Redis, so Redis has stored the retained ones before.
+      await settle(nodes);
+      assert.equal(b.server.stats().retained, 1);
+      const c = await startNode(redis, "keep");
+      later.push(c);
+      assert.equal(c.server.stats().retained, 1, "loaded from Redis at start");
+      const reader = await PubSubClient.connect("127.0.0.1", c.server.addr.port, { hello: true });
+      clients.push(reader);
+      await reader.subscribe("config/#");
+      const [kept] = await take(reader, 1);
+      assert.deepEqual([kept.topic, kept.message, kept.headers], [
+        "config/mode",
+        { mode: "cluster" },
+        { by: "a" },
+      ]);
+
+      await redis.restart();
+      assert.equal(redis.cli("HLEN", "knsock:keep:retained"), "0");
+      await until(
+        () => redis.cli("HLEN", "knsock:keep:retained") === "1",
+        "a node putting the retained message back into Redis",
+      );
+      const d = await startNode(redis, "keep");
+      later.push(d);
+      assert.equal(d.server.stats().retained, 1, "loaded from the restored hash");
+    } finally {
+      for (const client of clients) await client.close();
+      await stopNodes([...nodes, ...later]);
+      await redis.stop();
+    }
+  },
+);

@@ -93,6 +93,16 @@ export interface InboundPublish {
   picks?: Record<string, string>;
 }
 
+/** A retained message, as the cluster keeps it. */
+export interface RetainedMessage {
+  /** Its topic. */
+  topic: string;
+  /** The message's JSON text. */
+  json: string;
+  /** Its headers, if any. */
+  headers: Headers | undefined;
+}
+
 /** What the server gives its backplane when it starts it. */
 export interface BackplaneHost {
   /** Routes a publish from another node to this node's subscribers. */
@@ -101,6 +111,14 @@ export interface BackplaneHost {
   groups(node: string, groups: readonly GroupMembership[]): void;
   /** Another node left the cluster, or was not heard from in time: out of its queue groups. */
   nodeGone(node: string): void;
+  /**
+   * Stores retained messages the cluster kept (at start, and when the
+   * backplane is back), without delivering them. Returns how many were
+   * refused (bad, or past this node's limits).
+   */
+  restoreRetained(messages: readonly RetainedMessage[]): number;
+  /** The retained messages this node holds (to restore a cluster store found empty). */
+  retained(): RetainedMessage[];
   /** Called when the backplane's state changes (down, up again, closed). */
   changed(event: BackplaneEvent): void;
   /** Where the backplane logs. */
@@ -119,7 +137,10 @@ export interface OutboundPublish {
   headers?: Headers;
   /** Where a responder answers, for a request. */
   reply?: string;
-  /** Whether it is the topic's retained message now. */
+  /**
+   * Whether it is the topic's retained message now (a message of `null` or
+   * `""` clears it): the backplane keeps it for nodes that start later.
+   */
   retain?: boolean;
   /** The node picked for each matching queue group, by subscription key. */
   picks?: Record<string, string>;

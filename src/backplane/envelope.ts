@@ -149,6 +149,25 @@ export function decodePublishEnvelope(text: string): PublishEnvelope | string {
   return envelope;
 }
 
+/**
+ * A retained message as the cluster's Redis hash keeps it (the field is its
+ * topic): `{"m":<message>,"h":{…}}`, `h` only when it has headers.
+ */
+export function encodeRetained(json: string, headers: Headers | undefined): string {
+  return headers === undefined ? `{"m":${json}}` : `{"m":${json},"h":${JSON.stringify(headers)}}`;
+}
+
+/** A retained message's message JSON text and headers from the hash, or why it is not one. */
+export function decodeRetained(text: string): { json: string; headers?: Headers } | string {
+  const value = parse(text);
+  if (typeof value === "string") return value;
+  const headers = stringsOf(value.h);
+  if (value.m === undefined) return "no message";
+  if (headers === null) return "bad headers";
+  const json = JSON.stringify(value.m);
+  return headers === undefined ? { json } : { json, headers };
+}
+
 const CONTROL_KINDS = new Set<string>(Object.values(ControlKind));
 
 function isMembership(value: unknown): value is GroupMembership {

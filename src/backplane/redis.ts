@@ -31,17 +31,20 @@ import { ErrorCode, PubSubError } from "../errors.ts";
 import type {
   Backplane,
   BackplaneHost,
-  GroupMembership,
   BackplaneState,
   BackplaneStats,
+  GroupMembership,
   OutboundPublish,
+  RetainedMessage,
 } from "./backplane.ts";
 import {
   ControlKind,
   decodeControlEnvelope,
   decodePublishEnvelope,
+  decodeRetained,
   encodeControlEnvelope,
   encodePublishEnvelope,
+  encodeRetained,
 } from "./envelope.ts";
 import { Origins } from "./origins.ts";
 
@@ -83,6 +86,8 @@ export interface ClusterChannels {
   control: string;
   /** What is for node `node` alone. */
   node(node: string): string;
+  /** The hash of retained messages (a key, not a channel): topic to `{"m":…,"h":…}`. */
+  retained: string;
 }
 
 /** The channels of the cluster `cluster`. */
@@ -92,6 +97,7 @@ export function clusterChannels(cluster: string): ClusterChannels {
     all: `${prefix}all`,
     control: `${prefix}control`,
     node: (node) => `${prefix}node:${node}`,
+    retained: `${prefix}retained`,
   };
 }
 
@@ -238,6 +244,7 @@ class RedisBackplane implements Backplane {
       await pub.connect();
       await sub.connect();
       await this.#subscribe();
+      await this.#loadRetained();
     } catch (error) {
       pub.disconnect();
       sub.disconnect();
@@ -257,6 +264,7 @@ class RedisBackplane implements Backplane {
       this.#unsent++;
       return;
     }
+    if (publish.retain === true) this.#storeRetained(pub, publish);
     const text = encodePublishEnvelope(
       this.#node,
       this.#epoch,
@@ -275,6 +283,63 @@ class RedisBackplane implements Backplane {
         const node = picks[key];
         if (node !== this.#node) this.#picked.set(node, (this.#picked.get(node) ?? 0) + 1);
       }
+    }
+  }
+
+  /** Keeps (or clears) a retained message in the cluster's hash, before its publish goes out. */
+  #storeRetained(pub: Redis, publish: OutboundPublish): void {
+    const json = publish.json.trim();
+    const key = this.#channels.retained;
+    const done = json === "null" || json === '""'
+      ? pub.hdel(key, publish.topic)
+      : pub.hset(key, publish.topic, encodeRetained(json, publish.headers));
+    done.catch((error: Error) => {
+      // The live nodes keep it in memory; nodes that start later will not have it.
+      this.#host?.logger.warn("Storing a retained message in Redis failed", {
+        topic: publish.topic,
+        error: error.message,
+      });
+    });
+  }
+
+  /** Gives the server the retained messages the cluster keeps in Redis. */
+  async #loadRetained(): Promise<void> {
+    const stored = await this.#pub!.hgetall(this.#channels.retained);
+    const messages: RetainedMessage[] = [];
+    for (const topic in stored) {
+      const retained = decodeRetained(stored[topic]);
+      if (typeof retained === "string") this.#bad(`retained message for "${topic}": ${retained}`);
+      else messages.push({ topic, json: retained.json, headers: retained.headers });
+    }
+    if (messages.length === 0) return;
+    const refused = this.#host!.restoreRetained(messages);
+    this.#host!.logger.info("Retained messages loaded from Redis", {
+      count: messages.length - refused,
+      refused,
+    });
+  }
+
+  /**
+   * Back after an outage: a Redis that came back empty gets this node's
+   * retained messages again; otherwise this node takes what it missed.
+   */
+  async #syncRetained(): Promise<void> {
+    const pub = this.#pub!;
+    const key = this.#channels.retained;
+    try {
+      if (await pub.exists(key) === 1) return await this.#loadRetained();
+      const mine = this.#host!.retained();
+      if (mine.length === 0) return;
+      const fields: string[] = [];
+      for (const { topic, json, headers } of mine) {
+        fields.push(topic, encodeRetained(json, headers));
+      }
+      await pub.hset(key, ...fields);
+      this.#host!.logger.info("Retained messages restored to Redis", { count: mine.length });
+    } catch (error) {
+      this.#host!.logger.warn("Syncing retained messages with Redis failed", {
+        error: (error as Error).message,
+      });
     }
   }
 
@@ -336,7 +401,10 @@ class RedisBackplane implements Backplane {
     // Announced again after any reconnection: the others may have expired this node.
     this.#send(this.#channels.control, this.#control(ControlKind.Join));
     this.#send(this.#channels.control, this.#control(ControlKind.Groups));
-    if (wasDown) this.#changed("up");
+    if (wasDown) {
+      void this.#syncRetained();
+      this.#changed("up");
+    }
   }
 
   #lostConnection(name: string): void {

@@ -10,6 +10,7 @@ import type {
   BackplaneEvent,
   BackplaneHost,
   InboundPublish,
+  RetainedMessage,
 } from "../backplane/backplane.ts";
 import { ErrorCode } from "../errors.ts";
 import {
@@ -285,7 +286,8 @@ export class PubSubServer {
           json: json !== null ? asciiText.decode(json) : JSON.stringify(message),
           headers: extras.headers,
           reply: extras.reply,
-          retain: extras.retain,
+          // A retain refused here is not kept for the cluster either.
+          retain: extras.retain === true && router.retainRefusal === null,
           picks: picks ?? undefined,
         }),
       groupsChanged: () => {
@@ -310,6 +312,8 @@ export class PubSubServer {
       route: (publish) => this.#routeRemote(publish),
       groups: (node, list) => groups.set(node, list),
       nodeGone: (node) => groups.remove(node),
+      restoreRetained: (messages) => this.#restoreRetained(messages),
+      retained: () => this.#router.retainedMessages(),
       changed: (event) => this.#backplaneChanged(event),
     };
     return backplane.start(host);
@@ -334,6 +338,26 @@ export class PubSubServer {
     if (refusal !== null) {
       this.#logger.warn("Retained message from another node refused", { topic, error: refusal[1] });
     }
+  }
+
+  /** Stores the cluster's retained messages here; returns how many were refused. */
+  #restoreRetained(messages: readonly RetainedMessage[]): number {
+    let refused = 0;
+    for (const { topic, json, headers } of messages) {
+      let problem: string | null;
+      try {
+        const message = JSON.parse(json) as JsonValue;
+        this.#checkPublish(topic, message);
+        problem = this.#router.restoreRetained(topic, message, headers);
+      } catch (error) {
+        problem = (error as Error).message;
+      }
+      if (problem !== null) {
+        refused++;
+        this.#logger.warn("Retained message from the cluster refused", { topic, error: problem });
+      }
+    }
+    return refused;
   }
 
   /** Logs a backplane going down or up, and tells `$SYS/backplane`'s subscribers. */

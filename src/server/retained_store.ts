@@ -85,6 +85,11 @@ export class RetainedStore {
     return null;
   }
 
+  /** Every retained message. */
+  all(): IterableIterator<Retained> {
+    return this.#byTopic.values();
+  }
+
   /** The retained messages whose topic matches `pattern`. */
   matching(pattern: string): Retained[] {
     if (!hasWildcard(pattern)) {

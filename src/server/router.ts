@@ -10,11 +10,11 @@
  * @module
  */
 
-import { type GroupMembership, isNodeLocal } from "../backplane/backplane.ts";
+import { type GroupMembership, isNodeLocal, type RetainedMessage } from "../backplane/backplane.ts";
 import { ErrorCode } from "../errors.ts";
 import type { ServerLimits } from "../limits.ts";
 import { DELIVERY_END, extraMembers } from "../protocol/delivery_encoder.ts";
-import type { JsonValue, SlowConsumerPolicy } from "../protocol/frames.ts";
+import type { Headers, JsonValue, SlowConsumerPolicy } from "../protocol/frames.ts";
 import { SubscriptionIndex } from "../topic/subscription_index.ts";
 import { subscriptionKey } from "../topic/subscription_key.ts";
 import { RetainedStore } from "./retained_store.ts";
@@ -399,6 +399,22 @@ export class Router {
   ): Refusal | null {
     this.publish(topic, message, null, null, extras, true, picks ?? null);
     return this.#p.retainRefusal;
+  }
+
+  /**
+   * Stores a retained message kept elsewhere (the cluster's copy), without
+   * delivering it. Returns why it was refused, or `null`.
+   */
+  restoreRetained(topic: string, message: JsonValue, headers: Headers | undefined): string | null {
+    return this.#retained.set(topic, message, headers, this.#seqs.get(topic) ?? 0);
+  }
+
+  /** Every retained message held, as the message's JSON text. */
+  retainedMessages(): RetainedMessage[] {
+    return Array.from(
+      this.#retained.all(),
+      ({ topic, json, headers }) => ({ topic, json, headers }),
+    );
   }
 
   /** Why the last publish's retain was refused, or `null`. */
