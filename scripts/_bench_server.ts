@@ -65,7 +65,13 @@ export class Server {
     const [command, prefix] = runtime === "relay"
       ? ["node_modules/.bin/bun", ["scripts/_bench_relay.ts"]]
       : runtime === "deno"
-      ? ["node_modules/.bin/deno", ["run", "--allow-net", "--allow-read", ...denoProfile, "src/cli/bin.ts"]]
+      ? ["node_modules/.bin/deno", [
+        "run",
+        "--allow-net",
+        "--allow-read",
+        ...denoProfile,
+        "src/cli/bin.ts",
+      ]]
       : runtime === "bun"
       ? ["node_modules/.bin/bun", [...profile, ...(dir ? ["--cpu-prof-md"] : []), "src/cli/bin.ts"]]
       : [runtime === "node24" ? node24() : "node", [...profile, "npm/esm/src/cli/bin.js"]];
