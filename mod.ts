@@ -119,6 +119,7 @@ export type {
   GroupMembership,
   InboundPublish,
   OutboundPublish,
+  RetainedMessage,
 } from "./src/backplane/backplane.ts";
 export {
   PubSubServer,

@@ -11,7 +11,8 @@ import { type Message, PubSubClient } from "../mod.ts";
 import { RUNTIMES, startCliServer } from "./cli_processes.ts";
 import type { Child } from "./child_process.ts";
 import { drain, settle } from "./cluster_helpers.ts";
-import { assertCleanExit } from "./helpers.ts";
+import { runCli } from "./cli_helpers.ts";
+import { assertCleanExit, freePort } from "./helpers.ts";
 import { REDIS_SKIP, RedisServer } from "./redis_server.ts";
 
 const matrix = process.env.KN_SOCK_MATRIX === "1";
@@ -65,4 +66,28 @@ test("serve --redis: nodes on Deno, Bun and Node act as one broker", {
     await redis.stop();
   }
   for (const child of children) assertCleanExit(child);
+});
+
+test("serve's cluster options: --cluster-name needs --redis, a bad URL is a usage error, no Redis fails", async () => {
+  const alone = await runCli(["serve", "--port", "0", "--cluster-name", "x"]);
+  assert.equal(alone.code, 2);
+  assert.match(alone.io.errText, /--cluster-name needs --redis/);
+  const bad = await runCli(["serve", "--port", "0", "--redis", "http://127.0.0.1:6379"]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.io.errText, /must start with redis:\/\/ or rediss:\/\//);
+  const badName = await runCli(["serve", "--redis", "redis://x", "--cluster-name", "a b"]);
+  assert.equal(badName.code, 2);
+  assert.match(badName.io.errText, /Cluster name must be/);
+  const port = await freePort();
+  const away = await runCli([
+    "serve",
+    "--port",
+    "0",
+    "--redis",
+    `redis://app:s3cret@127.0.0.1:${port}`,
+  ]);
+  assert.equal(away.code, 1);
+  assert.match(away.io.errText, /Cannot reach Redis at redis:\/\/app:\*\*\*@127\.0\.0\.1:\d+/);
+  assert.match(away.io.errText, /\(backplane_unavailable\)/);
+  assert.doesNotMatch(away.io.errText, /s3cret/, "the password is not printed");
 });
