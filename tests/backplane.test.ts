@@ -13,6 +13,7 @@ import {
 } from "../src/backplane/envelope.ts";
 import { Origins } from "../src/backplane/origins.ts";
 import { ClusterGroups } from "../src/server/cluster_groups.ts";
+import { ClusterInterest } from "../src/server/cluster_interest.ts";
 import { clusterChannels, redisBackplane } from "../src/backplane/redis.ts";
 
 test("a publish envelope round-trips, with and without its optional parts", () => {
@@ -61,7 +62,9 @@ test("decodePublishEnvelope() says why a text is not a publish envelope", () => 
 
 test("a control envelope round-trips, and a bad one is refused", () => {
   for (const kind of Object.values(ControlKind)) {
-    if (kind === ControlKind.Groups) continue; // it needs its list: tested below
+    // Those with a list are tested below.
+    if (kind === ControlKind.Groups || kind === ControlKind.Interest) continue;
+    if (kind === ControlKind.Watch || kind === ControlKind.Unwatch) continue;
     const envelope = { kind, origin: "n2", epoch: 7, counter: 0 };
     assert.deepEqual(decodeControlEnvelope(encodeControlEnvelope(envelope)), envelope);
   }
@@ -174,4 +177,41 @@ test("a publish envelope carries queue group picks; a groups envelope its list",
     decodePublishEnvelope('{"o":"a","e":1,"c":1,"t":"t","m":1,"q":{"k":2}}'),
     "bad queue group picks",
   );
+});
+
+test("ClusterInterest announces a pattern at its first subscription and its last, and matches others'", () => {
+  const interest = new ClusterInterest();
+  assert.equal(interest.local("svc/+", 1), true);
+  assert.equal(interest.local("svc/+", 1), false);
+  assert.equal(interest.local("svc/+", -1), false);
+  assert.deepEqual(interest.mine(), ["svc/+"]);
+  assert.equal(interest.local("svc/+", -1), true);
+  assert.deepEqual(interest.mine(), []);
+
+  interest.update("b", ["time/now", "jobs/#"], "all");
+  assert.equal(interest.hasRemote("time/now"), true);
+  assert.equal(interest.hasRemote("jobs/1/2"), true);
+  assert.equal(interest.hasRemote("$jobs/1"), false, "the '$' rule");
+  interest.update("b", ["time/now"], "remove");
+  assert.equal(interest.hasRemote("time/now"), false);
+  interest.update("b", ["time/+"], "add");
+  assert.equal(interest.hasRemote("time/now"), true);
+  interest.update("b", ["x"], "all"); // a full list replaces what was known
+  assert.equal(interest.hasRemote("time/now"), false);
+  assert.equal(interest.remoteCount, 1);
+  interest.remove("b");
+  assert.equal(interest.hasRemote("x"), false);
+  assert.equal(interest.remoteCount, 0);
+});
+
+test("interest, watch and unwatch envelopes carry patterns", () => {
+  for (const kind of [ControlKind.Interest, ControlKind.Watch, ControlKind.Unwatch]) {
+    const envelope = { kind, origin: "a", epoch: 1, counter: 0, patterns: ["a/+", "b"] };
+    assert.deepEqual(decodeControlEnvelope(encodeControlEnvelope(envelope)), envelope);
+  }
+  assert.equal(
+    decodeControlEnvelope('{"a":"watch","o":"a","e":1,"c":0,"p":[""]}'),
+    "bad pattern list",
+  );
+  assert.equal(decodeControlEnvelope('{"a":"interest","o":"a","e":1,"c":0}'), "bad pattern list");
 });

@@ -10,6 +10,7 @@ import {
   type Message,
   PubSubClient,
   PubSubError,
+  ServerError,
   startPubSubServer,
   SYS_BACKPLANE_TOPIC,
 } from "../mod.ts";
@@ -152,7 +153,7 @@ test(
 );
 
 test(
-  "request/reply and retained messages work across nodes; no no_responders with a backplane",
+  "request/reply and retained messages work across nodes; no_responders from the replicated interest",
   options,
   async () => {
     const redis = await RedisServer.start();
@@ -169,6 +170,8 @@ test(
       clients.push(responder, requester);
       const service = await responder.subscribe("time/now");
       await responder.flush();
+      // Node a learns node b's patterns: its probe's (sync/#) and the responder's.
+      await until(() => a.server.stats().backplane!.remotePatterns === 2, "a knowing b's patterns");
       const answering = (async () => {
         const request = await service.next();
         assert.ok(request?.respond, "a request carries respond()");
@@ -177,11 +180,13 @@ test(
       const reply = await requester.request("time/now", "when?", { timeout: 10_000 });
       await answering;
       assert.deepEqual(reply.message, { answer: 42, asked: "when?" });
-      // Nobody anywhere: a backplane cannot know that, so the request times out.
-      await assert.rejects(
-        requester.request("nobody/home", null, { timeout: 50 }),
-        (error: unknown) => error instanceof PubSubError && error.code === ErrorCode.Timeout,
-      );
+      // Nobody anywhere: node a knows it from its own index and what b announced.
+      const noResponders = (error: unknown) =>
+        error instanceof ServerError && error.code === ErrorCode.NoResponders;
+      await assert.rejects(requester.request("nobody/home", null), noResponders);
+      await service.unsubscribe();
+      await until(() => a.server.stats().backplane!.remotePatterns === 1, "b's unwatch reaching a");
+      await assert.rejects(requester.request("time/now", null), noResponders);
 
       await requester.publish("config/mode", "cluster", { retain: true });
       await settle(nodes);

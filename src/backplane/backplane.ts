@@ -109,7 +109,15 @@ export interface BackplaneHost {
   route(publish: InboundPublish): void;
   /** Another node announced every (group, pattern) it has members in. */
   groups(node: string, groups: readonly GroupMembership[]): void;
-  /** Another node left the cluster, or was not heard from in time: out of its queue groups. */
+  /**
+   * Another node announced the subscription patterns it has subscribers
+   * for: all of them (`"all"`), or some that it gained (`"add"`) or lost
+   * (`"remove"`).
+   */
+  interest(node: string, patterns: readonly string[], change: "all" | "add" | "remove"): void;
+  /** Every subscription pattern this node has subscribers for (to announce them all). */
+  patterns(): string[];
+  /** Another node left the cluster, or was not heard from in time: forget its groups and patterns. */
   nodeGone(node: string): void;
   /**
    * Stores retained messages the cluster kept (at start, and when the
@@ -183,6 +191,12 @@ export interface Backplane {
    * after each reconnection, until the next call.
    */
   setGroups(groups: readonly GroupMembership[]): void;
+  /**
+   * Announces that this node has subscribers for `pattern` now (`watching`
+   * true: its first subscription came) or no longer has (its last went).
+   * Every pattern is announced again after each reconnection.
+   */
+  watch(pattern: string, watching: boolean): void;
   /** Its counters now. */
   stats(): BackplaneStats;
   /** Leaves the cluster and closes its connections. Idempotent. */

@@ -9,6 +9,7 @@
  * {"o":"node-a","e":1764770000000,"c":43,"t":"jobs/1","m":1,"q":{"g7:workers:jobs/#":"node-b"}}
  * {"a":"hb","o":"node-a","e":1764770000000,"c":42}
  * {"a":"groups","o":"node-b","e":1764770000500,"c":0,"g":[["workers","jobs/#"]]}
+ * {"a":"watch","o":"node-b","e":1764770000500,"c":0,"p":["time/now"]}
  * ```
  *
  * `h` (headers), `r` (reply topic), `k` (retain) and `q` (the node picked
@@ -16,7 +17,9 @@
  * In a control envelope, `c` is the counter of the last publish the node
  * sent, and `a` says what it is: `join` (a node started), `here` (an
  * answer to a join), `hb` (a heartbeat), `groups` (the node's queue groups,
- * all of them, in `g`) or `leave` (a node stops).
+ * all of them, in `g`), `interest` (every pattern it has subscribers for,
+ * in `p`), `watch` and `unwatch` (patterns that gained their first
+ * subscriber or lost their last, in `p`) or `leave` (a node stops).
  *
  * @module
  */
@@ -40,6 +43,9 @@ export const ControlKind = {
   Here: "here",
   Heartbeat: "hb",
   Groups: "groups",
+  Interest: "interest",
+  Watch: "watch",
+  Unwatch: "unwatch",
   Leave: "leave",
 } as const;
 
@@ -55,7 +61,16 @@ export interface ControlEnvelope {
   counter: number;
   /** With `groups`: every (group, pattern) the origin has members in. */
   groups?: readonly GroupMembership[];
+  /** With `interest`, `watch` and `unwatch`: subscription patterns. */
+  patterns?: readonly string[];
 }
+
+/** The control kinds that carry patterns. */
+const PATTERN_KINDS = new Set<string>([
+  ControlKind.Interest,
+  ControlKind.Watch,
+  ControlKind.Unwatch,
+]);
 
 /**
  * The envelope of a publish. `json` is the message's JSON text, put in as
@@ -91,6 +106,7 @@ export function encodeControlEnvelope(envelope: ControlEnvelope): string {
     c: envelope.counter,
   };
   if (envelope.groups !== undefined) value.g = envelope.groups;
+  if (envelope.patterns !== undefined) value.p = envelope.patterns;
   return JSON.stringify(value);
 }
 
@@ -179,7 +195,7 @@ function isMembership(value: unknown): value is GroupMembership {
 export function decodeControlEnvelope(text: string): ControlEnvelope | string {
   const value = parse(text);
   if (typeof value === "string") return value;
-  const { a, o, e, c, g } = value;
+  const { a, o, e, c, g, p } = value;
   if (typeof a !== "string" || !CONTROL_KINDS.has(a)) return `bad kind ${JSON.stringify(a)}`;
   if (typeof o !== "string" || o === "") return `bad origin ${JSON.stringify(o)}`;
   if (!isCount(e) || !isCount(c)) return "bad epoch or counter";
@@ -187,6 +203,12 @@ export function decodeControlEnvelope(text: string): ControlEnvelope | string {
   if (a === ControlKind.Groups) {
     if (!Array.isArray(g) || !g.every(isMembership)) return "bad group list";
     envelope.groups = g;
+  }
+  if (PATTERN_KINDS.has(a)) {
+    if (!Array.isArray(p) || !p.every((x) => typeof x === "string" && x !== "")) {
+      return "bad pattern list";
+    }
+    envelope.patterns = p;
   }
   return envelope;
 }

@@ -343,6 +343,12 @@ class RedisBackplane implements Backplane {
     }
   }
 
+  watch(pattern: string, watching: boolean): void {
+    if (this.#state !== "up") return; // all of them are announced once it is up
+    const kind = watching ? ControlKind.Watch : ControlKind.Unwatch;
+    this.#send(this.#channels.control, this.#control(kind, [pattern]));
+  }
+
   setGroups(groups: readonly GroupMembership[]): void {
     this.#groups = groups;
     if (this.#state === "up") this.#send(this.#channels.control, this.#control(ControlKind.Groups));
@@ -401,6 +407,7 @@ class RedisBackplane implements Backplane {
     // Announced again after any reconnection: the others may have expired this node.
     this.#send(this.#channels.control, this.#control(ControlKind.Join));
     this.#send(this.#channels.control, this.#control(ControlKind.Groups));
+    this.#send(this.#channels.control, this.#interest());
     if (wasDown) {
       void this.#syncRetained();
       this.#changed("up");
@@ -421,14 +428,20 @@ class RedisBackplane implements Backplane {
     host.changed(reason === undefined ? { state, stats } : { state, reason, stats });
   }
 
-  #control(kind: ControlKind): string {
+  #control(kind: ControlKind, patterns?: readonly string[]): string {
     return encodeControlEnvelope({
       kind,
       origin: this.#node,
       epoch: this.#epoch,
       counter: this.#counter,
       ...(kind === ControlKind.Groups ? { groups: this.#groups } : {}),
+      ...(patterns === undefined ? {} : { patterns }),
     });
+  }
+
+  /** Every pattern this node has subscribers for, in one control envelope. */
+  #interest(): string {
+    return this.#control(ControlKind.Interest, this.#host!.patterns());
   }
 
   /** Sends a control envelope when the publishing connection is ready (else it is not needed). */
@@ -518,9 +531,19 @@ class RedisBackplane implements Backplane {
       case ControlKind.Join:
         this.#send(direct, this.#control(ControlKind.Here));
         this.#send(direct, this.#control(ControlKind.Groups));
+        this.#send(direct, this.#interest());
         return;
       case ControlKind.Groups:
         host.groups(origin, envelope.groups ?? []);
+        return;
+      case ControlKind.Interest:
+        host.interest(origin, envelope.patterns ?? [], "all");
+        return;
+      case ControlKind.Watch:
+        host.interest(origin, envelope.patterns ?? [], "add");
+        return;
+      case ControlKind.Unwatch:
+        host.interest(origin, envelope.patterns ?? [], "remove");
         return;
       case ControlKind.Leave:
         host.nodeGone(origin);

@@ -26,6 +26,7 @@ import { jsonValueProblem } from "../protocol/json_value.ts";
 import { hasWildcard } from "../topic/pattern.ts";
 import { topicProblem } from "../topic/validate_topic.ts";
 import { ClusterGroups } from "./cluster_groups.ts";
+import { ClusterInterest } from "./cluster_interest.ts";
 import { type ClusterLink, Router } from "./router.ts";
 import type { PublishExtras } from "./routed_publish.ts";
 import { defaultTransport } from "../transport/auto.ts";
@@ -115,6 +116,8 @@ export class PubSubServer {
   readonly #backplane: Backplane | null;
   /** The cluster's queue groups; `null` without a backplane. */
   readonly #clusterGroups: ClusterGroups | null;
+  /** The cluster's subscription patterns (for `no_responders`); `null` without a backplane. */
+  readonly #clusterInterest: ClusterInterest | null;
   #groupMisses = 0;
 
   /**
@@ -137,6 +140,7 @@ export class PubSubServer {
     this.#router = new Router(limits, counters);
     this.#backplane = options.backplane ?? null;
     this.#clusterGroups = this.#backplane === null ? null : new ClusterGroups();
+    this.#clusterInterest = this.#backplane === null ? null : new ClusterInterest();
     // Set before the backplane is up: a publish it cannot send yet is counted.
     if (this.#backplane !== null) this.#router.cluster = this.#clusterLink();
     const policy = this.#policy = checkPolicy(
@@ -235,6 +239,7 @@ export class PubSubServer {
           ...this.#backplane.stats(),
           groupMisses: this.#groupMisses,
           groupNodes: this.#clusterGroups!.nodeCount,
+          remotePatterns: this.#clusterInterest!.remoteCount,
         },
       }),
     };
@@ -275,9 +280,17 @@ export class PubSubServer {
   #clusterLink(): ClusterLink {
     const backplane = this.#backplane!;
     const groups = this.#clusterGroups!;
+    const interest = this.#clusterInterest!;
     const router = this.#router;
     const node = this.serverId;
     return {
+      interest: (pattern, change) => {
+        // Closing: the others forget this node's patterns when it leaves.
+        if (interest.local(pattern, change) && this.#closing === null) {
+          backplane.watch(pattern, change === 1);
+        }
+      },
+      remoteInterest: (topic) => interest.hasRemote(topic),
       node,
       pick: (topic) => groups.pick(topic),
       forward: (topic, message, json, extras, picks) =>
@@ -306,12 +319,18 @@ export class PubSubServer {
     if (backplane === null) return Promise.resolve();
     const logger = this.#logger;
     const groups = this.#clusterGroups!;
+    const interest = this.#clusterInterest!;
     const host: BackplaneHost = {
       logger,
       serverId: this.serverId,
       route: (publish) => this.#routeRemote(publish),
       groups: (node, list) => groups.set(node, list),
-      nodeGone: (node) => groups.remove(node),
+      interest: (node, patterns, change) => interest.update(node, patterns, change),
+      patterns: () => interest.mine(),
+      nodeGone: (node) => {
+        groups.remove(node);
+        interest.remove(node);
+      },
       restoreRetained: (messages) => this.#restoreRetained(messages),
       retained: () => this.#router.retainedMessages(),
       changed: (event) => this.#backplaneChanged(event),

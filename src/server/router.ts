@@ -67,6 +67,10 @@ export interface ClusterLink {
   ): void;
   /** This node's queue groups changed: one was created, or lost its last member. */
   groupsChanged(): void;
+  /** A subscription to `pattern` was added (`1`) or removed (`-1`) here. */
+  interest(pattern: string, change: 1 | -1): void;
+  /** Whether a subscriber on another node may match `topic` (for `no_responders`). */
+  remoteInterest(topic: string): boolean;
 }
 
 /** The picks of a remote publish that names none: this node delivers to no group. */
@@ -202,6 +206,7 @@ export class Router {
         queue = new QueueGroup(key, group, pattern);
         this.#groups.set(key, queue);
         this.#index.add(pattern, queue);
+        this.cluster?.interest(pattern, 1);
         queue.members.push(route);
         this.cluster?.groupsChanged();
       } else queue.members.push(route);
@@ -210,6 +215,7 @@ export class Router {
       return null;
     }
     this.#index.add(pattern, route);
+    this.cluster?.interest(pattern, 1);
     route.subscriptions.add(pattern);
     route.out.setPolicy(key, pattern, policy);
     this.#sendRetained(route, pattern);
@@ -247,7 +253,10 @@ export class Router {
     const key = subscriptionKey(pattern, group);
     route.out.setPolicy(key, pattern, undefined);
     if (group === undefined) {
-      if (this.#index.remove(pattern, route)) route.subscriptions.delete(pattern);
+      if (this.#index.remove(pattern, route)) {
+        route.subscriptions.delete(pattern);
+        this.cluster?.interest(pattern, -1);
+      }
       return;
     }
     if (route.groups?.delete(key) === true) this.#leave(key, route);
@@ -255,7 +264,9 @@ export class Router {
 
   /** Stops routing to `route`: removes every subscription it has. */
   detach(route: Route): void {
-    for (const pattern of route.subscriptions) this.#index.remove(pattern, route);
+    for (const pattern of route.subscriptions) {
+      if (this.#index.remove(pattern, route)) this.cluster?.interest(pattern, -1);
+    }
     route.subscriptions.clear();
     const groups = route.groups;
     route.groups = null;
@@ -373,10 +384,10 @@ export class Router {
     } catch (error) {
       return [ErrorCode.InvalidFrame, `Message cannot be encoded: ${String(error)}`];
     }
-    // With other nodes, a responder may be on one of them: no `no_responders` then.
+    // In a cluster, a responder may be on another node: the replicated interest tells.
     if (
       this.#p.retainRefusal === null && extras.reply !== undefined && this.#p.matched === 0 &&
-      this.cluster === null
+      this.cluster?.remoteInterest(topic) !== true
     ) {
       return [ErrorCode.NoResponders, `No subscriber for "${topic}"`];
     }
@@ -511,6 +522,7 @@ export class Router {
     if (group.members.length === 0) {
       this.#groups.delete(key);
       this.#index.remove(group.pattern, group);
+      this.cluster?.interest(group.pattern, -1);
       this.cluster?.groupsChanged();
     }
   }

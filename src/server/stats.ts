@@ -82,6 +82,11 @@ export interface ClusterStats extends BackplaneStats {
   groupMisses: number;
   /** Nodes with queue group members, this one included, as this node knows them. */
   groupNodes: number;
+  /**
+   * (node, pattern) pairs the other nodes announced they have subscribers
+   * for: what `no_responders` is answered from, with this node's own index.
+   */
+  remotePatterns: number;
 }
 
 /** The counters a server keeps; the gauges are computed on demand. */
