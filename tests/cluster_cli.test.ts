@@ -7,10 +7,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import process from "node:process";
-import { type Message, PubSubClient } from "../mod.ts";
+import { type Message, PubSubClient, SYS_BACKPLANE_TOPIC } from "../mod.ts";
 import { RUNTIMES, startCliServer } from "./cli_processes.ts";
 import type { Child } from "./child_process.ts";
-import { drain, settle } from "./cluster_helpers.ts";
+import { drain, settle, startNode, stopNodes } from "./cluster_helpers.ts";
 import { runCli } from "./cli_helpers.ts";
 import { assertCleanExit, freePort } from "./helpers.ts";
 import { REDIS_SKIP, RedisServer } from "./redis_server.ts";
@@ -91,3 +91,67 @@ test("serve's cluster options: --cluster-name needs --redis, a bad URL is a usag
   assert.match(away.io.errText, /\(backplane_unavailable\)/);
   assert.doesNotMatch(away.io.errText, /s3cret/, "the password is not printed");
 });
+
+test(
+  "Redis cutting a stalled node's subscription (its pubsub output buffer limit) is an outage, and what it missed is counted",
+  {
+    skip: REDIS_SKIP,
+  },
+  async () => {
+    const redis = await RedisServer.start();
+    redis.cli("CONFIG", "SET", "client-output-buffer-limit", "pubsub 1mb 0 0");
+    const nodes = [await startNode(redis, "cut"), await startNode(redis, "cut")];
+    const [a] = nodes;
+    const args = ["serve", "--port", "0", "--monitor-port", "0"];
+    const { child, port } = await startCliServer("bun", [
+      ...args,
+      "--redis",
+      redis.url,
+      "--cluster-name",
+      "cut",
+    ]);
+    const pid = child.process.pid!;
+    const clients: PubSubClient[] = [];
+    try {
+      const monitorUrl = /monitoring on (\S+)/.exec((await child.line())!)![1];
+      assert.match((await child.line())!, /cluster "cut"/);
+      const watcher = await PubSubClient.connect("127.0.0.1", port, { hello: true });
+      clients.push(watcher);
+      const notices = await watcher.subscribe(SYS_BACKPLANE_TOPIC);
+      const after = await watcher.subscribe("after");
+      await watcher.flush();
+      const subscribers = () => redis.cli("PUBSUB", "NUMSUB", "knsock:cut:all").split("\n")[1];
+      assert.equal(subscribers(), "3");
+
+      // The CLI node stops reading; node a floods the cluster, a round at a time (the other
+      // in-process node shows when Redis has passed a round on), until Redis cuts the stalled one.
+      process.kill(pid, "SIGSTOP");
+      const big = "x".repeat(10_000);
+      let sent = 0;
+      while (subscribers() === "3") {
+        for (let i = 0; i < 100; i++, sent++) a.server.publish("flood", big);
+        await settle(nodes);
+      }
+      process.kill(pid, "SIGCONT");
+
+      const down = (await notices.next())!.message as Record<string, unknown>;
+      assert.equal(down.state, "down");
+      const up = (await notices.next())!.message as Record<string, unknown>;
+      assert.equal(up.state, "up");
+      // The next publish from a shows the gap.
+      a.server.publish("after", "the cut");
+      assert.equal((await after.next())!.message, "the cut");
+      const varz = await (await fetch(`${monitorUrl}/varz`)).json();
+      assert.equal(varz.backplane.outages, 1);
+      assert.ok(varz.backplane.lost > 0, `lost ${varz.backplane.lost} of ${sent}`);
+      assert.ok(varz.backplane.lost < sent);
+    } finally {
+      for (const client of clients) await client.close();
+      process.kill(pid, "SIGCONT");
+      await child.stop("SIGTERM");
+      await stopNodes(nodes);
+      await redis.stop();
+    }
+    assertCleanExit(child);
+  },
+);
