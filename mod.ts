@@ -121,11 +121,8 @@ export type {
   OutboundPublish,
   RetainedMessage,
 } from "./src/backplane/backplane.ts";
-export {
-  PubSubServer,
-  startPubSubServer,
-  SYS_BACKPLANE_TOPIC,
-} from "./src/server/pubsub_server.ts";
+export { PubSubServer, startPubSubServer } from "./src/server/pubsub_server.ts";
+export { SYS_BACKPLANE_TOPIC } from "./src/server/cluster_node.ts";
 export {
   type DashboardAsset,
   DEFAULT_MONITOR_HOST,

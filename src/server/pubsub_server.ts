@@ -5,13 +5,6 @@
  * @module
  */
 
-import type {
-  Backplane,
-  BackplaneEvent,
-  BackplaneHost,
-  InboundPublish,
-  RetainedMessage,
-} from "../backplane/backplane.ts";
 import { ErrorCode } from "../errors.ts";
 import {
   DEFAULT_SERVER_LIMITS,
@@ -21,14 +14,13 @@ import {
 } from "../limits.ts";
 import { guardLogger, type Logger, silentLogger } from "../logger.ts";
 import { AsciiStrings } from "../protocol/ascii_strings.ts";
+import type { Backplane } from "../backplane/backplane.ts";
 import type { JsonValue, SlowConsumerPolicy } from "../protocol/frames.ts";
 import { jsonValueProblem } from "../protocol/json_value.ts";
 import { hasWildcard } from "../topic/pattern.ts";
 import { topicProblem } from "../topic/validate_topic.ts";
-import { ClusterGroups } from "./cluster_groups.ts";
-import { ClusterInterest } from "./cluster_interest.ts";
-import { type ClusterLink, Router } from "./router.ts";
-import type { PublishExtras } from "./routed_publish.ts";
+import { ClusterNode } from "./cluster_node.ts";
+import { Router } from "./router.ts";
 import { defaultTransport } from "../transport/auto.ts";
 import type { HttpListener } from "../transport/http_types.ts";
 import type { Addr, Conn, Listener } from "../transport/types.ts";
@@ -61,12 +53,6 @@ let monitorSource: (server: PubSubServer) => MonitorSource;
 let attachMonitor: (server: PubSubServer, monitor: Monitor) => Promise<void>;
 let startBackplane: (server: PubSubServer) => Promise<void>;
 
-/** The topic where a server with a backplane says when it goes down and comes back. */
-export const SYS_BACKPLANE_TOPIC = "$SYS/backplane";
-
-/** Decodes the ASCII JSON bytes of a publish for the backplane. */
-const asciiText = new TextDecoder();
-
 /**
  * A running pub/sub server. Start one with {@linkcode startPubSubServer}.
  *
@@ -85,7 +71,7 @@ export class PubSubServer {
     attachWebSocket = (server, endpoint) => server.#attachWebSocket(endpoint);
     monitorSource = (server) => server.#monitorSource();
     attachMonitor = (server, monitor) => server.#attachMonitor(monitor);
-    startBackplane = (server) => server.#startBackplane();
+    startBackplane = (server) => server.#cluster?.start() ?? Promise.resolve();
   }
 
   /** The bound address, with the real port when `0` was asked for. */
@@ -113,12 +99,8 @@ export class PubSubServer {
   readonly #policy: SlowConsumerPolicy;
   readonly #viaTcp: ConnectionTransport;
   readonly #viaWs: ConnectionTransport;
-  readonly #backplane: Backplane | null;
-  /** The cluster's queue groups; `null` without a backplane. */
-  readonly #clusterGroups: ClusterGroups | null;
-  /** The cluster's subscription patterns (for `no_responders`); `null` without a backplane. */
-  readonly #clusterInterest: ClusterInterest | null;
-  #groupMisses = 0;
+  /** This server as a node of a cluster; `null` without a backplane. */
+  readonly #cluster: ClusterNode | null;
 
   /**
    * Use {@linkcode startPubSubServer}; this wraps a listener that is already bound.
@@ -138,11 +120,7 @@ export class PubSubServer {
     const counters = this.#counters;
     const logger = this.#logger = guardLogger(options.logger ?? silentLogger);
     this.#router = new Router(limits, counters);
-    this.#backplane = options.backplane ?? null;
-    this.#clusterGroups = this.#backplane === null ? null : new ClusterGroups();
-    this.#clusterInterest = this.#backplane === null ? null : new ClusterInterest();
-    // Set before the backplane is up: a publish it cannot send yet is counted.
-    if (this.#backplane !== null) this.#router.cluster = this.#clusterLink();
+    this.#cluster = options.backplane === undefined ? null : this.#joinCluster(options.backplane);
     const policy = this.#policy = checkPolicy(
       options.slowConsumerPolicy ?? DEFAULT_SLOW_CONSUMER_POLICY,
     );
@@ -234,14 +212,7 @@ export class PubSubServer {
       topics: this.#router.patternCount,
       retained: this.#router.retainedCount,
       pendingBytes,
-      ...(this.#backplane === null ? {} : {
-        backplane: {
-          ...this.#backplane.stats(),
-          groupMisses: this.#groupMisses,
-          groupNodes: this.#clusterGroups!.nodeCount,
-          remotePatterns: this.#clusterInterest!.remoteCount,
-        },
-      }),
+      ...(this.#cluster === null ? {} : { backplane: this.#cluster.stats() }),
     };
   }
 
@@ -276,118 +247,18 @@ export class PubSubServer {
     if (problem2 !== null) throw new TypeError(problem2);
   }
 
-  /** The router's link to the other nodes: the backplane, and the cluster's queue groups. */
-  #clusterLink(): ClusterLink {
-    const backplane = this.#backplane!;
-    const groups = this.#clusterGroups!;
-    const interest = this.#clusterInterest!;
-    const router = this.#router;
-    const node = this.serverId;
-    return {
-      interest: (pattern, change) => {
-        // Closing: the others forget this node's patterns when it leaves.
-        if (interest.local(pattern, change) && this.#closing === null) {
-          backplane.watch(pattern, change === 1);
-        }
-      },
-      remoteInterest: (topic) => interest.hasRemote(topic),
-      node,
-      pick: (topic) => groups.pick(topic),
-      forward: (topic, message, json, extras, picks) =>
-        backplane.publish({
-          topic,
-          json: json !== null ? asciiText.decode(json) : JSON.stringify(message),
-          headers: extras.headers,
-          reply: extras.reply,
-          // A retain refused here is not kept for the cluster either.
-          retain: extras.retain === true && router.retainRefusal === null,
-          picks: picks ?? undefined,
-        }),
-      groupsChanged: () => {
-        // Closing: the cluster was told this node has none left.
-        if (this.#closing !== null) return;
-        const mine = router.queueGroups();
-        groups.set(node, mine);
-        backplane.setGroups(mine);
-      },
-    };
-  }
-
-  /** Starts the backplane: publishes from other nodes are routed here from now on. */
-  #startBackplane(): Promise<void> {
-    const backplane = this.#backplane;
-    if (backplane === null) return Promise.resolve();
-    const logger = this.#logger;
-    const groups = this.#clusterGroups!;
-    const interest = this.#clusterInterest!;
-    const host: BackplaneHost = {
-      logger,
+  /** This server as a node of the cluster on `backplane`. */
+  #joinCluster(backplane: Backplane): ClusterNode {
+    const closing = (): boolean => this.closing;
+    return new ClusterNode(backplane, {
       serverId: this.serverId,
-      route: (publish) => this.#routeRemote(publish),
-      groups: (node, list) => groups.set(node, list),
-      interest: (node, patterns, change) => interest.update(node, patterns, change),
-      patterns: () => interest.mine(),
-      nodeGone: (node) => {
-        groups.remove(node);
-        interest.remove(node);
+      logger: this.#logger,
+      router: this.#router,
+      get closing() {
+        return closing();
       },
-      restoreRetained: (messages) => this.#restoreRetained(messages),
-      retained: () => this.#router.retainedMessages(),
-      changed: (event) => this.#backplaneChanged(event),
-    };
-    return backplane.start(host);
-  }
-
-  /**
-   * A publish from another node: checked as `publish()` checks one (a bad
-   * one throws, and the backplane counts it), then routed here only.
-   */
-  #routeRemote(publish: InboundPublish): void {
-    const { topic, message, headers, reply, retain, picks } = publish;
-    if (picks !== undefined) {
-      for (const key in picks) {
-        if (picks[key] !== this.serverId) continue;
-        if (this.#closing !== null || !this.#router.hasQueueGroup(key)) this.#groupMisses++;
-      }
-    }
-    if (this.#closing !== null) return;
-    this.#checkPublish(topic, message);
-    const extras: PublishExtras = { headers, reply, retain };
-    const refusal = this.#router.publishRemote(topic, message, extras, picks);
-    if (refusal !== null) {
-      this.#logger.warn("Retained message from another node refused", { topic, error: refusal[1] });
-    }
-  }
-
-  /** Stores the cluster's retained messages here; returns how many were refused. */
-  #restoreRetained(messages: readonly RetainedMessage[]): number {
-    let refused = 0;
-    for (const { topic, json, headers } of messages) {
-      let problem: string | null;
-      try {
-        const message = JSON.parse(json) as JsonValue;
-        this.#checkPublish(topic, message);
-        problem = this.#router.restoreRetained(topic, message, headers);
-      } catch (error) {
-        problem = (error as Error).message;
-      }
-      if (problem !== null) {
-        refused++;
-        this.#logger.warn("Retained message from the cluster refused", { topic, error: problem });
-      }
-    }
-    return refused;
-  }
-
-  /** Logs a backplane going down or up, and tells `$SYS/backplane`'s subscribers. */
-  #backplaneChanged(event: BackplaneEvent): void {
-    const { state, reason, stats } = event;
-    if (state === "down") this.#logger.warn("Backplane down", { reason, ...stats });
-    else this.#logger.info(`Backplane ${state}`, { ...stats });
-    if (this.#closing !== null) return;
-    const notice: Record<string, JsonValue> = { ...stats };
-    if (reason !== undefined) notice.reason = reason;
-    this.#router.publish(SYS_BACKPLANE_TOPIC, notice, null, null, {});
+      checkPublish: (topic, message) => this.#checkPublish(topic, message),
+    });
   }
 
   /**
@@ -407,8 +278,7 @@ export class PubSubServer {
 
   async #shutdown(): Promise<void> {
     this.#signal?.removeEventListener("abort", this.#onAbort);
-    // Out of the cluster's queue groups first: the others stop picking this node.
-    this.#backplane?.setGroups([]);
+    this.#cluster?.leaving();
     this.#watchdog.stop();
     const connections = [...this.#connections];
     await this.#listener.close();
@@ -424,7 +294,7 @@ export class PubSubServer {
     // keep them): only now that they have had their goodbye.
     await this.#webSocket?.listener.close();
     await this.#accepting;
-    await this.#backplane?.close();
+    await this.#cluster?.close();
     this.#logger.info("Server closed", { ...this.addr });
   }
 
