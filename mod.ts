@@ -109,8 +109,20 @@ export type {
   PermissionChecker,
   ServerClient,
 } from "./src/server/server_client.ts";
-export type { ConnectionsByTransport, ServerStats } from "./src/server/stats.ts";
+export type { ClusterStats, ConnectionsByTransport, ServerStats } from "./src/server/stats.ts";
+export type {
+  Backplane,
+  BackplaneEvent,
+  BackplaneHost,
+  BackplaneState,
+  BackplaneStats,
+  GroupMembership,
+  InboundPublish,
+  OutboundPublish,
+  RetainedMessage,
+} from "./src/backplane/backplane.ts";
 export { PubSubServer, startPubSubServer } from "./src/server/pubsub_server.ts";
+export { SYS_BACKPLANE_TOPIC } from "./src/server/cluster_node.ts";
 export {
   type DashboardAsset,
   DEFAULT_MONITOR_HOST,

@@ -111,9 +111,10 @@ export function packageJson(config: DenoConfig): Record<string, unknown> {
     bin: { "kn-sock-pubsub": bin },
     files: ["esm/", "browser/", "docs/", "README.md", ...SHIPPED_DOCS],
     engines: { node: ">=20" },
-    // The HTTP transport loads "ws" on Node only when a WebSocket route is asked for.
-    peerDependencies: { ws: "^8.18.0" },
-    peerDependenciesMeta: { ws: { optional: true } },
+    // The HTTP transport loads "ws" on Node only when a WebSocket route is asked for;
+    // "ioredis" is for the "./redis" entry point (the Redis backplane) alone.
+    peerDependencies: { ws: "^8.18.0", ioredis: "^6.1.0" },
+    peerDependenciesMeta: { ws: { optional: true }, ioredis: { optional: true } },
     sideEffects: [bin],
     keywords: ["pubsub", "publish-subscribe", "kn-sock", "tcp", "deno", "bun", "node"],
   };

@@ -14,6 +14,9 @@
  *    in that folder (or below it) may import it. `src/_async.ts` is thus
  *    open to all of `src/`, `src/transport/_connect_errors.ts` only to
  *    `src/transport/`.
+ * 4. An optional library (a peer dependency of the npm package) is imported
+ *    only by the one adapter that needs it, which has its own entry point:
+ *    `ioredis` only by `src/backplane/redis.ts`.
  *
  * Run: `deno run --allow-read scripts/check_boundaries.ts` (exit 1 on a
  * violation). `tests/boundaries.test.ts` runs it on every runtime.
@@ -40,6 +43,11 @@ const RUNTIME_FILES = new Set([
 /** Entry points that live in `src/` beside the leaves, and import any layer. */
 const ENTRY_FILES = new Set(["src/browser.ts"]);
 
+/** The optional libraries, and the one file that may import each. */
+const OPTIONAL_LIBRARIES: Record<string, string> = {
+  ioredis: "src/backplane/redis.ts",
+};
+
 /** What only the runtime adapters and the CLI may name, and how it is found. */
 export const RUNTIME_NAMES: readonly { pattern: RegExp; what: string }[] = [
   { pattern: /\bDeno\./, what: "Deno" },
@@ -54,10 +62,11 @@ const LAYERS: Record<string, number> = {
   topic: 1,
   protocol: 2,
   auth: 3,
-  server: 4,
-  client: 4,
-  demo: 4, // the demo page: web-standard, for the CLI to serve
-  cli: 5,
+  backplane: 4, // the seam between nodes, and its adapters over libraries
+  server: 5,
+  client: 5,
+  demo: 5, // the demo page: web-standard, for the CLI to serve
+  cli: 6,
 };
 
 function layerOf(path: string): string | null {
@@ -110,6 +119,12 @@ export function checkBoundaries(root: string): string[] {
       if (!runtimeAllowed) {
         for (const { pattern, what } of RUNTIME_NAMES) {
           if (pattern.test(line)) violations.push(`${path}:${index + 1}: names ${what}`);
+        }
+      }
+      for (const match of line.matchAll(/(?:from|import\(?)\s*["']([^."'][^"']*)["']/g)) {
+        const only = OPTIONAL_LIBRARIES[match[1].replace(/^npm:/, "").replace(/@[^/]*$/, "")];
+        if (only !== undefined && path !== only) {
+          violations.push(`${path}:${index + 1}: imports ${match[1]}, which only ${only} may`);
         }
       }
       for (const match of line.matchAll(/(?:from|import\(?)\s*["'](\.[^"']+)["']/g)) {

@@ -30,6 +30,7 @@ const PUBLIC_ENTRIES = [
   "src/transport/bun.ts",
   "src/transport/node.ts",
   "src/browser.ts",
+  "src/backplane/redis.ts",
 ];
 
 interface Counts {

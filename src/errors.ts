@@ -81,6 +81,8 @@ export const ErrorCode = {
   ProtocolError: "protocol_error",
   /** A request got no reply in time (local). */
   Timeout: "timeout",
+  /** The server's backplane (for example Redis) could not be reached at start (local). */
+  BackplaneUnavailable: "backplane_unavailable",
 } as const;
 
 /** One of the values of {@linkcode ErrorCode}. */

@@ -89,3 +89,13 @@ test("the boundary check reports an import of another folder's _-private file", 
     ],
   );
 });
+
+test("the boundary check reports ioredis imported outside the Redis backplane", () => {
+  assert.deepEqual(
+    checkTree({
+      "src/backplane/redis.ts": 'import { Redis } from "ioredis";\nexport const r = Redis;\n',
+      "src/server/x.ts": 'import { Redis } from "npm:ioredis@6.1.0";\nexport const x = Redis;\n',
+    }),
+    ["src/server/x.ts:1: imports npm:ioredis@6.1.0, which only src/backplane/redis.ts may"],
+  );
+});

@@ -4,7 +4,13 @@
  */
 
 import type { Conn, Message, Transport } from "../mod.ts";
-import { createMemoryTransport, detectRuntime, PubSubClient, startPubSubServer } from "../mod.ts";
+import {
+  createMemoryTransport,
+  defaultTransport,
+  detectRuntime,
+  PubSubClient,
+  startPubSubServer,
+} from "../mod.ts";
 import type { PubSubServer, PubSubServerOptions } from "../mod.ts";
 import { bunTransport } from "../src/transport/bun.ts";
 import { denoTransport } from "../src/transport/deno.ts";
@@ -35,6 +41,16 @@ export function serverCases(): TransportCase[] {
   const all = transportCases();
   const native = all.find((c) => c.name === detectRuntime()) ?? all[1];
   return [all[0], native];
+}
+
+/**
+ * A 127.0.0.1 TCP port that was free a moment ago: for options that need
+ * the same port twice, and for servers of other programs (redis-server).
+ */
+export async function freePort(): Promise<number> {
+  const probe = await (await defaultTransport()).listen({ hostname: "127.0.0.1", port: 0 });
+  await probe.close();
+  return probe.addr.port;
 }
 
 /** A server and a way to open clients and raw connections to it. */

@@ -14,13 +14,12 @@ import {
   type PubSubServer,
   startPubSubServer,
 } from "../mod.ts";
-import { defaultHttpTransport } from "../src/transport/auto_http.ts";
 import { METRIC_FAMILIES } from "../src/server/monitor/metrics.ts";
 import { isLoopback, planMonitor } from "../src/server/monitor/monitor_options.ts";
 import { MAX_CONNZ_LIMIT } from "../src/server/monitor/connz.ts";
 import { RateHistory } from "../src/server/monitor/rate_history.ts";
 import type { ServerStats } from "../src/server/stats.ts";
-import { RawPeer, subscribed, take, until } from "./helpers.ts";
+import { freePort, RawPeer, subscribed, take, until } from "./helpers.ts";
 import { parseMetrics, sampleValue } from "./_prometheus_text.ts";
 
 async function get(
@@ -195,13 +194,6 @@ test("/connz pages 1,000 connections within its bounds", async () => {
     await server.close();
   }
 });
-
-/** A port that was free a moment ago (for options that need the same port twice). */
-async function freePort(): Promise<number> {
-  const probe = await (await defaultHttpTransport()).serve({ hostname: "127.0.0.1", port: 0 });
-  await probe.close();
-  return probe.addr.port;
-}
 
 function range(from: number, to: number): number[] {
   return Array.from({ length: to - from + 1 }, (_, i) => from + i);

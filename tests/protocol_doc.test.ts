@@ -99,6 +99,7 @@ test("docs/PROTOCOL.md has exchange examples for every error code it lists", () 
       "buffer_full",
       "protocol_error",
       "timeout",
+      "backplane_unavailable", // raised by startPubSubServer(), tests/cluster.test.ts
     ]
       .includes(code)
   );

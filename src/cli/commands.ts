@@ -7,6 +7,7 @@
 
 import { ignore } from "../_async.ts";
 import process from "node:process";
+import type { Backplane } from "../backplane/backplane.ts";
 import type { Logger } from "../logger.ts";
 import type { ServerLimits } from "../limits.ts";
 import type { SlowConsumerPolicy } from "../protocol/frames.ts";
@@ -59,6 +60,8 @@ export interface ServeOptions {
   debug?: boolean;
   /** Limits to change from `DEFAULT_SERVER_LIMITS`. */
   limits?: Partial<ServerLimits>;
+  /** Act as one broker with the other servers on this backplane. */
+  backplane?: Backplane;
 }
 
 /** How `serve` writes its log: text lines, or JSON lines. */
@@ -152,7 +155,7 @@ async function listen(
 
 /** Runs a server until SIGINT or SIGTERM. */
 export async function serve(options: ServeOptions, io: CliIo): Promise<number> {
-  const { host, port, quiet, tls, auth, policy, webSocket, monitor, limits } = options;
+  const { host, port, quiet, tls, auth, policy, webSocket, monitor, limits, backplane } = options;
   const signal = shutdownSignal();
   try {
     const server = await listen({
@@ -170,6 +173,7 @@ export async function serve(options: ServeOptions, io: CliIo): Promise<number> {
       },
       // The dashboard's charts come from the package's browser/ folder.
       monitor: monitor && { assets: loadBrowserFile, ...monitor },
+      backplane,
     }, `${host}:${port}`);
     io.out(
       `kn-sock pubsub server listening on ${server.addr.hostname}:${server.addr.port} ` +
@@ -181,6 +185,12 @@ export async function serve(options: ServeOptions, io: CliIo): Promise<number> {
     }
     if (server.monitorUrl !== null) {
       io.out(`kn-sock pubsub monitoring on ${server.monitorUrl}`);
+    }
+    const cluster = server.stats().backplane;
+    if (cluster !== undefined) {
+      io.out(
+        `kn-sock pubsub cluster "${cluster.cluster}" on ${cluster.kind}, node ${cluster.node}`,
+      );
     }
     const name = await signal.promise;
     io.err(`Received ${name}, shutting down`);

@@ -62,6 +62,12 @@ const MONITOR_SERVER = `  --monitor-port <port>
                   /healthz (or KN_SOCK_MONITOR_TOKEN)
   --sys-stats <s> Publish a stats snapshot to $SYS/stats every s seconds`;
 
+const CLUSTER_SERVER = `  --redis <url>   Act as one broker with the other servers on this Redis
+                  (redis://[user:pass@]host:6379, rediss:// for TLS; see
+                  docs/CLUSTER.md)
+  --cluster-name <name>
+                  The cluster's name on that Redis (default "default")`;
+
 const MONITOR_CLIENT = `  --monitor-host <host>
                   The monitor's host (default 127.0.0.1)
   --monitor-port <port>
@@ -99,6 +105,7 @@ Usage:
   kn-sock-pubsub serve [--host 127.0.0.1] [--port 8080] [--tls-cert F --tls-key F] [--config F]
                        [--ws-port 8081] [--ws-path /ws] [--ws-origin URL]...
                        [--monitor-port 8222] [--monitor-host H] [--monitor-token T]
+                       [--redis redis://127.0.0.1:6379] [--cluster-name NAME]
   kn-sock-pubsub pub <topic> <message> [--json] [--retain] [--header k=v]... [--timeout MS] [--kn-sock]
   kn-sock-pubsub pub <topic> - | --stdin | --file F [--lines] [--count N]
   kn-sock-pubsub sub <pattern>... [--group G] [--count N] [--reconnect] [--timeout MS] [--kn-sock]
@@ -143,13 +150,16 @@ must authenticate (on Deno, run it with --allow-read to read the files).
 With --ws-port it serves WebSocket clients too (wss: with TLS), the same
 broker, and prints "kn-sock pubsub WebSocket listening on URL". With
 --monitor-port it serves monitoring and a dashboard, and prints
-"kn-sock pubsub monitoring on URL".
+"kn-sock pubsub monitoring on URL". With --redis it is one node of a
+cluster on that Redis, and prints "kn-sock pubsub cluster NAME on redis,
+node ID".
 
   -q, --quiet     Log only warnings and errors
 ${SERVER_EXTRA}
 ${TLS_SERVER}
 ${WEBSOCKET_SERVER}
 ${MONITOR_SERVER}
+${CLUSTER_SERVER}
 ${CONNECTION}`,
   "run-pubsub-server": `Usage: kn-sock-pubsub run-pubsub-server <port> [--host 127.0.0.1]
 

@@ -43,6 +43,7 @@ import { bench } from "./bench_command.ts";
 import { messageFormat } from "./message_format.ts";
 import { checkReadable, type MessageInput, messages } from "./message_input.ts";
 import { DEFAULT_CLIENT_LIMITS } from "../limits.ts";
+import { CLUSTER_SERVER_OPTIONS, clusterSetup } from "./cluster_options.ts";
 
 export type { CliIo } from "./commands.ts";
 
@@ -58,6 +59,7 @@ async function runServer(
   const { values, positionals } = parse(rest, command, {
     ...SERVER_OPTIONS,
     ...MONITOR_SERVER_OPTIONS,
+    ...CLUSTER_SERVER_OPTIONS,
   });
   if (values.help) return help(io, command);
   let portText = values.port as string;
@@ -73,6 +75,7 @@ async function runServer(
   const webSocket = webSocketSetup(values, command);
   const monitor = monitorSetup(values, command);
   const setup = await serverSetup(values, command);
+  const backplane = await clusterSetup(values, command);
   return serve(
     {
       host: values.host as string,
@@ -82,6 +85,7 @@ async function runServer(
       webSocket,
       monitor,
       ...logSetup(values, command),
+      backplane,
     },
     io,
   );

@@ -14,10 +14,12 @@ import {
 } from "../limits.ts";
 import { guardLogger, type Logger, silentLogger } from "../logger.ts";
 import { AsciiStrings } from "../protocol/ascii_strings.ts";
+import type { Backplane } from "../backplane/backplane.ts";
 import type { JsonValue, SlowConsumerPolicy } from "../protocol/frames.ts";
 import { jsonValueProblem } from "../protocol/json_value.ts";
 import { hasWildcard } from "../topic/pattern.ts";
 import { topicProblem } from "../topic/validate_topic.ts";
+import { ClusterNode } from "./cluster_node.ts";
 import { Router } from "./router.ts";
 import { defaultTransport } from "../transport/auto.ts";
 import type { HttpListener } from "../transport/http_types.ts";
@@ -50,6 +52,7 @@ let acceptWebSocket: (server: PubSubServer, conn: Conn) => void;
 let attachWebSocket: (server: PubSubServer, endpoint: WebSocketEndpoint) => Promise<void>;
 let monitorSource: (server: PubSubServer) => MonitorSource;
 let attachMonitor: (server: PubSubServer, monitor: Monitor) => Promise<void>;
+let startBackplane: (server: PubSubServer) => Promise<void>;
 
 /**
  * A running pub/sub server. Start one with {@linkcode startPubSubServer}.
@@ -69,6 +72,7 @@ export class PubSubServer {
     attachWebSocket = (server, endpoint) => server.#attachWebSocket(endpoint);
     monitorSource = (server) => server.#monitorSource();
     attachMonitor = (server, monitor) => server.#attachMonitor(monitor);
+    startBackplane = (server) => server.#cluster?.start() ?? Promise.resolve();
   }
 
   /** The bound address, with the real port when `0` was asked for. */
@@ -96,6 +100,8 @@ export class PubSubServer {
   readonly #policy: SlowConsumerPolicy;
   readonly #viaTcp: ConnectionTransport;
   readonly #viaWs: ConnectionTransport;
+  /** This server as a node of a cluster; `null` without a backplane. */
+  readonly #cluster: ClusterNode | null;
 
   /**
    * Use {@linkcode startPubSubServer}; this wraps a listener that is already bound.
@@ -115,6 +121,7 @@ export class PubSubServer {
     const counters = this.#counters;
     const logger = this.#logger = guardLogger(options.logger ?? silentLogger);
     this.#router = new Router(limits, counters, options.auth !== undefined);
+    this.#cluster = options.backplane === undefined ? null : this.#joinCluster(options.backplane);
     const policy = this.#policy = checkPolicy(
       options.slowConsumerPolicy ?? DEFAULT_SLOW_CONSUMER_POLICY,
     );
@@ -216,6 +223,7 @@ export class PubSubServer {
       pendingBytes,
       subscriptionBytes: this.#router.subscriptionBytes,
       partialLineBytes: this.#core.settings.partialLines.used,
+      ...(this.#cluster === null ? {} : { backplane: this.#cluster.stats() }),
     };
   }
 
@@ -234,15 +242,34 @@ export class PubSubServer {
    * @throws {TypeError} For an invalid topic or a message JSON cannot encode.
    */
   publish(topic: string, message: JsonValue, options: ServerPublishOptions = {}): number {
+    this.#checkPublish(topic, message);
+    const delivered = this.#router.publish(topic, message, null, null, options);
+    const refusal = this.#router.retainRefusal;
+    if (refusal !== null) throw new RangeError(refusal[1]);
+    return delivered;
+  }
+
+  /** Throws a `TypeError` for a topic or message a publish may not have. */
+  #checkPublish(topic: string, message: JsonValue): void {
     const problem = topicProblem(topic, this.#limits.maxTopicBytes, this.#limits.maxTopicLevels);
     if (problem !== null) throw new TypeError(problem);
     if (hasWildcard(topic)) throw new TypeError("A publish topic must not contain '+' or '#'");
     const problem2 = jsonValueProblem(message, this.#limits.maxNestingDepth);
     if (problem2 !== null) throw new TypeError(problem2);
-    const delivered = this.#router.publish(topic, message, null, null, options);
-    const refusal = this.#router.retainRefusal;
-    if (refusal !== null) throw new RangeError(refusal[1]);
-    return delivered;
+  }
+
+  /** This server as a node of the cluster on `backplane`. */
+  #joinCluster(backplane: Backplane): ClusterNode {
+    const closing = (): boolean => this.closing;
+    return new ClusterNode(backplane, {
+      serverId: this.serverId,
+      logger: this.#logger,
+      router: this.#router,
+      get closing() {
+        return closing();
+      },
+      checkPublish: (topic, message) => this.#checkPublish(topic, message),
+    });
   }
 
   /**
@@ -262,6 +289,7 @@ export class PubSubServer {
 
   async #shutdown(): Promise<void> {
     this.#signal?.removeEventListener("abort", this.#onAbort);
+    this.#cluster?.leaving();
     this.#watchdog.stop();
     const connections = [...this.#connections];
     await this.#listener.close();
@@ -277,6 +305,7 @@ export class PubSubServer {
     // keep them): only now that they have had their goodbye.
     await this.#webSocket?.listener.close();
     await this.#accepting;
+    await this.#cluster?.close();
     this.#logger.info("Server closed", { ...this.addr });
   }
 
@@ -418,6 +447,7 @@ export async function startPubSubServer(
   if (shared) plan = { ...plan!, routes: [...plan!.routes, monitor!.route] };
   const tls = options.tls !== undefined;
   try {
+    await startBackplane(server);
     if (plan !== undefined) {
       const http = await serveWebSocket(
         plan,

@@ -128,6 +128,11 @@ export class RetainedStore {
     return null;
   }
 
+  /** Every retained message. */
+  all(): IterableIterator<Retained> {
+    return this.#byTopic.values();
+  }
+
   /** Removes the message at `levels` and prunes the nodes left empty. */
   #unlink(levels: string[]): void {
     const path: LevelNode[] = [this.#root];

@@ -34,6 +34,10 @@ export interface LaterPublish {
   json: Uint8Array | null;
   from: Route | null;
   extras: PublishExtras;
+  /** Whether it came from another node (through the backplane). */
+  remote: boolean;
+  /** A remote publish's queue group picks (see `ClusterGroups`). */
+  picks: Record<string, string> | null;
 }
 
 /** One publish being routed. */
@@ -48,6 +52,14 @@ export class RoutedPublish {
   /** The message's own JSON bytes when they are pure ASCII, else `null`. */
   json: Uint8Array | null = null;
   from: Route | null = null;
+  /** Whether it came from another node (through the backplane): it is not sent back out. */
+  remote = false;
+  /**
+   * In a cluster, the node picked for each matching queue group (by
+   * subscription key): this node delivers to a group only when picked.
+   * `null` on a single node.
+   */
+  picks: Record<string, string> | null = null;
   retainRefusal: Refusal | null = null;
   /** The `seq` this publish took on its topic; 0 until one is needed. */
   seq = 0;
@@ -80,8 +92,11 @@ export class RoutedPublish {
     json: Uint8Array | null,
     from: Route | null,
     extras: PublishExtras,
+    remote: boolean,
   ): void {
     this.stamp = stamp;
+    this.remote = remote;
+    this.picks = null;
     this.topic = topic;
     this.message = message;
     this.json = json;
@@ -102,6 +117,7 @@ export class RoutedPublish {
     this.message = null;
     this.json = null;
     this.from = null;
+    this.picks = null;
     this.extras = NO_EXTRAS;
     this.plain = null;
     this.extended = null;

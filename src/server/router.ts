@@ -10,10 +10,11 @@
  * @module
  */
 
+import { type GroupMembership, isNodeLocal, type RetainedMessage } from "../backplane/backplane.ts";
 import { ErrorCode } from "../errors.ts";
 import type { ServerLimits } from "../limits.ts";
 import { DELIVERY_END, extraMembers } from "../protocol/delivery_encoder.ts";
-import type { JsonValue, SlowConsumerPolicy } from "../protocol/frames.ts";
+import type { Headers, JsonValue, SlowConsumerPolicy } from "../protocol/frames.ts";
 import { SubscriptionIndex } from "../topic/subscription_index.ts";
 import { subscriptionKey } from "../topic/subscription_key.ts";
 import { RetainedStore } from "./retained_store.ts";
@@ -36,13 +37,17 @@ const LATER_PREFIX_BYTES = 64 * 1024;
 
 /** Members sharing one (group, pattern) subscription; each message goes to one of them. */
 class QueueGroup {
+  readonly key: string;
+  readonly group: string;
   readonly pattern: string;
   readonly members: Route[] = [];
   /** The members' own slow-consumer policies for this subscription; `null` until the first. */
   policies: Map<Route, SlowConsumerPolicy> | null = null;
   next = 0;
 
-  constructor(pattern: string) {
+  constructor(key: string, group: string, pattern: string) {
+    this.key = key;
+    this.group = group;
     this.pattern = pattern;
   }
 
@@ -67,6 +72,34 @@ function recordBytes(key: string): number {
 /** What a queue group costs: the object, its members array, its entry in the groups map. */
 const GROUP_BYTES = OBJECT_BYTES + COLLECTION_BYTES + ENTRY_BYTES;
 
+/** How the router takes part in a cluster (the server's backplane). */
+export interface ClusterLink {
+  /** This node's id, as queue group picks name it. */
+  readonly node: string;
+  /** The node whose turn it is in each queue group matching `topic`, or `null`. */
+  pick(topic: string): Record<string, string> | null;
+  /**
+   * Hands a local publish to the other nodes, after it was routed here,
+   * with its queue group picks. `json` is valid only during the call.
+   */
+  forward(
+    topic: string,
+    message: JsonValue,
+    json: Uint8Array | null,
+    extras: PublishExtras,
+    picks: Record<string, string> | null,
+  ): void;
+  /** This node's queue groups changed: one was created, or lost its last member. */
+  groupsChanged(): void;
+  /** A subscription to `pattern` was added (`1`) or removed (`-1`) here. */
+  interest(pattern: string, change: 1 | -1): void;
+  /** Whether a subscriber on another node may match `topic` (for `no_responders`). */
+  remoteInterest(topic: string): boolean;
+}
+
+/** The picks of a remote publish that names none: this node delivers to no group. */
+const NO_PICKS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
 /** The server's routing table and publish path. */
 export class Router {
   readonly #limits: ServerLimits;
@@ -87,6 +120,8 @@ export class Router {
   #laterState: RoutedPublish | null = null;
   /** The last stamp handed out: each publish gets a new one, nested or not. */
   #lastStamp = 0;
+  /** The cluster this node is part of; `null` on a single node. */
+  cluster: ClusterLink | null = null;
   readonly #visit = (subscriber: Subscriber, pattern: string): void => {
     this.#p.matched++;
     if (subscriber instanceof QueueGroup) this.#toGroup(subscriber);
@@ -153,6 +188,16 @@ export class Router {
     return { connections: routes.size, groups };
   }
 
+  /** Every (group, pattern) this node has members in. */
+  queueGroups(): GroupMembership[] {
+    return Array.from(this.#groups.values(), (queue) => [queue.group, queue.pattern] as const);
+  }
+
+  /** Whether this node has members in the queue group of subscription key `key`. */
+  hasQueueGroup(key: string): boolean {
+    return this.#groups.has(key);
+  }
+
   /** The pattern of each queue group, one entry per group (for monitoring). */
   queueGroupPatterns(): string[] {
     return Array.from(this.#groups.values(), (group) => group.pattern);
@@ -204,12 +249,14 @@ export class Router {
     if (group !== undefined) {
       let queue = this.#groups.get(key);
       if (queue === undefined) {
-        queue = new QueueGroup(pattern);
+        queue = new QueueGroup(key, group, pattern);
         this.#groups.set(key, queue);
         this.#index.add(pattern, queue);
         this.#recordBytes += GROUP_BYTES + stringBytes(key);
-      }
-      queue.members.push(route);
+        this.cluster?.interest(pattern, 1);
+        queue.members.push(route);
+        this.cluster?.groupsChanged();
+      } else queue.members.push(route);
       (route.groups ??= new Set()).add(key);
       this.#recordBytes += cost;
       if (this.#overBudget()) {
@@ -228,6 +275,7 @@ export class Router {
       this.#recordBytes -= cost;
       return this.#budgetRefusal();
     }
+    this.cluster?.interest(pattern, 1);
     route.subscriptions.add(pattern);
     this.#setPolicy(route, pattern, policy);
     if (policy !== undefined) route.out.usePolicy(policy);
@@ -288,6 +336,7 @@ export class Router {
       if (this.#index.remove(pattern, route)) {
         route.subscriptions.delete(pattern);
         this.#recordBytes -= recordBytes(pattern);
+        this.cluster?.interest(pattern, -1);
       }
       return;
     }
@@ -297,7 +346,7 @@ export class Router {
   /** Stops routing to `route`: removes every subscription it has. */
   detach(route: Route): void {
     for (const pattern of route.subscriptions) {
-      this.#index.remove(pattern, route);
+      if (this.#index.remove(pattern, route)) this.cluster?.interest(pattern, -1);
       this.#recordBytes -= recordBytes(pattern);
     }
     route.subscriptions.clear();
@@ -330,15 +379,18 @@ export class Router {
     json: Uint8Array | null,
     from: Route | null,
     extras: PublishExtras,
+    remote = false,
+    picks: Record<string, string> | null = null,
   ): number {
     if (this.#routing) {
       if (this.#later.length < MAX_LATER_PUBLISHES) {
         // `json` is valid only during this call.
-        this.#later.push({ topic, message, json: json?.slice() ?? null, from, extras });
+        const later = json?.slice() ?? null;
+        this.#later.push({ topic, message, json: later, from, extras, remote, picks });
       } else this.#counters.droppedMessages++;
       return 0;
     }
-    const delivered = this.#route(topic, message, json, from, extras);
+    const delivered = this.#route(topic, message, json, from, extras, remote, picks);
     if (this.#later.length > 0) this.#routeLater();
     return delivered;
   }
@@ -349,13 +401,17 @@ export class Router {
     json: Uint8Array | null,
     from: Route | null,
     extras: PublishExtras,
+    remote: boolean,
+    picks: Record<string, string> | null,
   ): number {
     const p = this.#p;
+    const cluster = this.cluster;
     this.#routing = true;
     this.#counters.messagesIn++;
-    p.start(++this.#lastStamp, topic, message, json, from, extras);
+    p.start(++this.#lastStamp, topic, message, json, from, extras, remote);
     p.inbox = this.#privateInboxes ? inboxOf(topic) : null;
     try {
+      if (cluster !== null) p.picks = remote ? picks ?? NO_PICKS : cluster.pick(topic);
       this.#index.match(topic, this.#visit);
       const held = p.held;
       for (let i = 0; i < held.length; i++) this.#send(held[i], held[i].policy);
@@ -364,6 +420,9 @@ export class Router {
         const seq = p.seq !== 0 ? p.seq : this.#seqs.last(topic);
         const problem = this.#retained.set(topic, message, extras.headers, seq);
         if (problem !== null) p.retainRefusal = [ErrorCode.RetainedLimit, problem];
+      }
+      if (cluster !== null && !remote && !isNodeLocal(topic)) {
+        cluster.forward(topic, message, json, extras, p.picks);
       }
     } finally {
       this.#routing = false;
@@ -381,9 +440,9 @@ export class Router {
     );
     try {
       for (let i = 0; i < this.#later.length; i++) {
-        const { topic, message, json, from, extras } = this.#later[i];
+        const { topic, message, json, from, extras, remote, picks } = this.#later[i];
         try {
-          this.#route(topic, message, json, from, extras);
+          this.#route(topic, message, json, from, extras, remote, picks);
         } catch {
           // server.publish() checked the message; a message that still cannot be
           // encoded is lost, as a log line that cannot be written is.
@@ -413,10 +472,48 @@ export class Router {
     } catch (error) {
       return [ErrorCode.InvalidFrame, `Message cannot be encoded: ${String(error)}`];
     }
-    if (this.#p.retainRefusal === null && extras.reply !== undefined && this.#p.matched === 0) {
+    // In a cluster, a responder may be on another node: the replicated interest tells.
+    if (
+      this.#p.retainRefusal === null && extras.reply !== undefined && this.#p.matched === 0 &&
+      this.cluster?.remoteInterest(topic) !== true
+    ) {
       return [ErrorCode.NoResponders, `No subscriber for "${topic}"`];
     }
     return this.#p.retainRefusal;
+  }
+
+  /**
+   * Routes a publish from another node (the backplane) to this node's
+   * subscribers, without sending it back out. Returns why its retain was
+   * refused here, or `null`.
+   *
+   * @throws {TypeError} When JSON cannot encode the message.
+   * @throws {RangeError} When the message is too deeply nested to encode.
+   */
+  publishRemote(
+    topic: string,
+    message: JsonValue,
+    extras: PublishExtras,
+    picks: Record<string, string> | undefined,
+  ): Refusal | null {
+    this.publish(topic, message, null, null, extras, true, picks ?? null);
+    return this.#p.retainRefusal;
+  }
+
+  /**
+   * Stores a retained message kept elsewhere (the cluster's copy), without
+   * delivering it. Returns why it was refused, or `null`.
+   */
+  restoreRetained(topic: string, message: JsonValue, headers: Headers | undefined): string | null {
+    return this.#retained.set(topic, message, headers, this.#seqs.last(topic));
+  }
+
+  /** Every retained message held, as the message's JSON text. */
+  retainedMessages(): RetainedMessage[] {
+    return Array.from(
+      this.#retained.all(),
+      ({ topic, json, headers }) => ({ topic, json, headers }),
+    );
   }
 
   /** Why the last publish's retain was refused, or `null`. */
@@ -494,6 +591,9 @@ export class Router {
   }
 
   #toGroup(group: QueueGroup): void {
+    // In a cluster, only the node picked for this group delivers to it.
+    const picks = this.#p.picks;
+    if (picks !== null && picks[group.key] !== this.cluster?.node) return;
     const members = group.members;
     const from = this.#p.from;
     let fallback = -1;
@@ -536,6 +636,8 @@ export class Router {
       this.#groups.delete(key);
       this.#index.remove(group.pattern, group);
       this.#recordBytes -= GROUP_BYTES + stringBytes(key);
+      this.cluster?.interest(group.pattern, -1);
+      this.cluster?.groupsChanged();
     }
   }
 }

@@ -4,6 +4,7 @@
  * @module
  */
 
+import type { Backplane } from "../backplane/backplane.ts";
 import type { MonitorOptions } from "./monitor/monitor_options.ts";
 import type { ServerLimits } from "../limits.ts";
 import type { Logger } from "../logger.ts";
@@ -163,6 +164,13 @@ export interface PubSubServerOptions {
    * 127.0.0.1:8222); see {@linkcode MonitorOptions}. Default: none.
    */
   monitor?: MonitorOptions;
+  /**
+   * Act as one broker with the other servers on the same backplane: a
+   * publish here reaches their subscribers too, and theirs reach this
+   * server's (see `docs/CLUSTER.md`). `redisBackplane()` from
+   * `@kn-sock/pubsub/redis` makes one. Default: none (a single node).
+   */
+  backplane?: Backplane;
 }
 
 /** Checks a port number. */

@@ -4,6 +4,8 @@
  * @module
  */
 
+import type { BackplaneStats } from "../backplane/backplane.ts";
+
 /** Open connections, by what carries them. */
 export interface ConnectionsByTransport {
   /** Over the server's `Transport` (TCP, or the memory transport). */
@@ -70,6 +72,25 @@ export interface ServerStats {
   subscriptionBytes: number;
   /** Bytes unfinished lines hold now, summed over connections, against `maxPartialLineBytes`. */
   partialLineBytes: number;
+  /** The backplane's state and counters; absent on a server without one (a single node). */
+  backplane?: ClusterStats;
+}
+
+/** A backplane's counters, and what the server counts of its cluster. */
+export interface ClusterStats extends BackplaneStats {
+  /**
+   * Publishes from other nodes that picked this node for a queue group it
+   * no longer had (its last member left before the news reached the
+   * publisher): no member of that group got them.
+   */
+  groupMisses: number;
+  /** Nodes with queue group members, this one included, as this node knows them. */
+  groupNodes: number;
+  /**
+   * (node, pattern) pairs the other nodes announced they have subscribers
+   * for: what `no_responders` is answered from, with this node's own index.
+   */
+  remotePatterns: number;
 }
 
 /** The counters a server keeps; the gauges are computed on demand. */
@@ -83,6 +104,7 @@ export type ServerCounters = Omit<
   | "pendingBytes"
   | "subscriptionBytes"
   | "partialLineBytes"
+  | "backplane"
 >;
 
 /** Fresh counters, all zero. */

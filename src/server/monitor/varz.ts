@@ -11,6 +11,7 @@ import type { ServerLimits } from "../../limits.ts";
 import { type MemoryInfo, memoryInfo, runtimeInfo } from "../../transport/runtime_info.ts";
 import { VERSION } from "../../version.ts";
 import type { MonitorSource } from "./monitor_source.ts";
+import type { ClusterStats } from "../stats.ts";
 import type { Rates } from "./rate_history.ts";
 
 /** What `/varz` answers. */
@@ -53,6 +54,8 @@ export interface Varz {
   memory: MemoryInfo | null;
   slowConsumerPolicy: string;
   limits: ServerLimits;
+  /** The backplane's state and counters; `null` on a single node. */
+  backplane: ClusterStats | null;
 }
 
 /** `/varz` for `source` at `now`, with `rates` from the last sample. */
@@ -105,5 +108,6 @@ export function varz(source: MonitorSource, rates: Rates, now: number): Varz {
     memory: memoryInfo(),
     slowConsumerPolicy: source.policy,
     limits: { ...source.limits },
+    backplane: stats.backplane ?? null,
   };
 }
