@@ -2,8 +2,8 @@
  * README.md's code examples run as written, on the runtimes they are for:
  * the TypeScript blocks on Deno and Bun (from the sources), the JavaScript
  * (Node) block on Node (the npm build) and Bun. `@kn-sock/pubsub` imports
- * point at this checkout, and ports 8080 and 8081 at a test server on free
- * ports (a block that starts its own server gets port 0 and must print its
+ * point at this checkout, ports 8080 and 8081 at a test server on free
+ * ports, and Redis's 6379 at a redis-server the test starts (a block that starts its own server gets port 0 and must print its
  * first line; every other block must exit 0). The npm package's README
  * (`npmReadme()`) holds no block that is not run here.
  */
@@ -16,6 +16,7 @@ import { pathToFileURL } from "node:url";
 import { PubSubClient, startPubSubServer } from "../mod.ts";
 import { npmReadme } from "../scripts/build_npm.ts";
 import { Child } from "./child_process.ts";
+import { RedisServer } from "./redis_server.ts";
 
 type Language = "ts" | "js";
 type Runtime = "deno" | "bun" | "node";
@@ -43,7 +44,11 @@ function resolveImport(specifier: string, runtime: Runtime): string {
 }
 
 /** The block as it runs here: imports and ports rewritten. */
-function prepare(code: string, runtime: Runtime, ports: { tcp: number; ws: number }): string {
+function prepare(
+  code: string,
+  runtime: Runtime,
+  ports: { tcp: number; ws: number; redis: number },
+): string {
   const ownServer = code.includes("startPubSubServer(");
   return code
     .replace(
@@ -51,13 +56,15 @@ function prepare(code: string, runtime: Runtime, ports: { tcp: number; ws: numbe
       (_, specifier: string) => JSON.stringify(resolveImport(specifier, runtime)),
     )
     .replaceAll("8080", ownServer ? "0" : String(ports.tcp))
-    .replaceAll("8081", ownServer ? "0" : String(ports.ws));
+    .replaceAll("8081", ownServer ? "0" : String(ports.ws))
+    .replaceAll("6379", String(ports.redis));
 }
 
 function command(runtime: Runtime, file: string): [string, string[]] {
   switch (runtime) {
     case "deno":
-      return ["node_modules/.bin/deno", ["run", "-A", file]];
+      // The checkout's deno.json maps the bare imports of the sources (ioredis).
+      return ["node_modules/.bin/deno", ["run", "-A", "--config", resolve("deno.json"), file]];
     case "bun":
       return ["node_modules/.bin/bun", [file]];
     case "node":
@@ -70,6 +77,7 @@ test("README's examples run on the runtimes they are for", async () => {
   const blocks = codeBlocks(README);
   assert.ok(blocks.some((b) => b.language === "js"), "README has a JavaScript (Node) example");
   const server = await startPubSubServer({ port: 0, webSocket: { port: 0 } });
+  const redis = await RedisServer.start();
   const dir = mkdtempSync(join(tmpdir(), "kn-sock-readme-"));
   try {
     // The subscriber examples read until a "stop": retained, it arrives as they subscribe.
@@ -78,7 +86,7 @@ test("README's examples run on the runtimes they are for", async () => {
     await publisher.publish("sensors/readme/temp", "stop", { retain: true });
     await publisher.flush();
     await publisher.close();
-    const ports = { tcp: server.addr.port, ws: server.webSocketAddr!.port };
+    const ports = { tcp: server.addr.port, ws: server.webSocketAddr!.port, redis: redis.port };
     let n = 0;
     for (const { language, code } of blocks) {
       for (const runtime of RUNS_ON[language]) {
@@ -110,6 +118,7 @@ test("README's examples run on the runtimes they are for", async () => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
     await server.close();
+    await redis.stop();
   }
 });
 
