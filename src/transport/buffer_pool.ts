@@ -15,7 +15,7 @@ export const MIN_POOLED_BYTES: number = 512;
 /** Buffers up to this size are pooled; larger ones are dropped when given back. */
 export const MAX_POOLED_BUFFER_BYTES: number = 1024 * 1024;
 /** The most bytes the pool holds, all sizes together. */
-export const MAX_POOL_BYTES: number = 32 * 1024 * 1024;
+export const MAX_POOL_BYTES: number = 64 * 1024 * 1024;
 /** The most buffers the pool holds of one size. */
 export const MAX_POOLED_PER_SIZE: number = 256;
 

@@ -81,9 +81,11 @@ export class WriteQueue {
   #queuedBatch: Deferred<void> | null = null;
   #inFlightBatch: Deferred<void> | null = null;
   #writesDone = 0;
-  // The size of the last batch written: a batch that starts from no buffer
-  // takes one this big from the pool, rather than growing from the smallest
-  // (each doubling copies what is queued).
+  // The size of recent batches (the last one's, or more when an earlier one
+  // was larger: it decays by an eighth a batch): a batch that starts from no
+  // buffer takes one this big from the pool, rather than growing from the
+  // smallest (each doubling copies what is queued). Batches whose size
+  // swings from read to read then rarely grow.
   #lastBatch = 0;
   #bytesWritten = 0;
   readonly #tally: ByteTally | null;
@@ -382,7 +384,7 @@ export class WriteQueue {
         this.#length = 0;
         this.#clearLog();
         this.#inFlight = size;
-        this.#lastBatch = size;
+        this.#lastBatch = Math.max(size, this.#lastBatch - (this.#lastBatch >> 3));
         this.#inFlightBatch = this.#queuedBatch;
         this.#queuedBatch = null;
         let cut = false;
