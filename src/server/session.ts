@@ -421,7 +421,8 @@ export class Session implements Outlet {
             }
             handled += lineEnd - lineStart + 1;
             if (handled >= SLICE_BYTES) {
-              // Let the writes queued so far start (they are microtasks queued before this one).
+              // Let the writes queued so far start (a microtask queued before this one;
+              // after rounds that wrote little per queue, they wait for the input at hand).
               handled = 0;
               await RESOLVED;
             }

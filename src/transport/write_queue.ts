@@ -23,6 +23,23 @@ const LF = 0x0a;
 export const MAX_WRITE_BYTES: number = 64 * 1024;
 
 /**
+ * A round of writes that averaged fewer bytes than this per queue (or fewer
+ * than {@linkcode SPREAD_MANY_BYTES} over at least {@linkcode SPREAD_QUEUES}
+ * queues) makes the next round wait for the input at hand to be read.
+ */
+const SPREAD_BYTES = 2048;
+const SPREAD_QUEUES = 16;
+const SPREAD_MANY_BYTES = 16 * 1024;
+
+/**
+ * Runs `callback` once the input at hand is read: `setImmediate` (Deno, Bun,
+ * Node: after the event loop's I/O callbacks), a timer in a browser.
+ */
+const afterInput: (callback: () => void) => unknown =
+  (globalThis as { setImmediate?: (callback: () => void) => unknown }).setImmediate ??
+    ((callback: () => void) => setTimeout(callback, 0));
+
+/**
  * Unwritten bytes of several {@linkcode WriteQueue}s together, and the most
  * they may hold: a server's outbound budget.
  */
@@ -354,16 +371,30 @@ export class WriteQueue {
     this.#scheduled = true;
     const due = WriteQueue.#due;
     due.push(this);
+    if (due.length !== 1) return;
     // A promise reaction, not queueMicrotask(): Node wraps each of those in an AsyncResource.
-    if (due.length === 1) void RESOLVED.then(WriteQueue.#flushDue);
+    if (WriteQueue.#spread) afterInput(WriteQueue.#flushDue);
+    else void RESOLVED.then(WriteQueue.#flushDue);
   }
 
-  // The queues with bytes to write, flushed from one microtask for all: a
-  // publish that reaches a hundred subscribers schedules one, not a hundred.
-  // A queue scheduled while they are flushed joins this round.
+  // The queues with bytes to write, flushed in one round for all: a publish
+  // that reaches a hundred subscribers schedules one, not a hundred. A queue
+  // scheduled while they are flushed joins this round.
   static #due: WriteQueue[] = [];
+  // How the next round is scheduled. When the last round wrote little per
+  // queue (many publishes each for a different connection), it runs after
+  // the input already at hand is read (setImmediate), so each connection
+  // gets the publishes of several reads in one write rather than one write
+  // per delivery; otherwise at once, after the read that queued them (a
+  // microtask).
+  static #spread = false;
   static #flushDue = (): void => {
     const due = WriteQueue.#due;
+    let bytes = 0;
+    for (let i = 0; i < due.length; i++) bytes += due[i].#length;
+    const count = due.length;
+    WriteQueue.#spread = bytes < count * SPREAD_BYTES ||
+      (count >= SPREAD_QUEUES && bytes < count * SPREAD_MANY_BYTES);
     for (let i = 0; i < due.length; i++) {
       const queue = due[i];
       queue.#scheduled = false;
