@@ -93,6 +93,26 @@ test("status: slow_consumer notices become slowConsumer events and a running tot
   await fake.close();
 });
 
+test("status: backplane notices become backplane events; one with an unknown state is ignored", async () => {
+  const transport = createMemoryTransport();
+  const fake = await FakeServer.start(transport);
+  const accepted = fake.accept();
+  const client = await PubSubClient.connect("127.0.0.1", fake.port, { transport });
+  const events = client.status();
+  const peer = await accepted;
+  const counts = { nodes: 2, unsent: 5, lost: 3, outages: 1, stalls: 0 };
+  await peer.sendJson({ action: "backplane", state: "sideways", ...counts });
+  await peer.sendJson({ action: "backplane", state: "down", reason: "gone", ...counts });
+  await peer.sendJson({ action: "backplane", state: "up", ...counts, unsent: 6 });
+  const down = await nextStatus(events, "backplane");
+  assert.deepEqual(down.before, [], "the unknown state made no event");
+  assert.deepEqual(down.event, { type: "backplane", state: "down", reason: "gone", ...counts });
+  const up = await nextStatus(events, "backplane");
+  assert.deepEqual(up.event, { type: "backplane", state: "up", ...counts, unsent: 6 });
+  await client.close();
+  await fake.close();
+});
+
 test("status: a stray server error is an error event; one announcing the close comes with disconnect", async () => {
   const transport = createMemoryTransport();
   const fake = await FakeServer.start(transport);

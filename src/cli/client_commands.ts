@@ -182,7 +182,8 @@ export function withSubscription(
       client = command.reconnect
         ? await retrying(stop, io, () => subscribed(target, command, stop))
         : await subscribed(target, command, stop);
-      if (command.reconnect) void reportReconnects(client, io);
+      // A client that said hello hears of its server's cluster going down and coming back.
+      if (command.reconnect || command.hello === true) void reportStatus(client, io);
       return await abortable(body(client, stop), stop.signal);
     } catch (error) {
       if (error instanceof Stopped && error.exitCode !== 0 && client !== null) return 0;
@@ -240,13 +241,23 @@ async function retrying<T>(stop: CommandStop, io: CliIo, attempt: () => Promise<
   }
 }
 
-/** Says on standard error when the connection is lost and when it is back. */
-async function reportReconnects(client: PubSubClient, io: CliIo): Promise<void> {
+/**
+ * Says on standard error when the connection is lost and when it is back,
+ * and when the server is cut off from its cluster and back (after hello).
+ */
+async function reportStatus(client: PubSubClient, io: CliIo): Promise<void> {
   for await (const event of client.status()) {
     if (event.type === "disconnect") {
       io.err(`Connection lost (${event.error.message}); reconnecting...`);
     } else if (event.type === "connect") {
       io.err(`Reconnected to ${event.addr.hostname}:${event.addr.port}`);
+    } else if (event.type === "backplane") {
+      const counts = `${event.unsent} unsent, ${event.lost} lost, ${event.outages} outages`;
+      io.err(
+        event.state === "down"
+          ? `Server cut off from its cluster (${event.reason ?? "no reason given"}): ${counts}`
+          : `Server back in its cluster: ${counts}`,
+      );
     }
   }
 }

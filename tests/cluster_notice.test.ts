@@ -1,0 +1,185 @@
+/**
+ * What a clustered server tells its clients about the backplane, in-band:
+ * the `backplane` notice frame to connections that said `hello` (never to
+ * kn-sock ones), and the `backplane` status event of `PubSubClient`. A real redis-server, stopped and
+ * restarted on its port; nothing is mocked at the Redis boundary.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  type BackplaneStatus,
+  createMemoryTransport,
+  defaultTransport,
+  PubSubClient,
+  type PubSubServer,
+  startPubSubServer,
+  type StatusEvent,
+} from "../mod.ts";
+import { redisBackplane } from "../src/backplane/redis.ts";
+import { startNode, stopNodes } from "./cluster_helpers.ts";
+import { nextStatus } from "./client_fakes.ts";
+import { RawPeer, until } from "./helpers.ts";
+import { REDIS_SKIP, RedisServer } from "./redis_server.ts";
+
+const options = { skip: REDIS_SKIP };
+
+/** A raw TCP connection to `server`. */
+async function rawPeer(server: PubSubServer): Promise<RawPeer> {
+  const transport = await defaultTransport();
+  return new RawPeer(await transport.connect({ hostname: "127.0.0.1", port: server.addr.port }));
+}
+
+/** The next `backplane` status event of `events`. */
+async function nextBackplane(events: AsyncIterator<StatusEvent>): Promise<BackplaneStatus> {
+  return (await nextStatus(events, "backplane")).event;
+}
+
+/** The reason a down notice gives: whichever of the two connections broke first. */
+const LOST = /^(publish|subscribe) connection lost$/;
+
+test(
+  "Redis going away and coming back: hello connections get backplane down and up notices with the counts, kn-sock ones nothing",
+  options,
+  async () => {
+    const redis = await RedisServer.start();
+    const node = await startNode(redis, "notice");
+    const { server } = node;
+    const peers: RawPeer[] = [];
+    let client: PubSubClient | null = null;
+    try {
+      const hello = await rawPeer(server);
+      const knSock = await rawPeer(server);
+      peers.push(hello, knSock);
+      assert.equal((await hello.ask({ action: "hello", id: 1 })).action, "hello");
+      // It never says hello; a ping answered proves its subscribe was handled.
+      await knSock.sendJson({ action: "subscribe", topic: "after" });
+      assert.deepEqual(await knSock.ask({ action: "ping", id: 2 }), { action: "pong", id: 2 });
+      client = await PubSubClient.connect("127.0.0.1", server.addr.port, { hello: true });
+      const events = client.status();
+
+      await redis.stop();
+      const down = await hello.json();
+      assert.match(String(down.reason), LOST);
+      assert.deepEqual(down, {
+        action: "backplane",
+        state: "down",
+        reason: down.reason,
+        nodes: 0,
+        unsent: 0,
+        lost: 0,
+        outages: 1,
+        stalls: 0,
+      });
+      const downEvent = await nextBackplane(events);
+      assert.equal(downEvent.state, "down");
+      assert.match(downEvent.reason!, LOST);
+      assert.equal(downEvent.outages, 1);
+      // Meant for other nodes, and counted: the up notice says so.
+      server.publish("elsewhere", 1);
+
+      await redis.restart();
+      assert.deepEqual(await hello.json(), {
+        action: "backplane",
+        state: "up",
+        nodes: 0,
+        unsent: 1,
+        lost: 0,
+        outages: 1,
+        stalls: 0,
+      });
+      const upEvent = await nextBackplane(events);
+      assert.deepEqual(upEvent, {
+        type: "backplane",
+        state: "up",
+        nodes: 0,
+        unsent: 1,
+        lost: 0,
+        outages: 1,
+        stalls: 0,
+      });
+      // Both notices were queued before this delivery: the kn-sock peer's next line is it.
+      server.publish("after", "x");
+      assert.deepEqual(await knSock.json(), { topic: "after", message: "x" });
+    } finally {
+      for (const peer of peers) peer.close();
+      await client?.close();
+      await stopNodes([node]);
+      await redis.stop();
+    }
+  },
+);
+
+test(
+  "a hello connection over its outbound limit is not harmed by a backplane notice: it gets it once its queue has room",
+  options,
+  async () => {
+    const redis = await RedisServer.start();
+    const transport = createMemoryTransport();
+    const server = await startPubSubServer({
+      port: 0,
+      transport,
+      limits: { maxOutboundBytes: 64 * 1024 },
+      backplane: redisBackplane({ url: redis.url, cluster: "full" }),
+    });
+    let peer: RawPeer | null = null;
+    try {
+      peer = new RawPeer(
+        await transport.connect({ hostname: "127.0.0.1", port: server.addr.port }),
+      );
+      assert.equal((await peer.ask({ action: "hello", id: 1 })).action, "hello");
+      assert.deepEqual(
+        await peer.ask({ action: "subscribe", topic: "feed", policy: "drop-newest", id: 2 }),
+        { action: "ok", id: 2 },
+      );
+      // The peer reads nothing: fill its queue with large messages until one is dropped, then
+      // with small ones until one of those is, so that less room is left than a notice needs;
+      // again after each turn of the event loop until a turn frees no room (the write in
+      // flight waits on the peer: nothing moves any more).
+      let published = 0;
+      const publishUntilDropped = (payload: string): void => {
+        const dropped = server.stats().droppedMessages;
+        while (server.stats().droppedMessages === dropped) {
+          server.publish("feed", payload);
+          published++;
+          assert.ok(published < 100_000, "the queue never filled");
+        }
+      };
+      for (let rounds = 0;; rounds++) {
+        assert.ok(rounds < 100, "writes to a peer that reads nothing never stopped");
+        const before = published;
+        publishUntilDropped("x".repeat(1000));
+        publishUntilDropped("x");
+        if (published === before + 2) break; // each dropped at its first try: nothing moved
+        await new Promise<void>((resolve) => setTimeout(resolve, 0));
+      }
+
+      await redis.stop();
+      await until(() => server.stats().backplane!.state === "down", "the backplane down");
+      assert.equal(server.stats().connections, 1, "the full connection was kept");
+
+      // Reading makes room: the deliveries, the slow_consumer notice and the held one arrive.
+      let delivered = 0;
+      let dropped = 0;
+      let notice: Record<string, unknown> | null = null;
+      while (notice === null) {
+        const frame = await peer.json();
+        if (frame.action === undefined) delivered++;
+        else if (frame.action === "slow_consumer") dropped += frame.dropped as number;
+        else if (frame.action === "backplane") notice = frame;
+        else assert.fail(`unexpected frame ${JSON.stringify(frame)}`);
+      }
+      assert.equal(notice.state, "down");
+      assert.equal(notice.outages, 1);
+      assert.equal(delivered + dropped, published, "every message delivered or counted dropped");
+      assert.equal(server.stats().slowConsumers, 0);
+
+      await redis.restart();
+      assert.equal((await peer.json()).state, "up");
+      assert.equal(server.stats().connections, 1);
+    } finally {
+      peer?.close();
+      await server.close();
+      await redis.stop();
+    }
+  },
+);
