@@ -1,7 +1,8 @@
 /**
  * What a clustered server tells its clients about the backplane, in-band:
  * the `backplane` notice frame to connections that said `hello` (never to
- * kn-sock ones), and the `backplane` status event of `PubSubClient`. A real redis-server, stopped and
+ * kn-sock ones), the `backplane` status event of `PubSubClient`, and loss
+ * between nodes shown as a gap in `seq`. A real redis-server, stopped and
  * restarted on its port; nothing is mocked at the Redis boundary.
  */
 import { test } from "node:test";
@@ -10,15 +11,17 @@ import {
   type BackplaneStatus,
   createMemoryTransport,
   defaultTransport,
+  type Message,
   PubSubClient,
   type PubSubServer,
   startPubSubServer,
   type StatusEvent,
+  SYS_BACKPLANE_TOPIC,
 } from "../mod.ts";
 import { redisBackplane } from "../src/backplane/redis.ts";
 import { startNode, stopNodes } from "./cluster_helpers.ts";
 import { nextStatus } from "./client_fakes.ts";
-import { RawPeer, until } from "./helpers.ts";
+import { RawPeer, subscribed, take, until } from "./helpers.ts";
 import { REDIS_SKIP, RedisServer } from "./redis_server.ts";
 
 const options = { skip: REDIS_SKIP };
@@ -102,6 +105,70 @@ test(
       assert.deepEqual(await knSock.json(), { topic: "after", message: "x" });
     } finally {
       for (const peer of peers) peer.close();
+      await client?.close();
+      await stopNodes([node]);
+      await redis.stop();
+    }
+  },
+);
+
+test(
+  "loss between nodes shows as a seq gap: a counter gap, then an outage, each skip one number on every topic but $SYS ones",
+  options,
+  async () => {
+    const redis = await RedisServer.start();
+    const node = await startNode(redis, "seqgap");
+    const { server } = node;
+    let client: PubSubClient | null = null;
+    try {
+      client = await PubSubClient.connect("127.0.0.1", server.addr.port, { hello: true });
+      await subscribed(client, "x", "y", SYS_BACKPLANE_TOPIC);
+      const events = client.status();
+      const next = async (): Promise<Message> => (await take(client!, 1))[0];
+      const seqOf = async (topic: string): Promise<number> => {
+        const message = await next();
+        assert.equal(message.topic, topic);
+        return message.seq!;
+      };
+      const ghost = (counter: number) =>
+        redis.cli(
+          "PUBLISH",
+          "knsock:seqgap:all",
+          JSON.stringify({ o: "ghost", e: 1, c: counter, t: "x", m: counter }),
+        );
+
+      // Another "node", straight into Redis: publishes 1 and 2 on x.
+      ghost(1);
+      ghost(2);
+      assert.deepEqual([await seqOf("x"), await seqOf("x")], [1, 2]);
+      server.publish("y", "y1");
+      assert.equal(await seqOf("y"), 1);
+      // Then 6: 3 to 5 never came, and nobody can know their topics.
+      ghost(6);
+      assert.equal(await seqOf("x"), 4, "x skips 3");
+      server.publish("y", "y2");
+      assert.equal(await seqOf("y"), 3, "y skips 2: the loss may have been on y");
+      server.publish("y", "y3");
+      assert.equal(await seqOf("y"), 4, "one loss event, one number skipped");
+      assert.equal(server.stats().backplane!.lost, 3);
+
+      // An outage: what other nodes publish meanwhile never arrives here.
+      await redis.stop();
+      assert.equal((await nextBackplane(events)).state, "down");
+      const down = await next();
+      assert.equal(down.topic, SYS_BACKPLANE_TOPIC);
+      assert.equal(down.seq, 1, "$SYS topics are this node's own: no gap");
+      server.publish("y", "y4");
+      assert.equal(await seqOf("y"), 6, "y skips 5");
+      server.publish("y", "y5");
+      assert.equal(await seqOf("y"), 7);
+
+      await redis.restart();
+      assert.equal((await nextBackplane(events)).state, "up");
+      const up = await next();
+      assert.equal(up.topic, SYS_BACKPLANE_TOPIC);
+      assert.equal(up.seq, 2);
+    } finally {
       await client?.close();
       await stopNodes([node]);
       await redis.stop();

@@ -161,5 +161,6 @@ export class ClusterPeers {
   #missing(node: string, lost: number): void {
     this.lost += lost;
     this.#settings.host.logger.warn("Publishes from a cluster node were lost", { node, lost });
+    this.#settings.host.lost(lost);
   }
 }

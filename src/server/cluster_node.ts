@@ -162,6 +162,7 @@ export class ClusterNode {
       },
       restoreRetained: (messages) => this.#restoreRetained(messages),
       retained: () => server.router.retainedMessages(),
+      lost: () => server.router.lossDetected(),
       changed: (event) => this.#changed(event),
     };
   }
@@ -223,6 +224,8 @@ export class ClusterNode {
     if (state === "down") server.logger.warn("Backplane down", { reason, ...stats });
     else server.logger.info(`Backplane ${state}`, { ...stats });
     if (server.closing) return;
+    // What other nodes publish while cut off never arrives: clients see a gap in `seq`.
+    if (state === "down") server.router.lossDetected();
     const notice: Record<string, JsonValue> = { ...stats };
     if (reason !== undefined) notice.reason = reason;
     server.router.publish(SYS_BACKPLANE_TOPIC, notice, null, null, {});
