@@ -19,8 +19,10 @@ import {
   SYS_BACKPLANE_TOPIC,
 } from "../mod.ts";
 import { redisBackplane } from "../src/backplane/redis.ts";
-import { startNode, stopNodes } from "./cluster_helpers.ts";
+import { type ClusterNode, startNode, stopNodes } from "./cluster_helpers.ts";
 import { nextStatus } from "./client_fakes.ts";
+import { CaptureIo } from "./cli_helpers.ts";
+import { main } from "../src/cli/main.ts";
 import { RawPeer, subscribed, take, until } from "./helpers.ts";
 import { REDIS_SKIP, RedisServer } from "./redis_server.ts";
 
@@ -37,94 +39,80 @@ async function nextBackplane(events: AsyncIterator<StatusEvent>): Promise<Backpl
   return (await nextStatus(events, "backplane")).event;
 }
 
+/** What a test opened, closed at its end. */
+type Closable = { close(): unknown };
+
+/**
+ * Runs `body` with a redis-server and one node of the cluster `cluster` on
+ * it; closes what `body` put in `opened`, then the node, then Redis.
+ */
+async function withNode(
+  cluster: string,
+  body: (node: ClusterNode, redis: RedisServer, opened: Closable[]) => Promise<void>,
+): Promise<void> {
+  const redis = await RedisServer.start();
+  const node = await startNode(redis, cluster);
+  const opened: Closable[] = [];
+  try {
+    await body(node, redis, opened);
+  } finally {
+    for (const thing of opened) await thing.close();
+    await stopNodes([node]);
+    await redis.stop();
+  }
+}
+
 /** The reason a down notice gives: whichever of the two connections broke first. */
 const LOST = /^(publish|subscribe) connection lost$/;
 
 test(
   "Redis going away and coming back: hello connections get backplane down and up notices with the counts, kn-sock ones nothing",
   options,
-  async () => {
-    const redis = await RedisServer.start();
-    const node = await startNode(redis, "notice");
-    const { server } = node;
-    const peers: RawPeer[] = [];
-    let client: PubSubClient | null = null;
-    try {
+  () =>
+    withNode("notice", async ({ server }, redis, opened) => {
       const hello = await rawPeer(server);
       const knSock = await rawPeer(server);
-      peers.push(hello, knSock);
+      opened.push(hello, knSock);
       assert.equal((await hello.ask({ action: "hello", id: 1 })).action, "hello");
       // It never says hello; a ping answered proves its subscribe was handled.
       await knSock.sendJson({ action: "subscribe", topic: "after" });
       assert.deepEqual(await knSock.ask({ action: "ping", id: 2 }), { action: "pong", id: 2 });
-      client = await PubSubClient.connect("127.0.0.1", server.addr.port, { hello: true });
+      const client = await PubSubClient.connect("127.0.0.1", server.addr.port, { hello: true });
+      opened.push(client);
       const events = client.status();
 
       await redis.stop();
       const down = await hello.json();
       assert.match(String(down.reason), LOST);
-      assert.deepEqual(down, {
-        action: "backplane",
-        state: "down",
-        reason: down.reason,
-        nodes: 0,
-        unsent: 0,
-        lost: 0,
-        outages: 1,
-        stalls: 0,
-      });
+      const counts = { nodes: 0, unsent: 0, lost: 0, outages: 1, stalls: 0 };
+      const reason = down.reason;
+      assert.deepEqual(down, { action: "backplane", state: "down", reason, ...counts });
       const downEvent = await nextBackplane(events);
-      assert.equal(downEvent.state, "down");
-      assert.match(downEvent.reason!, LOST);
-      assert.equal(downEvent.outages, 1);
+      assert.deepEqual(downEvent, { type: "backplane", state: "down", reason, ...counts });
       // Meant for other nodes, and counted: the up notice says so.
       server.publish("elsewhere", 1);
 
       await redis.restart();
-      assert.deepEqual(await hello.json(), {
-        action: "backplane",
-        state: "up",
-        nodes: 0,
-        unsent: 1,
-        lost: 0,
-        outages: 1,
-        stalls: 0,
-      });
+      const upCounts = { ...counts, unsent: 1 };
+      assert.deepEqual(await hello.json(), { action: "backplane", state: "up", ...upCounts });
       const upEvent = await nextBackplane(events);
-      assert.deepEqual(upEvent, {
-        type: "backplane",
-        state: "up",
-        nodes: 0,
-        unsent: 1,
-        lost: 0,
-        outages: 1,
-        stalls: 0,
-      });
+      assert.deepEqual(upEvent, { type: "backplane", state: "up", ...upCounts });
       // Both notices were queued before this delivery: the kn-sock peer's next line is it.
       server.publish("after", "x");
       assert.deepEqual(await knSock.json(), { topic: "after", message: "x" });
-    } finally {
-      for (const peer of peers) peer.close();
-      await client?.close();
-      await stopNodes([node]);
-      await redis.stop();
-    }
-  },
+    }),
 );
 
 test(
   "loss between nodes shows as a seq gap: a counter gap, then an outage, each skip one number on every topic but $SYS ones",
   options,
-  async () => {
-    const redis = await RedisServer.start();
-    const node = await startNode(redis, "seqgap");
-    const { server } = node;
-    let client: PubSubClient | null = null;
-    try {
-      client = await PubSubClient.connect("127.0.0.1", server.addr.port, { hello: true });
+  () =>
+    withNode("seqgap", async ({ server }, redis, opened) => {
+      const client = await PubSubClient.connect("127.0.0.1", server.addr.port, { hello: true });
+      opened.push(client);
       await subscribed(client, "x", "y", SYS_BACKPLANE_TOPIC);
       const events = client.status();
-      const next = async (): Promise<Message> => (await take(client!, 1))[0];
+      const next = async (): Promise<Message> => (await take(client, 1))[0];
       const seqOf = async (topic: string): Promise<number> => {
         const message = await next();
         assert.equal(message.topic, topic);
@@ -168,12 +156,7 @@ test(
       const up = await next();
       assert.equal(up.topic, SYS_BACKPLANE_TOPIC);
       assert.equal(up.seq, 2);
-    } finally {
-      await client?.close();
-      await stopNodes([node]);
-      await redis.stop();
-    }
-  },
+    }),
 );
 
 test(
@@ -249,4 +232,29 @@ test(
       await redis.stop();
     }
   },
+);
+
+test(
+  "sub --verbose says on standard error when its server is cut off from the cluster and back",
+  options,
+  () =>
+    withNode("clinotice", async ({ server }, redis) => {
+      const io = new CaptureIo();
+      const said = (text: string) => () => io.errLines.some((line) => line.includes(text));
+      const port = String(server.addr.port);
+      const sub = main(["sub", "x", "--verbose", "--count", "1", "--port", port], io);
+      await until(said("Subscribed to x"), "the subscription");
+      await redis.stop();
+      await until(said("Server cut off from its cluster"), "the down line");
+      await redis.restart();
+      await until(said("Server back in its cluster"), "the up line");
+      server.publish("x", "done");
+      assert.equal(await sub, 0);
+      assert.match(
+        io.errText,
+        /Server cut off from its cluster \((publish|subscribe) connection lost\): 0 unsent, 0 lost, 1 outages/,
+      );
+      assert.match(io.errText, /Server back in its cluster: 0 unsent, 0 lost, 1 outages/);
+      assert.equal(JSON.parse(io.outLines[0]).message, "done");
+    }),
 );

@@ -66,6 +66,11 @@ export interface SubscribeCommand {
   noRetained?: boolean;
 }
 
+/** Whether a subscribing command says hello (to get extended deliveries, or to skip retained ones). */
+function saysHello(command: SubscribeCommand): boolean {
+  return command.hello === true || command.noRetained === true;
+}
+
 /** Connects for a client command, aborting with `signal`. */
 export async function connect(
   target: Target,
@@ -183,7 +188,7 @@ export function withSubscription(
         ? await retrying(stop, io, () => subscribed(target, command, stop))
         : await subscribed(target, command, stop);
       // A client that said hello hears of its server's cluster going down and coming back.
-      if (command.reconnect || command.hello === true) void reportStatus(client, io);
+      if (command.reconnect || saysHello(command)) void reportStatus(client, io);
       return await abortable(body(client, stop), stop.signal);
     } catch (error) {
       if (error instanceof Stopped && error.exitCode !== 0 && client !== null) return 0;
@@ -201,7 +206,7 @@ function subscribed(
   stop: CommandStop,
 ): Promise<PubSubClient> {
   const { patterns, group, reconnect, timeoutMs, knSock } = command;
-  const hello = command.hello === true || command.noRetained === true;
+  const hello = saysHello(command);
   return bounded(stop, timeoutMs, "Subscribing", async (signal) => {
     const client = await connect(target, signal, { reconnect, hello: hello ? true : undefined });
     try {
