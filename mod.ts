@@ -69,6 +69,7 @@ export {
   toAsciiJson,
 } from "./src/protocol/codec.ts";
 export {
+  type BackplaneNotice,
   ClientAction,
   type ClientFrame,
   type Delivery,
@@ -159,6 +160,7 @@ export {
   reconnectPolicy,
 } from "./src/client/backoff.ts";
 export type {
+  BackplaneStatus,
   CloseStatus,
   ConnectStatus,
   DisconnectStatus,

@@ -15,8 +15,10 @@
  *    open to all of `src/`, `src/transport/_connect_errors.ts` only to
  *    `src/transport/`.
  * 4. An optional library (a peer dependency of the npm package) is imported
- *    only by the one adapter that needs it, which has its own entry point:
- *    `ioredis` only by `src/backplane/redis.ts`.
+ *    only by the files of the one adapter that needs it, which has its own
+ *    entry point: `ioredis` only by `src/backplane/redis.ts` and its
+ *    `src/backplane/redis_*.ts` files, and those files only by each other,
+ *    so that nothing else loads ioredis.
  *
  * Run: `deno run --allow-read scripts/check_boundaries.ts` (exit 1 on a
  * violation). `tests/boundaries.test.ts` runs it on every runtime.
@@ -43,10 +45,29 @@ const RUNTIME_FILES = new Set([
 /** Entry points that live in `src/` beside the leaves, and import any layer. */
 const ENTRY_FILES = new Set(["src/browser.ts"]);
 
-/** The optional libraries, and the one file that may import each. */
-const OPTIONAL_LIBRARIES: Record<string, string> = {
-  ioredis: "src/backplane/redis.ts",
+/** An adapter over an optional library: its entry point, and the files that may import the library. */
+interface OptionalAdapter {
+  /** Its entry point: the one of its files that others may import. */
+  entry: string;
+  /** The files (its entry point and its `<entry>_*.ts` files), as `files` says them. */
+  files: RegExp;
+  /** The same, for messages. */
+  says: string;
+}
+
+/** The optional libraries, and the adapter that alone may import each. */
+const OPTIONAL_LIBRARIES: Record<string, OptionalAdapter> = {
+  ioredis: {
+    entry: "src/backplane/redis.ts",
+    files: /^src\/backplane\/redis(_[a-z0-9_]+)?\.ts$/,
+    says: "src/backplane/redis.ts and src/backplane/redis_*.ts",
+  },
 };
+
+/** The adapter `path` belongs to, if it is one of an optional library's. */
+function adapterOf(path: string): OptionalAdapter | undefined {
+  return Object.values(OPTIONAL_LIBRARIES).find((adapter) => adapter.files.test(path));
+}
 
 /** What only the runtime adapters and the CLI may name, and how it is found. */
 export const RUNTIME_NAMES: readonly { pattern: RegExp; what: string }[] = [
@@ -123,8 +144,8 @@ export function checkBoundaries(root: string): string[] {
       }
       for (const match of line.matchAll(/(?:from|import\(?)\s*["']([^."'][^"']*)["']/g)) {
         const only = OPTIONAL_LIBRARIES[match[1].replace(/^npm:/, "").replace(/@[^/]*$/, "")];
-        if (only !== undefined && path !== only) {
-          violations.push(`${path}:${index + 1}: imports ${match[1]}, which only ${only} may`);
+        if (only !== undefined && !only.files.test(path)) {
+          violations.push(`${path}:${index + 1}: imports ${match[1]}, which only ${only.says} may`);
         }
       }
       for (const match of line.matchAll(/(?:from|import\(?)\s*["'](\.[^"']+)["']/g)) {
@@ -133,6 +154,11 @@ export function checkBoundaries(root: string): string[] {
         const owner = privateTo(target);
         if (owner !== null && !path.startsWith(owner)) {
           violations.push(`${at}: imports ${target}, private to ${owner} (${match[1]})`);
+        }
+        // An adapter's own files load its library: only its files import them.
+        const adapter = adapterOf(target);
+        if (adapter !== undefined && target !== adapter.entry && adapter !== adapterOf(path)) {
+          violations.push(`${at}: imports ${target}, internal to ${adapter.says}`);
         }
         const targetLayer = layerOf(target);
         if (isLeaf(path)) {

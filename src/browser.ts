@@ -62,6 +62,7 @@ export type { RecvOptions } from "./client/inbox.ts";
 export type { Subscription } from "./client/subscription.ts";
 export type { ReconnectOptions } from "./client/backoff.ts";
 export type {
+  BackplaneStatus,
   CloseStatus,
   ConnectStatus,
   DisconnectStatus,

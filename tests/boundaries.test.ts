@@ -90,12 +90,20 @@ test("the boundary check reports an import of another folder's _-private file", 
   );
 });
 
-test("the boundary check reports ioredis imported outside the Redis backplane", () => {
+test("the boundary check reports ioredis imported outside the Redis backplane, and its files imported from elsewhere", () => {
   assert.deepEqual(
     checkTree({
-      "src/backplane/redis.ts": 'import { Redis } from "ioredis";\nexport const r = Redis;\n',
+      "src/backplane/redis.ts": 'export { r } from "./redis_link.ts";\n',
+      "src/backplane/redis_link.ts": 'import { Redis } from "ioredis";\nexport const r = Redis;\n',
+      "src/backplane/peers.ts": 'import { r } from "./redis_link.ts";\nexport const p = r;\n',
       "src/server/x.ts": 'import { Redis } from "npm:ioredis@6.1.0";\nexport const x = Redis;\n',
-    }),
-    ["src/server/x.ts:1: imports npm:ioredis@6.1.0, which only src/backplane/redis.ts may"],
+      "src/server/y.ts": 'export { r } from "../backplane/redis.ts";\n',
+    }).sort(),
+    [
+      "src/backplane/peers.ts:1: imports src/backplane/redis_link.ts, internal to " +
+      "src/backplane/redis.ts and src/backplane/redis_*.ts",
+      "src/server/x.ts:1: imports npm:ioredis@6.1.0, which only src/backplane/redis.ts and " +
+      "src/backplane/redis_*.ts may",
+    ],
   );
 });

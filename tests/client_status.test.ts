@@ -13,6 +13,16 @@ import {
 import { FakeServer, nextStatus } from "./client_fakes.ts";
 import { until } from "./helpers.ts";
 
+/** A client of a fake server, its status events, and the server's side of its connection. */
+async function fakeServerClient() {
+  const transport = createMemoryTransport();
+  const fake = await FakeServer.start(transport);
+  const accepted = fake.accept();
+  const client = await PubSubClient.connect("127.0.0.1", fake.port, { transport });
+  const events = client.status();
+  return { fake, client, events, peer: await accepted };
+}
+
 test("status: a restart reports disconnect, reconnect 1 to n, connect, then close ends the iteration", async () => {
   const transport = createMemoryTransport();
   let server = await startPubSubServer({ port: 0, transport });
@@ -75,12 +85,7 @@ test("status: each iterator holds at most maxStatusEvents and says how many it m
 });
 
 test("status: slow_consumer notices become slowConsumer events and a running total", async () => {
-  const transport = createMemoryTransport();
-  const fake = await FakeServer.start(transport);
-  const accepted = fake.accept();
-  const client = await PubSubClient.connect("127.0.0.1", fake.port, { transport });
-  const events = client.status();
-  const peer = await accepted;
+  const { fake, client, events, peer } = await fakeServerClient();
   const notice = { policy: "drop-oldest", dropped: 3, topics: { "a/b": 2, c: 1 } };
   await peer.sendJson({ action: "slow_consumer", ...notice });
   await peer.sendJson({ action: "slow_consumer", ...notice, dropped: 4, topics: { c: 4 } });
@@ -89,6 +94,21 @@ test("status: slow_consumer notices become slowConsumer events and a running tot
   const second = await nextStatus(events, "slowConsumer");
   assert.equal(second.event.dropped, 4);
   assert.equal(client.droppedByServer, 7);
+  await client.close();
+  await fake.close();
+});
+
+test("status: backplane notices become backplane events; one with an unknown state is ignored", async () => {
+  const { fake, client, events, peer } = await fakeServerClient();
+  const counts = { nodes: 2, unsent: 5, lost: 3, outages: 1, stalls: 0 };
+  await peer.sendJson({ action: "backplane", state: "sideways", ...counts });
+  await peer.sendJson({ action: "backplane", state: "down", reason: "gone", ...counts });
+  await peer.sendJson({ action: "backplane", state: "up", ...counts, unsent: 6 });
+  const down = await nextStatus(events, "backplane");
+  assert.deepEqual(down.before, [], "the unknown state made no event");
+  assert.deepEqual(down.event, { type: "backplane", state: "down", reason: "gone", ...counts });
+  const up = await nextStatus(events, "backplane");
+  assert.deepEqual(up.event, { type: "backplane", state: "up", ...counts, unsent: 6 });
   await client.close();
   await fake.close();
 });

@@ -127,6 +127,13 @@ export interface BackplaneHost {
   restoreRetained(messages: readonly RetainedMessage[]): number;
   /** The retained messages this node holds (to restore a cluster store found empty). */
   retained(): RetainedMessage[];
+  /**
+   * Publishes of another node were found missing (a gap in its counter):
+   * called once per gap found, with how many, so the server shows it to its
+   * clients (`seq` skips a number). Going down needs no call: `changed()`
+   * says it.
+   */
+  lost(count: number): void;
   /** Called when the backplane's state changes (down, up again, closed). */
   changed(event: BackplaneEvent): void;
   /** Where the backplane logs. */

@@ -66,6 +66,11 @@ export interface SubscribeCommand {
   noRetained?: boolean;
 }
 
+/** Whether a subscribing command says hello (to get extended deliveries, or to skip retained ones). */
+function saysHello(command: SubscribeCommand): boolean {
+  return command.hello === true || command.noRetained === true;
+}
+
 /** Connects for a client command, aborting with `signal`. */
 export async function connect(
   target: Target,
@@ -182,7 +187,8 @@ export function withSubscription(
       client = command.reconnect
         ? await retrying(stop, io, () => subscribed(target, command, stop))
         : await subscribed(target, command, stop);
-      if (command.reconnect) void reportReconnects(client, io);
+      // A client that said hello hears of its server's cluster going down and coming back.
+      if (command.reconnect || saysHello(command)) void reportStatus(client, io);
       return await abortable(body(client, stop), stop.signal);
     } catch (error) {
       if (error instanceof Stopped && error.exitCode !== 0 && client !== null) return 0;
@@ -200,7 +206,7 @@ function subscribed(
   stop: CommandStop,
 ): Promise<PubSubClient> {
   const { patterns, group, reconnect, timeoutMs, knSock } = command;
-  const hello = command.hello === true || command.noRetained === true;
+  const hello = saysHello(command);
   return bounded(stop, timeoutMs, "Subscribing", async (signal) => {
     const client = await connect(target, signal, { reconnect, hello: hello ? true : undefined });
     try {
@@ -240,13 +246,23 @@ async function retrying<T>(stop: CommandStop, io: CliIo, attempt: () => Promise<
   }
 }
 
-/** Says on standard error when the connection is lost and when it is back. */
-async function reportReconnects(client: PubSubClient, io: CliIo): Promise<void> {
+/**
+ * Says on standard error when the connection is lost and when it is back,
+ * and when the server is cut off from its cluster and back (after hello).
+ */
+async function reportStatus(client: PubSubClient, io: CliIo): Promise<void> {
   for await (const event of client.status()) {
     if (event.type === "disconnect") {
       io.err(`Connection lost (${event.error.message}); reconnecting...`);
     } else if (event.type === "connect") {
       io.err(`Reconnected to ${event.addr.hostname}:${event.addr.port}`);
+    } else if (event.type === "backplane") {
+      const counts = `${event.unsent} unsent, ${event.lost} lost, ${event.outages} outages`;
+      io.err(
+        event.state === "down"
+          ? `Server cut off from its cluster (${event.reason ?? "no reason given"}): ${counts}`
+          : `Server back in its cluster: ${counts}`,
+      );
     }
   }
 }

@@ -219,7 +219,9 @@ standard output closes (sub '#' | head -1).
                   that long (exit 1 if --count was not reached, else 0)
   --raw           Print only the payload (a string as it is, else JSON)
   -v, --verbose   Print every field as JSON: topic, message, seq, headers,
-                  reply, retained (says hello: this project's server)
+                  reply, retained (says hello: this project's server). After
+                  hello, a server that is a cluster node says on standard
+                  error when it is cut off from the other nodes and back
   --format <t>    Print a template: {topic} {message} {json} {seq} {reply}
                   {retained} {headers} {header:NAME}, \n and \t; fields other
                   than topic, message and json say hello

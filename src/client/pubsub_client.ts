@@ -337,8 +337,9 @@ export class PubSubClient implements AsyncIterable<Message> {
 
   /**
    * Status events from now on: `connect`, `disconnect`, `reconnect`,
-   * `slowConsumer`, `error`, and a last `close`, after which the iteration
-   * ends. Each iterator holds at most `limits.maxStatusEvents` unread
+   * `slowConsumer`, `backplane` (a clustered server cut off from the other
+   * nodes, or back; after `hello` only), `error`, and a last `close`, after
+   * which the iteration ends. Each iterator holds at most `limits.maxStatusEvents` unread
    * events (default 256); past that the oldest is dropped, and the next
    * event read says how many in `missed`. Breaking out of the loop stops it.
    *

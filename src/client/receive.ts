@@ -89,6 +89,13 @@ export function receiveFrame(
       status.emit({ type: "slowConsumer", policy, dropped, topics });
       return;
     }
+    case "backplane": {
+      const { kind: _, ...notice } = frame;
+      if (notice.state === "down") logger.warn("Server cut off from its cluster", { ...notice });
+      else logger.info("Server back in its cluster", { ...notice });
+      status.emit({ type: "backplane", ...notice });
+      return;
+    }
     default:
       logger.debug("Ignored a frame", { action: frame.action });
   }

@@ -6,7 +6,7 @@
  */
 
 import type { ConnectionClosedError, PubSubError } from "../errors.ts";
-import type { SlowConsumerPolicy } from "../protocol/frames.ts";
+import type { BackplaneNotice, SlowConsumerPolicy } from "../protocol/frames.ts";
 import type { Addr } from "../transport/types.ts";
 import { PushQueue } from "../_push_queue.ts";
 
@@ -77,6 +77,31 @@ export interface SlowConsumerStatus {
 }
 
 /**
+ * The server is one node of a cluster, and it was cut off from the other
+ * nodes (`state: "down"`: publishes from clients of other nodes do not
+ * arrive meanwhile, and publishes made here do not reach them; local ones
+ * still do) or is back (`"up"`), with its counters since it started (the
+ * server's `backplane` notice; only a client that said `hello` gets it).
+ * Loss shows in `lost` and `unsent`, and as a gap in `seq`.
+ *
+ * @example Saying when the cluster is cut off
+ * ```ts ignore
+ * const client = await PubSubClient.connect("127.0.0.1", 4222, { hello: true });
+ * for await (const event of client.status()) {
+ *   if (event.type === "backplane" && event.state === "down") {
+ *     console.warn(`cut off from the cluster (${event.reason}); ${event.lost} lost so far`);
+ *   }
+ * }
+ * ```
+ */
+export interface BackplaneStatus extends BackplaneNotice {
+  /** The kind of event. */
+  type: "backplane";
+  /** Events this iterator dropped just before this one, because it fell behind. */
+  missed?: number;
+}
+
+/**
  * Something went wrong that no call is waiting to hear about: an `error`
  * frame the server sent about no frame with an `id` (a `ServerError`), a
  * resubscribe the server refused, or a publish dropped because the offline
@@ -120,6 +145,9 @@ export interface CloseStatus {
  *     case "connect":
  *       console.log("back after", event.attempt, "attempts");
  *       break;
+ *     case "backplane":
+ *       console.log(`cluster ${event.state}: ${event.lost} lost, ${event.unsent} unsent`);
+ *       break;
  *   }
  * }
  * ```
@@ -129,6 +157,7 @@ export type StatusEvent =
   | DisconnectStatus
   | ReconnectStatus
   | SlowConsumerStatus
+  | BackplaneStatus
   | ErrorStatus
   | CloseStatus;
 

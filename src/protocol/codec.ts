@@ -13,6 +13,7 @@
 import { ErrorCode, FrameError } from "../errors.ts";
 import { quoted, topicProblem, typeName } from "../topic/validate_topic.ts";
 import type {
+  BackplaneNotice,
   ClientFrame,
   Delivery,
   ErrorFrame,
@@ -353,6 +354,21 @@ export function decodeServerFrame(line: Uint8Array): ServerFrame {
         dropped: Number(frame.dropped ?? 0),
         topics,
       };
+    }
+    case "backplane": {
+      const state = frame.state;
+      if (state !== "down" && state !== "up") break;
+      const notice: { kind: "backplane" } & BackplaneNotice = {
+        kind: "backplane",
+        state,
+        nodes: Number(frame.nodes ?? 0),
+        unsent: Number(frame.unsent ?? 0),
+        lost: Number(frame.lost ?? 0),
+        outages: Number(frame.outages ?? 0),
+        stalls: Number(frame.stalls ?? 0),
+      };
+      if (typeof frame.reason === "string") notice.reason = frame.reason;
+      return notice;
     }
   }
   return { kind: "unknown", action: String(action) };

@@ -222,6 +222,31 @@ export interface SlowConsumerNotice {
   topics: Record<string, number>;
 }
 
+/**
+ * `{"action": "backplane", "state": "down" | "up", "reason": R, "nodes": N,
+ * "unsent": N, "lost": N, "outages": N, "stalls": N}`: sent by a server that
+ * is one node of a cluster (a backplane such as Redis) to each connection
+ * that said `hello`, when the node is cut off from the other nodes and when
+ * it is back. The counters are the node's since it started (see
+ * `docs/CLUSTER.md`).
+ */
+export interface BackplaneNotice {
+  /** `down`: cut off from the other nodes; `up`: back. */
+  state: "down" | "up";
+  /** Why it went down, in a few words (only when down). */
+  reason?: string;
+  /** The other nodes heard from lately. */
+  nodes: number;
+  /** Publishes meant for the other nodes that could not be sent. */
+  unsent: number;
+  /** Publishes from the other nodes that never arrived here. */
+  lost: number;
+  /** Times the node was cut off. */
+  outages: number;
+  /** Times the node's subscription was found stuck. */
+  stalls: number;
+}
+
 /** A frame sent by the server: a delivery, or a control frame with an `action`. */
 export type ServerFrame =
   | ({ kind: "message" } & Delivery)
@@ -231,4 +256,5 @@ export type ServerFrame =
   | { kind: "ping"; id?: FrameId }
   | { kind: "pong"; id?: FrameId }
   | ({ kind: "slow_consumer" } & SlowConsumerNotice)
+  | ({ kind: "backplane" } & BackplaneNotice)
   | { kind: "unknown"; action: string };

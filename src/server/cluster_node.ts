@@ -15,6 +15,7 @@ import type {
   RetainedMessage,
 } from "../backplane/backplane.ts";
 import type { Logger } from "../logger.ts";
+import { encodeLine } from "../protocol/codec.ts";
 import type { JsonValue } from "../protocol/frames.ts";
 import { ClusterGroups } from "./cluster_groups.ts";
 import { ClusterInterest } from "./cluster_interest.ts";
@@ -37,6 +38,31 @@ export interface ClusterServer {
   readonly closing: boolean;
   /** Throws a `TypeError` for a topic or message a publish may not have. */
   checkPublish(topic: string, message: JsonValue): void;
+  /**
+   * Queues the notice `frame` (one encoded line) to every connection that
+   * said `hello`, under its outbound limit (see `Session.notice()`); a
+   * kn-sock client, which would not understand it, never gets it.
+   */
+  noticeGreeted(frame: Uint8Array): void;
+}
+
+/**
+ * The `backplane` notice of a state change, for connections that said
+ * `hello`: `{"action": "backplane", "state": "down", "reason": R, "nodes": N,
+ * "unsent": N, "lost": N, "outages": N, "stalls": N}` (`reason` when down).
+ */
+export function encodeBackplaneNotice(event: BackplaneEvent): Uint8Array {
+  const { state, reason, stats } = event;
+  return encodeLine({
+    action: "backplane",
+    state,
+    ...(reason === undefined ? {} : { reason }),
+    nodes: stats.nodes,
+    unsent: stats.unsent,
+    lost: stats.lost,
+    outages: stats.outages,
+    stalls: stats.stalls,
+  });
 }
 
 /** One server as a node of a cluster. */
@@ -136,6 +162,7 @@ export class ClusterNode {
       },
       restoreRetained: (messages) => this.#restoreRetained(messages),
       retained: () => server.router.retainedMessages(),
+      lost: () => server.router.lossDetected(),
       changed: (event) => this.#changed(event),
     };
   }
@@ -186,15 +213,22 @@ export class ClusterNode {
     return refused;
   }
 
-  /** Logs the backplane going down or up, and tells `$SYS/backplane`'s subscribers. */
+  /**
+   * Logs the backplane going down or up, tells `$SYS/backplane`'s
+   * subscribers, and sends the `backplane` notice to every connection that
+   * said `hello`.
+   */
   #changed(event: BackplaneEvent): void {
     const server = this.#server;
     const { state, reason, stats } = event;
     if (state === "down") server.logger.warn("Backplane down", { reason, ...stats });
     else server.logger.info(`Backplane ${state}`, { ...stats });
     if (server.closing) return;
+    // What other nodes publish while cut off never arrives: clients see a gap in `seq`.
+    if (state === "down") server.router.lossDetected();
     const notice: Record<string, JsonValue> = { ...stats };
     if (reason !== undefined) notice.reason = reason;
     server.router.publish(SYS_BACKPLANE_TOPIC, notice, null, null, {});
+    if (state === "down" || state === "up") server.noticeGreeted(encodeBackplaneNotice(event));
   }
 }

@@ -269,6 +269,11 @@ export class PubSubServer {
         return closing();
       },
       checkPublish: (topic, message) => this.#checkPublish(topic, message),
+      noticeGreeted: (frame) => {
+        for (const { greeting, session } of this.#connections) {
+          if (greeting !== null) session.notice(frame);
+        }
+      },
     });
   }
 

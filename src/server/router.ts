@@ -516,6 +516,15 @@ export class Router {
     );
   }
 
+  /**
+   * The cluster may have lost publishes (a counter gap, the backplane down):
+   * the next delivery of each topic with a `seq` skips one number, so
+   * clients that said `hello` see a gap (see {@linkcode SeqTable}).
+   */
+  lossDetected(): void {
+    this.#seqs.lossDetected();
+  }
+
   /** Why the last publish's retain was refused, or `null`. */
   get retainRefusal(): Refusal | null {
     return this.#p.retainRefusal;

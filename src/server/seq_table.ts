@@ -4,19 +4,37 @@
  * sequence starts again at 1, so a client that sees `seq` 1 again knows it
  * cannot count gaps across it.
  *
+ * On a cluster node, loss between nodes is shown through `seq` too: after
+ * each loss event the backplane detects ({@linkcode SeqTable.lossDetected}),
+ * the next delivery of every topic the table holds (but node-local `$SYS/`
+ * ones) skips one number, whichever topics the lost publishes were on
+ * (nobody can know). It costs nothing per loss event: each entry remembers
+ * the loss events it has seen, and catches up on its next delivery.
+ *
  * @module
  */
 
-import { ENTRY_BYTES, stringBytes } from "../_memory_cost.ts";
+import { isNodeLocal } from "../backplane/backplane.ts";
+import { ENTRY_BYTES, OBJECT_BYTES, stringBytes } from "../_memory_cost.ts";
 
-/** What one entry costs beside its topic's text: its slot, and a boxed number. */
-const SEQ_ENTRY_BYTES = ENTRY_BYTES + 16;
+/** What one entry costs beside its topic's text: its slot, and its object. */
+const SEQ_ENTRY_BYTES = ENTRY_BYTES + OBJECT_BYTES;
+
+/** One topic's numbering. */
+interface SeqEntry {
+  /** The last `seq` it handed out. */
+  seq: number;
+  /** The loss events it has accounted for. */
+  losses: number;
+}
 
 /** The last `seq` of each topic. */
 export class SeqTable {
-  readonly #seqs = new Map<string, number>();
+  readonly #seqs = new Map<string, SeqEntry>();
   readonly #maxBytes: number;
   #bytes = 0;
+  /** Loss events detected so far. */
+  #losses = 0;
 
   /** @param maxBytes The most memory the table may hold, counted with each entry's overhead. */
   constructor(maxBytes: number) {
@@ -25,22 +43,34 @@ export class SeqTable {
 
   /** The topic's last `seq`, 0 when it has none (yet, or since the table was emptied). */
   last(topic: string): number {
-    return this.#seqs.get(topic) ?? 0;
+    return this.#seqs.get(topic)?.seq ?? 0;
+  }
+
+  /**
+   * Publishes may have been lost (the backplane found a gap, or went down):
+   * the next `seq` of every topic held now but `$SYS/` ones skips one.
+   */
+  lossDetected(): void {
+    this.#losses++;
   }
 
   /** Takes the topic's next `seq`. */
   next(topic: string): number {
-    const last = this.#seqs.get(topic);
-    if (last === undefined) {
-      const bytes = SEQ_ENTRY_BYTES + stringBytes(topic);
-      if (this.#bytes + bytes > this.#maxBytes) {
-        this.#seqs.clear();
-        this.#bytes = 0;
+    const entry = this.#seqs.get(topic);
+    if (entry !== undefined) {
+      if (entry.losses !== this.#losses) {
+        entry.losses = this.#losses;
+        if (!isNodeLocal(topic)) entry.seq++;
       }
-      this.#bytes += bytes;
+      return ++entry.seq;
     }
-    const seq = (last ?? 0) + 1;
-    this.#seqs.set(topic, seq);
-    return seq;
+    const bytes = SEQ_ENTRY_BYTES + stringBytes(topic);
+    if (this.#bytes + bytes > this.#maxBytes) {
+      this.#seqs.clear();
+      this.#bytes = 0;
+    }
+    this.#bytes += bytes;
+    this.#seqs.set(topic, { seq: 1, losses: this.#losses });
+    return 1;
   }
 }

@@ -114,6 +114,8 @@ export class Session implements Outlet {
   readonly #owner: SessionOwner;
   readonly #queue: WriteQueue;
   readonly #ledger: DropLedger;
+  /** A notice that did not fit under the outbound limit yet: queued after the next write. */
+  #heldNotice: Uint8Array | null = null;
   // Made on first use: most connections never drop a message.
   #onDrop: ((topic: string) => void) | null = null;
   readonly #flow: Backpressure;
@@ -263,9 +265,10 @@ export class Session implements Outlet {
     this.#flow.holdFor(subscriber);
   }
 
-  /** After each write: the notice of what was dropped, and whether the queue drained. */
+  /** After each write: the notices that waited for room, and whether the queue drained. */
   #written(): void {
     if (this.#ledger.pending > 0) this.#sendNotice();
+    if (this.#heldNotice !== null) this.notice(this.#heldNotice);
     this.#flow.written(this.#queue.pendingBytes);
   }
 
@@ -278,6 +281,18 @@ export class Session implements Outlet {
   /** Sends one JSON object as a line, subject to the outbound limit. */
   send(frame: Record<string, unknown>): boolean {
     return this.deliver(encodeLine(frame));
+  }
+
+  /**
+   * Queues a notice, a control frame about no frame of the client's (the
+   * backplane's), under the outbound limit, like the `slow_consumer` notice:
+   * when it does not fit now it waits for the next write to make room, and
+   * a newer notice replaces one still waiting. It never makes the
+   * connection a slow consumer, and holds one frame at most.
+   */
+  notice(bytes: Uint8Array): void {
+    if (this.#state !== OPEN) return;
+    this.#heldNotice = this.#queue.enqueue(bytes) ? null : bytes;
   }
 
   /** Answers a frame: an error frame for a refusal (code, text), else `ok` when it has an `id`. */
