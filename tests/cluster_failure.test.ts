@@ -131,7 +131,9 @@ test(
       await settle([a, b]);
       await collect(survivors);
 
-      for (const [k, count] of times) assert.equal(count, 1, `message ${k} delivered ${count} times`);
+      for (const [k, count] of times) {
+        assert.equal(count, 1, `message ${k} delivered ${count} times`);
+      }
       for (const k of range(0, beforeKill)) assert.ok(times.has(k), `message ${k} before the kill`);
       for (const k of range(failedOver, n)) assert.ok(times.has(k), `message ${k} after failover`);
       const missing = n - times.size;
