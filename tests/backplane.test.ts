@@ -176,6 +176,10 @@ test("Origins takes nobody out on a check that came late (its own event loop was
   // On time, with a still silent: out.
   assert.deepEqual(origins.expire(8000), []);
   assert.deepEqual(origins.expire(9000), ["a"]);
+  // A node whose checks are always late still takes a silent node out, at the second late check.
+  origins.control(ControlKind.Heartbeat, "b", 1, 0, 9000);
+  assert.deepEqual(origins.expire(12_000), []);
+  assert.deepEqual(origins.expire(15_000), ["b"]);
 });
 
 test("redisBackplane() checks its options before connecting", () => {

@@ -120,11 +120,10 @@ test(
         "Redis dropping the killed node's connections",
       );
       await settle([a, b]);
-      assert.equal(a.server.stats().backplane!.pickedGone, 0);
-      while (a.server.stats().backplane!.groupNodes === 3) {
+      do {
         await batch(100);
         await collect(survivors);
-      }
+      } while (a.server.stats().backplane!.groupNodes === 3);
       observed("failover after SIGKILL (kill to out of node a's groups)", Date.now() - killedAt);
       const failedOver = n;
       for (let i = 0; i < 8; i++) await batch(250);
@@ -142,7 +141,6 @@ test(
       // pickedGone counts a's picks for the killed node since its last heartbeat: those made after
       // the kill (never delivered: `missing`) plus those made between its last heartbeat and the
       // kill (delivered: at most what it delivered in all).
-      assert.ok(missing > 0, "some messages were picked for the killed node after the kill");
       assert.ok(
         missing <= pickedGone && pickedGone <= missing + byDoomed,
         `missing ${missing}, pickedGone ${pickedGone}, delivered by the killed node ${byDoomed}`,

@@ -41,7 +41,8 @@ export interface ControlOutcome {
  * it comes back in with its next heartbeat, and is asked for its groups. A check that comes
  * more than two periods after the previous one (this node's own event loop
  * was held up, so what the others sent may still be unread) takes nobody
- * out: the next check, on time, decides.
+ * out: the next check decides (even if it is late too, so that a node kept
+ * constantly late still takes dead nodes out).
  */
 export class Origins {
   readonly #expireMs: number;
@@ -51,6 +52,8 @@ export class Origins {
   #live = 0;
   /** When `expire()` last ran; `undefined` before the first check. */
   #checkedAt: number | undefined = undefined;
+  /** Whether the last check came late and took nobody out. */
+  #held = false;
 
   /**
    * @param expireMs A node not heard from for this long is out of the cluster.
@@ -127,10 +130,12 @@ export class Origins {
   expire(now: number): string[] {
     const gone: string[] = [];
     const late = this.#checkedAt !== undefined && now - this.#checkedAt > 2 * this.#checkMs;
+    const hold = late && !this.#held;
+    this.#held = hold;
     this.#checkedAt = now;
     for (const [id, origin] of this.#origins) {
       const silent = now - origin.heardAt;
-      if (origin.live && !late && silent > this.#expireMs - this.#checkMs) {
+      if (origin.live && !hold && silent > this.#expireMs - this.#checkMs) {
         origin.live = false;
         this.#live--;
         gone.push(id);
