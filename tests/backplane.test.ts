@@ -109,8 +109,8 @@ test("Origins finds lost publishes from heartbeats, and expires silent nodes", (
   // The heartbeat says 4 were sent; 2 to 4 never came.
   assert.deepEqual(control(hb, "a", 4, 1000), [3, false]);
   assert.deepEqual(control(hb, "a", 4, 2000), [0, false]);
-  assert.deepEqual(origins.expire(4000), []);
-  assert.deepEqual(origins.expire(5001), ["a"]);
+  assert.deepEqual(origins.expire(4000), []); // silent 2 s: its deadline (5000) is after the next check
+  assert.deepEqual(origins.expire(4001), ["a"]); // its deadline falls before the next check
   assert.equal(origins.live, 0);
   // Back before it is forgotten: what it sent meanwhile is counted.
   assert.deepEqual(control(hb, "a", 6, 6000), [2, true]);
@@ -121,6 +121,65 @@ test("Origins finds lost publishes from heartbeats, and expires silent nodes", (
   origins.expire(4000);
   origins.expire(70_000);
   assert.deepEqual(control(hb, "b", 9, 70_001), [0, true]);
+});
+
+/** When `origins` takes out node "a", last heard at 0, checked every second from `phase` on. */
+function takenOutAt(origins: Origins, phase: number, heard: (now: number) => boolean): number {
+  for (let now = phase; now < 10_000; now += 1000) {
+    if (heard(now)) origins.control(ControlKind.Heartbeat, "a", 1, 0, now);
+    if (origins.expire(now).includes("a")) return now;
+  }
+  return Infinity;
+}
+
+test("Origins takes a silent node out within the expiry of its last heartbeat, whatever the check's phase", () => {
+  for (let phase = 0; phase < 1000; phase += 37) {
+    const origins = new Origins(3000, 60_000);
+    origins.control(ControlKind.Join, "a", 1, 0, 0);
+    const out = takenOutAt(origins, phase, () => false);
+    // Never later than 3 heartbeats after it was last heard, never before 2.
+    assert.ok(out > 2000 && out <= 3000, `checked from ${phase}: out at ${out}`);
+  }
+  // A finer check narrows the window: checked every 250 ms, out between 2750 and 3000.
+  const fine = new Origins(3000, 60_000, 250);
+  fine.control(ControlKind.Join, "a", 1, 0, 0);
+  let out = Infinity;
+  for (let now = 130; out === Infinity; now += 250) if (fine.expire(now).length > 0) out = now;
+  assert.equal(out, 2880);
+});
+
+test("Origins keeps a node whose heartbeats come late but within two periods of each other", () => {
+  for (let phase = 0; phase < 1000; phase += 37) {
+    const origins = new Origins(3000, 60_000);
+    origins.control(ControlKind.Join, "a", 1, 0, 0);
+    // Heartbeat k is due at k s; every odd one arrives 900 ms late (1.9 s after the one before).
+    const arrivals = Array.from({ length: 20 }, (_, k) => k * 1000 + (k % 2 === 1 ? 900 : 0));
+    for (let now = phase; now < 20_000; now += 1000) {
+      while (arrivals.length > 0 && arrivals[0] <= now) {
+        origins.control(ControlKind.Heartbeat, "a", 1, 0, arrivals.shift()!);
+      }
+      assert.deepEqual(origins.expire(now), [], `checked from ${phase}, at ${now}`);
+    }
+    assert.equal(origins.live, 1);
+  }
+});
+
+test("Origins takes nobody out on a check that came late (its own event loop was held up)", () => {
+  const origins = new Origins(3000, 60_000);
+  origins.control(ControlKind.Join, "a", 1, 0, 0);
+  assert.deepEqual(origins.expire(1000), []);
+  // This node was stalled for 5 s: a's heartbeats wait unread; the late check decides nothing.
+  assert.deepEqual(origins.expire(6000), []);
+  origins.control(ControlKind.Heartbeat, "a", 1, 0, 6001);
+  assert.deepEqual(origins.expire(7000), []);
+  assert.equal(origins.live, 1);
+  // On time, with a still silent: out.
+  assert.deepEqual(origins.expire(8000), []);
+  assert.deepEqual(origins.expire(9000), ["a"]);
+  // A node whose checks are always late still takes a silent node out, at the second late check.
+  origins.control(ControlKind.Heartbeat, "b", 1, 0, 9000);
+  assert.deepEqual(origins.expire(12_000), []);
+  assert.deepEqual(origins.expire(15_000), ["b"]);
 });
 
 test("redisBackplane() checks its options before connecting", () => {

@@ -324,7 +324,7 @@ test(
 );
 
 test(
-  "a queue group spread over nodes: each message reaches one member cluster-wide, shares even",
+  "a queue group of 3 nodes x 2 members: each of 10k messages reaches one member cluster-wide, shares even",
   options,
   async () => {
     const redis = await RedisServer.start();
@@ -353,8 +353,11 @@ test(
       );
       const publisher = await PubSubClient.connect("127.0.0.1", nodes[0].server.addr.port);
       clients.push(publisher);
-      const count = 1200;
-      for (let n = 0; n < count; n++) await publisher.publish("jobs/a", { from: "p", n });
+      const count = 10_000;
+      for (let n = 0; n < count;) {
+        for (const end = n + 500; n < end; n++) void publisher.publish("jobs/a", { from: "p", n });
+        await publisher.flush();
+      }
       await settle(nodes);
       const seen = new Set<number>();
       let total = 0;
@@ -362,8 +365,12 @@ test(
         const got = byPublisher(await drain(member)).get("p") ?? [];
         total += got.length;
         for (const n of got) seen.add(n);
-        // Even shares: 200 each, within ±20%.
-        assert.ok(got.length >= 160 && got.length <= 240, `a member got ${got.length} of ${count}`);
+        // Even shares: a sixth each, within ±20%.
+        const share = count / members.length;
+        assert.ok(
+          got.length >= 0.8 * share && got.length <= 1.2 * share,
+          `a member got ${got.length} of ${count}`,
+        );
         assert.deepEqual(got, [...got].sort((x, y) => x - y), "in order within a member");
       }
       assert.equal(total, count, "each message once across the group");

@@ -8,7 +8,9 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { PubSubClient, startPubSubServer } from "../mod.ts";
 import { Child } from "./child_process.ts";
-import { assertCleanExit, subscribed, subscribedOnKnSock } from "./helpers.ts";
+import { settle, startNodes, stopNodes } from "./cluster_helpers.ts";
+import { assertCleanExit, subscribed, subscribedOnKnSock, take } from "./helpers.ts";
+import { REDIS_SKIP, RedisServer } from "./redis_server.ts";
 
 const PEER = "tests/fixtures/knsock_peer.py";
 
@@ -75,6 +77,44 @@ test("kn-sock compat: a kn-sock client subscribes, publishes and receives throug
     await server.close();
   }
 });
+
+test(
+  "kn-sock compat: a kn-sock client on one cluster node gets what a client of another node publishes",
+  { skip: REDIS_SKIP },
+  async () => {
+    const redis = await RedisServer.start();
+    const nodes = await startNodes(redis, "knsock", 2);
+    const [a, b] = nodes;
+    const py = await pythonClient(b.server.addr.port);
+    const ts = await PubSubClient.connect("127.0.0.1", a.server.addr.port);
+    try {
+      await pythonSubscribed(py, "news/technology");
+      await ts.publish("news/technology", "from node a");
+      await ts.publish("news/technology", { structured: ["json", 1, null] });
+      assert.deepEqual(await py.ask({ op: "recv", timeout: 30 }), {
+        recv: { topic: "news/technology", message: "from node a" },
+      });
+      assert.deepEqual(await py.ask({ op: "recv", timeout: 30 }), {
+        recv: { topic: "news/technology", message: { structured: ["json", 1, null] } },
+      });
+      // And the other way: the kn-sock client publishes on b, our client on a receives.
+      await subscribed(ts, "alerts/system");
+      await py.ask({ op: "publish", topic: "alerts/system", message: "from python on b" });
+      assert.deepEqual((await take(ts, 1))[0], {
+        topic: "alerts/system",
+        message: "from python on b",
+      });
+      await settle(nodes);
+      assert.equal(a.server.stats().backplane!.lost + b.server.stats().backplane!.lost, 0);
+      await py.ask({ op: "close" });
+    } finally {
+      await py.stop();
+      await ts.close();
+      await stopNodes(nodes);
+      await redis.stop();
+    }
+  },
+);
 
 test("kn-sock compat: our client works against a kn-sock server", async () => {
   const server = new Child("python3", [PEER, "server"]);

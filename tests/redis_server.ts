@@ -58,11 +58,11 @@ export class RedisServer {
     }
   }
 
-  /** Stops it (SIGTERM to its PID) and waits for it to exit. Idempotent. */
-  async stop(): Promise<void> {
+  /** Stops it (SIGTERM to its PID, or `signal`) and waits for it to exit. Idempotent. */
+  async stop(signal?: "SIGTERM" | "SIGKILL"): Promise<void> {
     const child = this.#child;
     this.#child = null;
-    await child?.stop();
+    await child?.stop(signal);
   }
 
   /** Starts it again, empty, on the same port. */

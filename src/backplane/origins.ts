@@ -27,21 +27,46 @@ export interface ControlOutcome {
   joined: boolean;
 }
 
-/** The other nodes, as far as this one has heard. */
+/**
+ * The other nodes, as far as this one has heard.
+ *
+ * A node's deadline is `expireMs` after it was last heard from. `expire()` is
+ * called every `checkMs`, so it takes a node out at the last check before
+ * its deadline (when the deadline falls before the next check): a node is
+ * out between `expireMs - checkMs` and `expireMs` after it was last heard
+ * from, never later (with the Redis backplane's 1 s heartbeat, checked every
+ * heartbeat: between 2 and 3 s). The price is tolerance: a live node
+ * that is not heard from for more than `expireMs - checkMs` (with the
+ * defaults, two heartbeats: one missed and the next late) may be taken out;
+ * it comes back in with its next heartbeat, and is asked for its groups. A check that comes
+ * more than two periods after the previous one (this node's own event loop
+ * was held up, so what the others sent may still be unread) takes nobody
+ * out: the next check decides (even if it is late too, so that a node kept
+ * constantly late still takes dead nodes out).
+ */
 export class Origins {
   readonly #expireMs: number;
   readonly #forgetMs: number;
+  readonly #checkMs: number;
   readonly #origins = new Map<string, Origin>();
   #live = 0;
+  /** When `expire()` last ran; `undefined` before the first check. */
+  #checkedAt: number | undefined = undefined;
+  /** Whether the last check came late and took nobody out. */
+  #held = false;
 
   /**
    * @param expireMs A node not heard from for this long is out of the cluster.
    * @param forgetMs A node out of the cluster for this long is forgotten
    *   (its counters too: if it comes back, its loss meanwhile is not counted).
+   * @param checkMs How often the caller calls `expire()`. Default: a third of
+   *   `expireMs` (the Redis backplane expires a node after three heartbeats
+   *   and checks every heartbeat).
    */
-  constructor(expireMs: number, forgetMs: number) {
+  constructor(expireMs: number, forgetMs: number, checkMs: number = expireMs / 3) {
     this.#expireMs = expireMs;
     this.#forgetMs = forgetMs;
+    this.#checkMs = checkMs;
   }
 
   /** Nodes heard from within the expiry. */
@@ -98,14 +123,19 @@ export class Origins {
   }
 
   /**
-   * Takes out of the cluster the nodes not heard from within the expiry,
-   * forgets those out for longer, and returns the ids of those taken out now.
+   * Takes out of the cluster the nodes whose deadline falls before the next
+   * check, forgets those out for longer than the forget period, and returns
+   * the ids of those taken out now.
    */
   expire(now: number): string[] {
     const gone: string[] = [];
+    const late = this.#checkedAt !== undefined && now - this.#checkedAt > 2 * this.#checkMs;
+    const hold = late && !this.#held;
+    this.#held = hold;
+    this.#checkedAt = now;
     for (const [id, origin] of this.#origins) {
       const silent = now - origin.heardAt;
-      if (origin.live && silent > this.#expireMs) {
+      if (origin.live && !hold && silent > this.#expireMs - this.#checkMs) {
         origin.live = false;
         this.#live--;
         gone.push(id);

@@ -42,8 +42,9 @@ export interface RedisBackplaneOptions {
   /** The cluster's name: servers with the same name act as one broker. Default `"default"`. */
   cluster?: string;
   /**
-   * How often the node sends a heartbeat, in ms. A node not heard from for
-   * three heartbeats is out of the cluster; a node whose own heartbeat does
+   * How often the node sends a heartbeat, in ms. A node not heard from is
+   * out of the cluster within three heartbeats of the last one heard (two
+   * to three); a node whose own heartbeat does
    * not come back within two, while its subscription delivers nothing at
    * all, reconnects that subscription (it is stuck). Default 1000.
    */
