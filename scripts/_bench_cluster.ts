@@ -43,6 +43,8 @@ export interface ClusterResult {
   redisUsPerMsg?: number;
   /** The three nodes' CPU time per publish, in µs. */
   nodesUsPerMsg?: number;
+  /** The same, node by node: A (the publisher's), B, C. */
+  nodeUsPerMsg?: number[];
   p50Us?: number;
   p99Us?: number;
   maxUs?: number;
@@ -91,9 +93,9 @@ export class Cluster {
     return `redis://127.0.0.1:${this.redis.port}`;
   }
 
-  /** The three nodes' CPU time, in µs. */
-  nodesCpuUs(): number {
-    return this.nodes.reduce((sum, node) => sum + node.cpuUs(), 0);
+  /** Each node's CPU time, in µs. */
+  nodesCpuUs(): number[] {
+    return this.nodes.map((node) => node.cpuUs());
   }
 
   /** Stops the nodes, then Redis. */
@@ -110,71 +112,67 @@ function window(cluster: Cluster): (published: number) => Partial<ClusterResult>
   const t0 = performance.now();
   return (published) => {
     const seconds = (performance.now() - t0) / 1000;
+    const nodes = cluster.nodesCpuUs().map((us, i) => (us - nodes0[i]) / published);
     return {
       publishedPerSec: published / seconds,
       redisUsPerMsg: (cluster.redis.cpuUs() - redis0) / published,
-      nodesUsPerMsg: (cluster.nodesCpuUs() - nodes0) / published,
+      nodesUsPerMsg: nodes.reduce((a, b) => a + b, 0),
+      nodeUsPerMsg: nodes,
     };
   };
-}
-
-/** Opens subscribers of `topics` on `nodes`, in turn. */
-function openSubscribers(
-  nodes: Endpoint[],
-  count: number,
-  topics: (i: number) => string[],
-  progress: Progress,
-): Promise<Subscriber[]> {
-  return Promise.all(
-    Array.from(
-      { length: count },
-      (_, i) => Subscriber.open(nodes[i % nodes.length], topics(i), progress),
-    ),
-  );
 }
 
 /**
  * One publisher on node A sends `messages` publishes of 128 bytes to
- * `bench` as fast as `count` subscribers (split between B and C, or on B
- * alone for one) take them; first once unmeasured.
+ * `bench` as fast as `count` subscribers take them, the subscribers split
+ * between B and C (one: on B), each subscribed to `topics(i)`; first once
+ * unmeasured.
  */
 async function publishAcross(
   cluster: Cluster,
-  subs: Subscriber[],
+  count: number,
+  topics: (i: number) => string[],
   messages: number,
-  progress: Progress,
 ): Promise<Partial<ClusterResult>> {
-  const publisher = await Publisher.open(cluster.nodes[0]);
-  await warmUp(publisher, "bench", subs, progress);
-  const frame = publisher.dialect.publish("bench", PAYLOAD);
-  const deadline = Date.now() + 60_000;
-  const run = async (): Promise<Partial<ClusterResult>> => {
-    const base = subs.map((s) => s.count);
-    const delivered = (): number => subs.reduce((n, s, i) => n + s.count - base[i], 0);
-    const finish = window(cluster);
-    const t0 = performance.now();
-    const sent = await publishPaced(publisher, messages, () => frame, {
-      delivered,
-      perMessage: subs.length,
-      window: Math.max(2000, 20_000 / subs.length),
-      stop: () => Date.now() > deadline,
-    }, progress);
-    await waitFor(() => delivered() >= sent * subs.length, progress, deadline);
-    const got = delivered();
-    return {
-      ...finish(sent),
-      deliveredPerSec: got / ((performance.now() - t0) / 1000),
-      lost: sent * subs.length - got,
+  const progress = new Progress();
+  const [a, b, c] = cluster.nodes;
+  const subs = await Promise.all(
+    Array.from({ length: count }, (_, i) => Subscriber.open([b, c][i % 2], topics(i), progress)),
+  );
+  const publisher = await Publisher.open(a);
+  try {
+    await warmUp(publisher, "bench", subs, progress);
+    const frame = publisher.dialect.publish("bench", PAYLOAD);
+    const deadline = Date.now() + 60_000;
+    const run = async (): Promise<Partial<ClusterResult>> => {
+      const base = subs.map((s) => s.count);
+      const delivered = (): number => subs.reduce((n, s, i) => n + s.count - base[i], 0);
+      const finish = window(cluster);
+      const t0 = performance.now();
+      const sent = await publishPaced(publisher, messages, () => frame, {
+        delivered,
+        perMessage: subs.length,
+        window: Math.max(2000, 20_000 / subs.length),
+        stop: () => Date.now() > deadline,
+      }, progress);
+      await waitFor(() => delivered() >= sent * subs.length, progress, deadline);
+      const got = delivered();
+      return {
+        ...finish(sent),
+        deliveredPerSec: got / ((performance.now() - t0) / 1000),
+        lost: sent * subs.length - got,
+      };
     };
-  };
-  await run();
-  const result = await run();
-  publisher.destroy();
-  return result;
+    await run();
+    return await run();
+  } finally {
+    publisher.destroy();
+    for (const s of subs) s.socket.destroy();
+  }
 }
 
 /** Fan-out 1, 10 or 100 across nodes: publisher on A, subscribers on B and C. */
-export async function crossFanOut(
+export function crossFanOut(
   cluster: Cluster,
   subscribers: number,
   options: ClusterOptions,
@@ -183,14 +181,7 @@ export async function crossFanOut(
     (options.quick ? 0.2 : 1) *
       (subscribers >= 100 ? 20_000 : subscribers >= 10 ? 50_000 : 150_000),
   );
-  const progress = new Progress();
-  const [, b, c] = cluster.nodes;
-  const subs = await openSubscribers([b, c], subscribers, () => ["bench"], progress);
-  try {
-    return await publishAcross(cluster, subs, messages, progress);
-  } finally {
-    for (const s of subs) s.socket.destroy();
-  }
+  return publishAcross(cluster, subscribers, () => ["bench"], messages);
 }
 
 /**
@@ -204,21 +195,13 @@ export async function clientPatterns(
   patterns: number,
   options: ClusterOptions,
 ): Promise<Partial<ClusterResult>> {
-  const messages = options.quick ? 50_000 : 150_000;
-  const progress = new Progress();
-  const [, b, c] = cluster.nodes;
   const connections = patterns === 1 ? 1 : 2;
   const each = patterns / connections;
-  const subs = await openSubscribers([b, c], connections, (i) => [
+  const result = await publishAcross(cluster, connections, (i) => [
     ...Array.from({ length: each - 1 }, (_, j) => `other/${i * each + j}/+`),
     "bench",
-  ], progress);
-  try {
-    const result = await publishAcross(cluster, subs, messages, progress);
-    return { ...result, note: `${patterns} client pattern(s) on ${connections} connection(s)` };
-  } finally {
-    for (const s of subs) s.socket.destroy();
-  }
+  ], options.quick ? 50_000 : 150_000);
+  return { ...result, note: `${patterns} client pattern(s) on ${connections} connection(s)` };
 }
 
 /**
@@ -276,6 +259,7 @@ export async function rawRedis(
       };
       // The nodes were idle: their CPU is not the baseline's.
       delete result.nodesUsPerMsg;
+      delete result.nodeUsPerMsg;
       return result;
     };
     await run(messages / 5);

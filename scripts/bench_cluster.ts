@@ -23,6 +23,7 @@
  *
  * Run: `npm run bench:cluster` (`bun scripts/bench_cluster.ts`), with
  * options `--runtimes deno,bun,node` (node: the npm build), `--quick`,
+ * `--scenarios LIST` (BENCH_PROFILE=DIR profiles the nodes, as in bench.ts),
  * `--repeat N` (each round runs every runtime once, in turn; the median run
  * is reported), `--rate N`, `--json FILE`.
  *
@@ -54,6 +55,8 @@ const USAGE = `Usage: bun scripts/bench_cluster.ts [options]   (npm run bench:cl
   --quick            smaller counts
   --repeat N         N rounds; each figure is the median run
   --rate N           the paced latency load, msgs/s (default 10000)
+  --scenarios LIST   some of xfanout1,ioredis1,xfanout10,xfanout100,ioredis2,xlatency,
+                     patterns1,patterns10000,latency1 (default: all)
   --json FILE        also write the results as JSON
   --help             this text
 `;
@@ -152,6 +155,7 @@ async function main(): Promise<void> {
       quick: { type: "boolean", default: false },
       repeat: { type: "string", default: "1" },
       rate: { type: "string", default: "10000" },
+      scenarios: { type: "string" },
       json: { type: "string" },
       help: { type: "boolean", default: false },
     },
@@ -171,6 +175,10 @@ async function main(): Promise<void> {
     throw new Error("The Node nodes run the npm build: run `npm run build` first");
   }
   const rate = Number(values.rate);
+  const names = [...scenarios(rate).map(([name]) => name), "latency1"];
+  const chosen = new Set(values.scenarios?.split(",") ?? names);
+  const unknown = [...chosen].filter((name) => !names.includes(name));
+  if (unknown.length > 0) throw new Error(`Unknown scenario "${unknown[0]}": ${names.join(",")}`);
   const options: ClusterOptions = { quick: values.quick! };
   const runs = new Map<string, ClusterResult[]>();
   const keep = (result: ClusterResult): void => {
@@ -184,11 +192,13 @@ async function main(): Promise<void> {
       const cluster = await Cluster.start(runtime);
       try {
         for (const [scenario, run] of scenarios(rate)) {
+          if (!chosen.has(scenario)) continue;
           keep({ scenario, runtime, ...await run(cluster, options) });
         }
       } finally {
         await cluster.stop();
       }
+      if (!chosen.has("latency1")) continue;
       const alone = new Server(runtime);
       try {
         await alone.started();
@@ -199,9 +209,8 @@ async function main(): Promise<void> {
     }
   }
   const rows = [...runs.values()].map(median);
-  const order = [...scenarios(rate).map(([name]) => name), "latency1"];
   rows.sort((a, b) =>
-    order.indexOf(a.scenario) - order.indexOf(b.scenario) ||
+    names.indexOf(a.scenario) - names.indexOf(b.scenario) ||
     runtimes.indexOf(a.runtime) - runtimes.indexOf(b.runtime)
   );
   const cpu = cpus();
@@ -218,7 +227,7 @@ async function main(): Promise<void> {
       "delivered/s",
       "lost",
       "Redis µs/msg",
-      "nodes µs/msg",
+      "nodes µs/msg (A/B/C)",
       "p50 µs",
       "p99 µs",
       "max µs",
@@ -231,7 +240,9 @@ async function main(): Promise<void> {
       fmt(r.deliveredPerSec),
       fmt(r.lost),
       fmt(r.redisUsPerMsg, 2),
-      fmt(r.nodesUsPerMsg, 2),
+      r.nodeUsPerMsg === undefined
+        ? "-"
+        : `${fmt(r.nodesUsPerMsg, 1)} (${r.nodeUsPerMsg.map((us) => fmt(us, 1)).join("/")})`,
       fmt(r.p50Us),
       fmt(r.p99Us),
       fmt(r.maxUs),
