@@ -41,6 +41,8 @@ export interface ServerOptions {
   monitor?: boolean;
   /** The port a peer serves on (from `freePort()`); this package's server takes port 0. */
   port?: number;
+  /** More `serve` options (not on `relay` or a peer), such as `--redis URL`. */
+  serveArgs?: string[];
 }
 
 const TICKS_PER_SECOND = 100; // getconf CLK_TCK on Linux
@@ -82,7 +84,10 @@ export class Server {
     }
     const ws = this.#webSocket ? ["--ws-port", "0"] : [];
     const mon = this.#monitor ? ["--monitor-port", "0"] : [];
-    const args = runtime === "relay" ? [] : ["serve", "--port", "0", "--quiet", ...ws, ...mon];
+    const more = options.serveArgs ?? [];
+    const args = runtime === "relay"
+      ? []
+      : ["serve", "--port", "0", "--quiet", ...ws, ...mon, ...more];
     // BENCH_PROFILE=DIR writes a CPU profile of each server there (Node, Bun:
     // `.cpuprofile`; Deno: a V8 tick log for `node --prof-process`).
     const dir = process.env.BENCH_PROFILE;
@@ -97,6 +102,7 @@ export class Server {
         "run",
         "--allow-net",
         "--allow-read",
+        ...(more.length > 0 ? ["--allow-env"] : []), // ioredis reads the environment
         ...denoProfile,
         "src/cli/bin.ts",
       ]]
