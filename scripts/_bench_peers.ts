@@ -15,6 +15,9 @@ import { type Dialect, NATS, REDIS } from "./_bench_protocols.ts";
 /** A server that is not this package, measured for comparison. */
 export type Peer = "nats" | "redis";
 
+/** The most connections every server is configured to accept (ours, Redis's `maxclients`). */
+export const MAX_CONNECTIONS = 20_000;
+
 interface PeerSpec {
   /** The program, looked up on `PATH` (and in /usr/sbin, where Debian puts `nats-server`). */
   binary: string;
@@ -48,6 +51,9 @@ const PEERS: Record<Peer, PeerSpec> = {
       "",
       "--appendonly",
       "no",
+      // As many clients as ours accepts (Redis lowers it to fit its open-file limit, and says so).
+      "--maxclients",
+      String(MAX_CONNECTIONS),
     ],
     ready: /Ready to accept connections/,
     dialect: REDIS,
@@ -63,9 +69,13 @@ export const PEER_SCENARIOS: ReadonlySet<string> = new Set([
   "fanout10",
   "fanout100",
   "fanin",
+  "cold1",
+  "cold10",
   "topics",
-  "latency",
+  "latency1",
+  "latency10",
   "connections",
+  "subscriptions",
 ]);
 
 /** Whether `name` is a peer. */
