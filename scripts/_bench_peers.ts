@@ -11,6 +11,7 @@ import { accessSync, constants } from "node:fs";
 import * as net from "node:net";
 import process from "node:process";
 import { type Dialect, NATS, REDIS } from "./_bench_protocols.ts";
+import { DEFAULT_SCENARIOS } from "./_bench_plan.ts";
 
 /** A server that is not this package, measured for comparison. */
 export type Peer = "nats" | "redis";
@@ -64,19 +65,7 @@ const PEERS: Record<Peer, PeerSpec> = {
 export const PEER_NAMES: readonly Peer[] = Object.keys(PEERS) as Peer[];
 
 /** The scenarios the peers run (the others use this package's own features or WebSocket). */
-export const PEER_SCENARIOS: ReadonlySet<string> = new Set([
-  "fanout1",
-  "fanout10",
-  "fanout100",
-  "fanin",
-  "cold1",
-  "cold10",
-  "topics",
-  "latency1",
-  "latency10",
-  "connections",
-  "subscriptions",
-]);
+export const PEER_SCENARIOS: ReadonlySet<string> = new Set([...DEFAULT_SCENARIOS, "fanin"]);
 
 /** Whether `name` is a peer. */
 export function isPeer(name: string): name is Peer {

@@ -6,8 +6,12 @@
  * @module
  */
 
-/** Every scenario run against a server, in the order a full run makes them. */
-export const SERVER_SCENARIOS: readonly string[] = [
+/**
+ * The full set `npm run bench` runs by default: fan-out 1, 10 and 100 (warm),
+ * the cold start at fan-out 1 and 10, many topics, latency under load at
+ * fan-out 1 and 10, and connections and subscriptions at scale.
+ */
+export const DEFAULT_SCENARIOS: readonly string[] = [
   "fanout1",
   "fanout10",
   "fanout100",
@@ -18,6 +22,11 @@ export const SERVER_SCENARIOS: readonly string[] = [
   "latency10",
   "connections",
   "subscriptions",
+];
+
+/** Every scenario run against a server, in the order a full run makes them. */
+export const SERVER_SCENARIOS: readonly string[] = [
+  ...DEFAULT_SCENARIOS,
   "fanin",
   "slow",
   "wsfanout1",
@@ -38,24 +47,6 @@ export const SCENARIO_GROUPS: Readonly<Record<string, readonly string[]>> = {
   ws: ["wsfanout1", "wsfanout10", "wsfanout100", "wspub10"],
   all: SCENARIO_NAMES,
 };
-
-/**
- * The full set `npm run bench` runs by default: fan-out 1, 10 and 100 (warm),
- * the cold start at fan-out 1 and 10, many topics, latency under load at
- * fan-out 1 and 10, and connections and subscriptions at scale.
- */
-export const DEFAULT_SCENARIOS: readonly string[] = [
-  "fanout1",
-  "fanout10",
-  "fanout100",
-  "cold1",
-  "cold10",
-  "topics",
-  "latency1",
-  "latency10",
-  "connections",
-  "subscriptions",
-];
 
 /**
  * The scenarios a `--scenarios` list names, groups expanded, in the order
