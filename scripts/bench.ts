@@ -28,7 +28,7 @@
  * `--quick` (smaller counts: figures NOT comparable with full runs, for
  * development), `--cold` (the other scenarios measure their first pass
  * too: by default fan-out, fan-in and topics run once unmeasured first, the
- * latency scenarios make 20,000 round trips and 1 s of paced load first,
+ * latency scenarios make 20,000 round trips and 0.2 s of paced load first,
  * and `connections` opens 100 connections first), `--repeat N`, `--json
  * FILE`, `--no-pin`, `--monitor` (the server serves monitoring and this
  * process polls its `/varz` once a second). The Node server needs the npm
