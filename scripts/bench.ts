@@ -343,7 +343,9 @@ function choosePeers(option: string | undefined): Peer[] {
   const peers = option.split(",").filter((p) => p !== "" && p !== "none") as Peer[];
   const unknown = peers.filter((p) => !isPeer(p));
   if (unknown.length > 0) {
-    throw new Error(`Unknown peer "${unknown[0]}": --peers takes ${PEER_NAMES.join(",")} or none`);
+    throw new RangeError(
+      `Unknown peer "${unknown[0]}": --peers takes ${PEER_NAMES.join(",")} or none`,
+    );
   }
   return peers;
 }
@@ -372,9 +374,19 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
-  const scenarios = expandScenarios(values.scenarios!);
-  const repeat = parseCount("--repeat", values.repeat!);
-  const peers = choosePeers(values.peers);
+  let scenarios: string[];
+  let repeat: number;
+  let peers: Peer[];
+  try {
+    scenarios = expandScenarios(values.scenarios!);
+    repeat = parseCount("--repeat", values.repeat!);
+    peers = choosePeers(values.peers);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    console.error(`${error.message}\n\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
   const missing = missingPeers(peers);
   if (missing !== null) {
     console.error(missing);
