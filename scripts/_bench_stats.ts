@@ -64,13 +64,17 @@ export function spreadOf(values: readonly (number | undefined)[]): Spread | unde
  * One row for several runs of the same scenario on the same target: each
  * figure of {@linkcode SUMMARISED} is its median over the runs, and
  * `spread` holds each figure's min, median and max (with one run, the
- * figures of that run and no spread). Notes of the runs are kept, each once.
+ * figures of that run and no spread). Each part of the runs' notes is kept once.
  */
 export function summarize(runs: readonly Result[]): Result {
   if (runs.length === 0) throw new RangeError("summarize() needs at least one run");
   const row: Result = { ...runs[0] };
-  const notes = [...new Set(runs.map((r) => r.note).filter((n) => n !== undefined && n !== ""))];
-  row.note = notes.length > 0 ? notes.join("; ") : undefined;
+  // Each part of the runs' notes ("a; b") once, in the order first seen.
+  const notes = [...new Set(runs.flatMap((r) => r.note?.split("; ") ?? []))].filter((n) =>
+    n !== ""
+  );
+  if (notes.length > 0) row.note = notes.join("; ");
+  else delete row.note;
   if (runs.length === 1) return row;
   row.spread = {};
   for (const key of SUMMARISED) {

@@ -49,4 +49,13 @@ describe("bench statistics", () => {
     assert.equal(row.note, "target; median of 2");
     assert.throws(() => summarize([]), RangeError);
   });
+
+  it("summarize() keeps each part of the runs' notes once", () => {
+    const row = summarize([
+      { scenario: "connections", runtime: "deno", note: "10 connections" },
+      { scenario: "connections", runtime: "deno", note: "10 connections; 3 slow consumer(s)" },
+      { scenario: "connections", runtime: "deno", note: "10 connections" },
+    ]);
+    assert.equal(row.note, "10 connections; 3 slow consumer(s); median of 3");
+  });
 });
