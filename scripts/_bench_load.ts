@@ -158,10 +158,9 @@ export class Subscriber {
       : server;
     const socket = await connect(port);
     const subscriber = new Subscriber(socket, progress, onDelivery, dialect);
-    if (dialect.hello !== "") await write(socket, encoder.encode(dialect.hello));
-    for (const [i, topic] of topics.entries()) {
-      await write(socket, encoder.encode(dialect.subscribe(topic, i + 1)));
-    }
+    // The hello and every subscription in one write.
+    const text = dialect.hello + topics.map((topic, i) => dialect.subscribe(topic, i + 1)).join("");
+    if (text !== "") await write(socket, encoder.encode(text));
     return subscriber;
   }
 }

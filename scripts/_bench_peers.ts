@@ -11,9 +11,13 @@ import { accessSync, constants } from "node:fs";
 import * as net from "node:net";
 import process from "node:process";
 import { type Dialect, NATS, REDIS } from "./_bench_protocols.ts";
+import { DEFAULT_SCENARIOS } from "./_bench_plan.ts";
 
 /** A server that is not this package, measured for comparison. */
 export type Peer = "nats" | "redis";
+
+/** The most connections every server is configured to accept (ours, Redis's `maxclients`). */
+export const MAX_CONNECTIONS = 20_000;
 
 interface PeerSpec {
   /** The program, looked up on `PATH` (and in /usr/sbin, where Debian puts `nats-server`). */
@@ -48,6 +52,9 @@ const PEERS: Record<Peer, PeerSpec> = {
       "",
       "--appendonly",
       "no",
+      // As many clients as ours accepts (Redis lowers it to fit its open-file limit, and says so).
+      "--maxclients",
+      String(MAX_CONNECTIONS),
     ],
     ready: /Ready to accept connections/,
     dialect: REDIS,
@@ -58,15 +65,7 @@ const PEERS: Record<Peer, PeerSpec> = {
 export const PEER_NAMES: readonly Peer[] = Object.keys(PEERS) as Peer[];
 
 /** The scenarios the peers run (the others use this package's own features or WebSocket). */
-export const PEER_SCENARIOS: ReadonlySet<string> = new Set([
-  "fanout1",
-  "fanout10",
-  "fanout100",
-  "fanin",
-  "topics",
-  "latency",
-  "connections",
-]);
+export const PEER_SCENARIOS: ReadonlySet<string> = new Set([...DEFAULT_SCENARIOS, "fanin"]);
 
 /** Whether `name` is a peer. */
 export function isPeer(name: string): name is Peer {

@@ -10,7 +10,7 @@ import type { Result } from "./_bench_scenarios.ts";
 
 /** The figures compared, by the field of {@linkcode Result} that holds them, with their label. */
 export const RATIO_FIGURES: readonly (readonly [
-  key: "cpuUsPerDelivery" | "p50Us" | "p99Us" | "rssKiBPerConn",
+  key: RatioKey,
   label: string,
   digits: number,
 ])[] = [
@@ -18,7 +18,18 @@ export const RATIO_FIGURES: readonly (readonly [
   ["p50Us", "p50 µs", 0],
   ["p99Us", "p99 µs", 0],
   ["rssKiBPerConn", "RSS KiB/conn", 1],
+  ["rssBPerSub", "RSS B/sub", 0],
+  ["connectMs", "connect ms", 0],
 ];
+
+/** The fields of {@linkcode Result} compared with the peers'. */
+export type RatioKey =
+  | "cpuUsPerDelivery"
+  | "p50Us"
+  | "p99Us"
+  | "rssKiBPerConn"
+  | "rssBPerSub"
+  | "connectMs";
 
 /**
  * The order of one round of runs: ours and the peers alternating (`deno,
@@ -38,7 +49,9 @@ export function roundOrder<T>(ours: readonly T[], peers: readonly T[], round: nu
 /** One figure of one row as a multiple of the same figure of each peer in the same scenario. */
 export interface Ratio {
   scenario: string;
-  /** The figure's label (`server µs/deliv`, `p50 µs`, `p99 µs`, `RSS KiB/conn`). */
+  /** The field of {@linkcode Result} compared. */
+  key: RatioKey;
+  /** The figure's label (`server µs/deliv`, `p50 µs`, ...: `RATIO_FIGURES`). */
   figure: string;
   runtime: string;
   value: number;
@@ -70,7 +83,7 @@ export function ratios(results: readonly Result[], peers: readonly string[]): Ra
           }
         }
         if (Object.keys(vs).length > 0) {
-          out.push({ scenario, figure, runtime: row.runtime, value, vs });
+          out.push({ scenario, key, figure, runtime: row.runtime, value, vs });
         }
       }
     }

@@ -19,6 +19,9 @@ import {
 } from "./_bench_load.ts";
 import type { Runtime, Server } from "./_bench_server.ts";
 import type { Peer } from "./_bench_peers.ts";
+import type { Spread } from "./_bench_stats.ts";
+import { percentile } from "./_bench_stats.ts";
+import { dueCount, stampedMessage, stampOf } from "./_bench_pacing.ts";
 
 const encoder = new TextEncoder();
 
@@ -36,6 +39,8 @@ export interface Result {
   maxUs?: number;
   connectMs?: number;
   rssKiBPerConn?: number;
+  /** Server resident memory per subscription, in bytes (the `subscriptions` scenario). */
+  rssBPerSub?: number;
   peakRssMiB?: number;
   /** The kernel's share of the server's CPU time over the whole run. */
   systemShare?: number;
@@ -47,18 +52,26 @@ export interface Result {
   /** Whether the loop showed the machine slowed during this run (judged when it ended). */
   slowed?: boolean;
   note?: string;
+  /** Each figure's min, median and max over the runs of `--repeat` (more than one run only). */
+  spread?: Partial<Record<string, Spread>>;
 }
 
 const PAYLOAD = "x".repeat(128);
-/** How long the latency scenario publishes, unsampled, before it measures. */
-const WARM_LATENCY_SECONDS = 2;
+/**
+ * How long, and at what rate, the latency scenarios publish unsampled before
+ * they measure: the paced path, several messages per read.
+ */
+const WARM_LATENCY_SECONDS = 0.2;
+const WARM_LATENCY_RATE = 100_000;
 /**
  * Messages the latency scenario first sends one at a time, each after the
  * last came back: the same one-message-per-read path as the paced load, at
  * full speed. Node 24 was still compiling that path with its optimising
- * tier after 26,000 paced messages (13 s); see docs/PERFORMANCE.md, finding 17.
+ * tier after 26,000 paced messages (13 s); see docs/PERFORMANCE.md, finding
+ * 17. With 0.2 s of paced messages at 100,000/s after them, 40,000
+ * messages go through before the first measured one.
  */
-const WARM_LATENCY_ROUND_TRIPS = 40_000;
+const WARM_LATENCY_ROUND_TRIPS = 20_000;
 /** Idle connections opened before the `connections` scenario's baseline. */
 const WARM_CONNECTIONS = 100;
 
@@ -69,6 +82,8 @@ export interface Options {
   warm: boolean;
   /** Serve monitoring and poll `/varz` once a second during the run. */
   monitor?: boolean;
+  /** This process's open-file limit (its soft limit, raised to the hard one), if known. */
+  fdLimit?: number;
 }
 
 function publishFrame(dialect: Dialect, topic: string): (i: number) => string {
@@ -108,15 +123,25 @@ function measure(server: Server): (
   };
 }
 
+/** Messages the cold-start scenarios measure: the first this many after the server started. */
+const COLD_MESSAGES = 100_000;
+
+/**
+ * One publisher, `subscribers` on one topic. Warm (unless `--cold`): the
+ * load runs once unmeasured first; `cold`: the first `COLD_MESSAGES`
+ * messages after the server started are the measured window (the cold
+ * scenarios, whatever `--cold` says).
+ */
 async function fanOut(
   server: Server,
   subscribers: number,
   options: Options,
   over: "tcp" | "ws" | "wspub" = "tcp",
+  cold = false,
 ): Promise<Partial<Result>> {
   const messages = Math.round(
     (options.quick ? 0.2 : 1) *
-      (subscribers >= 100 ? 20_000 : subscribers >= 10 ? 100_000 : 300_000),
+      (cold ? COLD_MESSAGES : subscribers >= 100 ? 20_000 : subscribers >= 10 ? 100_000 : 300_000),
   );
   const progress = new Progress();
   const subs = await Promise.all(
@@ -145,10 +170,13 @@ async function fanOut(
     }, progress);
     return await finish(sent, sent * subscribers, delivered, progress, deadline);
   };
-  if (options.warm) await run();
+  if (options.warm && !cold) await run();
   const result = await run();
   for (const s of subs) s.socket.destroy();
   publisher.destroy();
+  if (cold) {
+    result.note = `the first ${messages.toLocaleString("en-US")} messages after the start`;
+  }
   return result;
 }
 
@@ -235,62 +263,120 @@ async function manyTopics(server: Server, options: Options): Promise<Partial<Res
   return result;
 }
 
-async function latency(server: Server, options: Options): Promise<Partial<Result>> {
-  const rate = 2000;
-  const seconds = options.quick ? 2 : 5;
+/**
+ * The rates the latency scenarios publish at, in messages per second, lowest
+ * first, and for how long (`--quick`: a quarter): 3,000, 20,000 and 50,000
+ * samples, so that p99 is never the few worst of a handful.
+ */
+export const LATENCY_RATES: readonly { rate: number; seconds: number }[] = [
+  { rate: 2_000, seconds: 1.5 },
+  { rate: 20_000, seconds: 1 },
+  { rate: 100_000, seconds: 0.5 },
+];
+
+/** The row name of a latency figure: `latency10@20k` (fan-out 10, 20,000 msgs/s). */
+export function latencyRow(fanout: number, rate: number): string {
+  return `latency${fanout}@${rate >= 1000 ? `${rate / 1000}k` : rate}`;
+}
+
+/**
+ * Latency under load: one publisher and `fanout` subscribers on one topic;
+ * after a warm-up, the publisher publishes at each of `LATENCY_RATES` in
+ * turn (on one server), each message carrying its send time, and the
+ * subscriber that subscribed last (the last the server's fan-out reaches,
+ * where that follows subscription order) reads it back. One row per rate:
+ * p50/p99/max and the rate achieved.
+ *
+ * Pacing: every timer tick (about 1 ms) sends, in one write, every message
+ * due by then at the rate, all stamped with the time of that write; a late
+ * tick makes a bigger batch, so the rate holds.
+ */
+async function latency(
+  server: Server,
+  fanout: number,
+  options: Options,
+): Promise<Partial<Result>[]> {
   const samples: number[] = [];
   const progress = new Progress();
   const { dialect } = server;
-  const sub = await Subscriber.open(server, ["latency"], progress, (delivery) => {
-    const message = dialect.message(delivery);
-    if (message?.startsWith("t=")) {
-      samples.push(performance.now() - Number(message.slice(2, message.indexOf("|"))));
-    }
+  const others = await Promise.all(
+    Array.from({ length: fanout - 1 }, () => Subscriber.open(server, ["latency"], progress)),
+  );
+  const sampler = await Subscriber.open(server, ["latency"], progress, (delivery) => {
+    const stamp = stampOf(delivery);
+    if (stamp !== undefined) samples.push(performance.now() - stamp);
   });
+  const subs = [...others, sampler];
   const publisher = await Publisher.open(server);
-  await warmUp(publisher, "latency", [sub], progress);
-  // Warm-up messages ("w=") are not sampled.
-  const paced = async (count: number, tag: string): Promise<void> => {
+  await warmUp(publisher, "latency", subs, progress);
+  const delivered = (): number => subs.reduce((n, s) => n + s.count, 0);
+  /** Publishes `rate × seconds` messages tagged `tag`; the rate achieved. */
+  const paced = async (rate: number, seconds: number, tag: string): Promise<number> => {
+    const total = Math.round(rate * seconds);
     const t0 = performance.now();
     let sent = 0;
-    while (sent < count) {
-      const due = Math.min(count, Math.floor(((performance.now() - t0) / 1000) * rate));
-      while (sent < due) {
-        const stamp = `${tag}=${performance.now()}|`;
-        const message = stamp + "x".repeat(Math.max(0, 128 - stamp.length));
-        await write(publisher, publishBytes(dialect, "latency", message));
-        sent++;
+    let last = t0;
+    while (sent < total) {
+      const due = dueCount(performance.now() - t0, rate, total);
+      if (due > sent) {
+        last = performance.now();
+        const one = dialect.publish("latency", stampedMessage(tag, last));
+        await write(publisher, encoder.encode(one.repeat(due - sent)));
+        sent = due;
       }
-      await new Promise((resolve) => setTimeout(resolve, 1));
+      if (sent < total) await new Promise((resolve) => setTimeout(resolve, 1));
     }
+    return sent / Math.max(1e-3, (last - t0) / 1000);
   };
   if (options.warm) {
     const bytes = publishBytes(dialect, "latency", "w=" + PAYLOAD);
     const trips = options.quick ? WARM_LATENCY_ROUND_TRIPS / 10 : WARM_LATENCY_ROUND_TRIPS;
     for (let i = 0; i < trips; i++) {
-      const count = sub.count;
+      const count = sampler.count;
       await write(publisher, bytes);
-      while (sub.count === count && !sub.closed) await progress.next();
-      if (sub.closed) throw new Error("The latency subscriber was disconnected during the warm-up");
+      while (sampler.count === count && !sampler.closed) await progress.next();
+      if (sampler.closed) {
+        throw new Error("The latency subscriber was disconnected during the warm-up");
+      }
     }
-    await paced(rate * WARM_LATENCY_SECONDS, "w");
+    const base = delivered();
+    const sent = Math.round(WARM_LATENCY_RATE * WARM_LATENCY_SECONDS);
+    await paced(WARM_LATENCY_RATE, WARM_LATENCY_SECONDS, "w");
+    await waitFor(() => delivered() - base >= sent * fanout, progress, Date.now() + 30_000);
   }
-  const total = rate * seconds;
-  await paced(total, "t");
-  await waitFor(() => samples.length >= total, progress, Date.now() + 10_000);
-  sub.socket.destroy();
+  const rows: Partial<Result>[] = [];
+  for (const { rate, seconds: full } of LATENCY_RATES) {
+    const seconds = options.quick ? full / 4 : full;
+    samples.length = 0;
+    const total = Math.round(rate * seconds);
+    const base = delivered();
+    const achieved = await paced(rate, seconds, "t");
+    await waitFor(() => samples.length >= total, progress, Date.now() + 30_000);
+    // The other subscribers' deliveries too, so that the next rate starts on an idle server.
+    await waitFor(() => delivered() - base >= total * fanout, progress, Date.now() + 10_000);
+    samples.sort((a, b) => a - b);
+    rows.push({
+      scenario: latencyRow(fanout, rate),
+      p50Us: percentile(samples, 0.5) * 1000,
+      p99Us: percentile(samples, 0.99) * 1000,
+      maxUs: percentile(samples, 1) * 1000,
+      lost: total - samples.length,
+      publishedPerSec: achieved,
+      note: `target ${rate.toLocaleString("en-US")} msgs/s for ${seconds} s`,
+    });
+  }
+  for (const s of subs) s.socket.destroy();
   publisher.destroy();
-  samples.sort((a, b) => a - b);
-  const at = (q: number): number =>
-    samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] * 1000;
-  return {
-    p50Us: at(0.5),
-    p99Us: at(0.99),
-    maxUs: samples[samples.length - 1] * 1000,
-    lost: total - samples.length,
-    publishedPerSec: rate,
-  };
+  return rows;
 }
+
+/**
+ * Connections opened at once (each batch awaited before the next) by the
+ * scale scenarios: under the 511 a Node server listens with (its default
+ * backlog). In batches of 100 the load generator's round trips were most of
+ * the connect time (NATS: 5.7 s for 10,000, against 1.0 s in batches of 500).
+ */
+const CONNECT_BATCH = 500;
 
 /** Idle subscribers, each on its own topic, each proven subscribed by one message. */
 async function openIdle(
@@ -300,11 +386,11 @@ async function openIdle(
   progress: Progress,
 ): Promise<{ subs: Subscriber[]; ok: boolean }> {
   const subs: Subscriber[] = [];
-  for (let i = 0; i < count; i += 100) {
+  for (let i = 0; i < count; i += CONNECT_BATCH) {
     subs.push(
       ...await Promise.all(
         Array.from(
-          { length: Math.min(100, count - i) },
+          { length: Math.min(CONNECT_BATCH, count - i) },
           (_, j) => Subscriber.open(server, [`${prefix}/${i + j}`], progress),
         ),
       ),
@@ -329,8 +415,36 @@ async function openIdle(
   return { subs, ok };
 }
 
+/** Idle connections of the `connections` scenario (`--quick`: a tenth). */
+const IDLE_CONNECTIONS = 10_000;
+/** Connections of the `subscriptions` scenario (`--quick`: a tenth), and subscriptions on each. */
+const SUBSCRIBING_CONNECTIONS = 1_000;
+const SUBSCRIPTIONS_EACH = 100;
+/** File descriptors this process keeps for itself beyond its connections. */
+const SPARE_FDS = 200;
+
+/**
+ * How many connections this process can open: `wanted`, or fewer when its
+ * open-file limit (raised to the hard limit by `bench.ts`) is too low, with
+ * the note that says so.
+ */
+function withinFdLimit(wanted: number, options: Options): { count: number; note: string } {
+  const limit = options.fdLimit ?? Infinity;
+  if (wanted + SPARE_FDS <= limit) return { count: wanted, note: "" };
+  const count = Math.max(0, limit - SPARE_FDS);
+  return {
+    count,
+    note: `only ${count} of ${wanted} connections: the open-file limit is ${limit} ` +
+      `(\`ulimit -Hn\`; raise the hard limit to ${wanted + SPARE_FDS} or more)`,
+  };
+}
+
 async function connections(server: Server, options: Options): Promise<Partial<Result>> {
-  const count = options.quick ? 500 : 2000;
+  const fit = withinFdLimit(
+    (options.quick ? IDLE_CONNECTIONS / 10 : IDLE_CONNECTIONS) + WARM_CONNECTIONS,
+    options,
+  );
+  const count = fit.count - WARM_CONNECTIONS;
   const progress = new Progress();
   // The first connections page in the runtime's own code for accepting,
   // subscribing and delivering (megabytes of the Deno, Bun and Node 24
@@ -349,7 +463,66 @@ async function connections(server: Server, options: Options): Promise<Partial<Re
     connectMs,
     rssKiBPerConn: (rss - rss0) / count,
     lost: ok ? 0 : subs.filter((s) => s.count === 0).length,
-    note: `${count} connections` + (warm === null ? "" : ` after ${WARM_CONNECTIONS} unmeasured`),
+    note: [
+      `${count.toLocaleString("en-US")} connections, one subscription each` +
+      (warm === null ? "" : `, after ${WARM_CONNECTIONS} unmeasured`),
+      fit.note,
+    ].filter(Boolean).join("; "),
+  };
+}
+
+/**
+ * Many subscriptions: `SUBSCRIBING_CONNECTIONS` connections each subscribed
+ * to one topic (proven by a message each), then `SUBSCRIPTIONS_EACH - 1`
+ * more topics each; a message on each connection's last topic proves them
+ * all (a connection's subscriptions take effect in order). The figures:
+ * the time from the first of the new subscriptions to the last proof, and
+ * the server's resident memory per new subscription, in bytes.
+ */
+async function subscriptions(server: Server, options: Options): Promise<Partial<Result>> {
+  const fit = withinFdLimit(
+    options.quick ? SUBSCRIBING_CONNECTIONS / 10 : SUBSCRIBING_CONNECTIONS,
+    options,
+  );
+  const count = fit.count;
+  const progress = new Progress();
+  const { subs, ok: connected } = await openIdle(server, count, "s", progress);
+  if (!connected) throw new Error("Not every connection of the subscriptions scenario subscribed");
+  const { dialect } = server;
+  const topic = (i: number, j: number): string => j === 0 ? `s/${i}` : `s/${i}/${j}`;
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const rss0 = server.memKiB("VmRSS");
+  const t0 = performance.now();
+  for (const [i, sub] of subs.entries()) {
+    let text = "";
+    for (let j = 1; j < SUBSCRIPTIONS_EACH; j++) text += dialect.subscribe(topic(i, j), j + 1);
+    await write(sub.socket, encoder.encode(text));
+  }
+  const publisher = await Publisher.open(server);
+  const last = SUBSCRIPTIONS_EACH - 1;
+  const deadline = Date.now() + 60_000;
+  let ok = false;
+  while (!ok && Date.now() < deadline) {
+    for (const [i, sub] of subs.entries()) {
+      if (sub.count < 2) await write(publisher, publishBytes(dialect, topic(i, last), "hello"));
+    }
+    ok = await waitFor(() => subs.every((s) => s.count >= 2), progress, Date.now() + 200);
+  }
+  const subscribeMs = performance.now() - t0;
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const rss = server.memKiB("VmRSS");
+  publisher.destroy();
+  for (const s of subs) s.socket.destroy();
+  const added = count * (SUBSCRIPTIONS_EACH - 1);
+  return {
+    connectMs: subscribeMs,
+    rssBPerSub: ((rss - rss0) * 1024) / added,
+    lost: ok ? 0 : subs.filter((s) => s.count < 2).length,
+    note: [
+      `${added.toLocaleString("en-US")} subscriptions added on ${count} connections ` +
+      `(${SUBSCRIPTIONS_EACH} each); connect ms: subscribing them`,
+      fit.note,
+    ].filter(Boolean).join("; "),
   };
 }
 
@@ -393,7 +566,7 @@ async function slowConsumer(server: Server, options: Options): Promise<Partial<R
 /** Every scenario, by the name `--scenarios` takes. */
 export const SCENARIOS: Record<
   string,
-  (server: Server, options: Options) => Promise<Partial<Result>>
+  (server: Server, options: Options) => Promise<Partial<Result> | Partial<Result>[]>
 > = {
   fanout1: (s, o) => fanOut(s, 1, o),
   fanout10: (s, o) => fanOut(s, 10, o),
@@ -403,8 +576,12 @@ export const SCENARIOS: Record<
   wsfanout100: (s, o) => fanOut(s, 100, o, "ws"),
   wspub10: (s, o) => fanOut(s, 10, o, "wspub"),
   fanin: fanIn,
+  cold1: (s, o) => fanOut(s, 1, o, "tcp", true),
+  cold10: (s, o) => fanOut(s, 10, o, "tcp", true),
   topics: manyTopics,
-  latency,
+  latency1: (s, o) => latency(s, 1, o),
+  latency10: (s, o) => latency(s, 10, o),
   connections,
+  subscriptions,
   slow: slowConsumer,
 };

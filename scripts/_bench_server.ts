@@ -10,7 +10,14 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import process from "node:process";
 import { pinPrefix } from "./_bench_cpu.ts";
-import { isPeer, type Peer, peerCommand, peerDialect, peerReady } from "./_bench_peers.ts";
+import {
+  isPeer,
+  MAX_CONNECTIONS,
+  type Peer,
+  peerCommand,
+  peerDialect,
+  peerReady,
+} from "./_bench_peers.ts";
 import { type Dialect, KNSOCK } from "./_bench_protocols.ts";
 
 /**
@@ -21,11 +28,14 @@ import { type Dialect, KNSOCK } from "./_bench_protocols.ts";
  */
 export type Runtime = "deno" | "bun" | "node" | "node24" | "relay";
 
+let node24Path: string | undefined;
+
 /** The Node 24 binary the tests use (fetched by npx once), for the `node24` runtime. */
 function node24(): string {
-  return execFileSync("npx", ["-y", "node@24.21.0", "-p", "process.execPath"], {
+  node24Path ??= execFileSync("npx", ["-y", "node@24.21.0", "-p", "process.execPath"], {
     encoding: "utf8",
   }).trim();
+  return node24Path;
 }
 
 /** How a server is started; every field is optional. */
@@ -85,9 +95,11 @@ export class Server {
     const ws = this.#webSocket ? ["--ws-port", "0"] : [];
     const mon = this.#monitor ? ["--monitor-port", "0"] : [];
     const more = options.serveArgs ?? [];
+    // Room for the connections scenario's 10,101 connections (the default limit is 10,000).
+    const room = ["--limit", `maxConnections=${MAX_CONNECTIONS}`];
     const args = runtime === "relay"
       ? []
-      : ["serve", "--port", "0", "--quiet", ...ws, ...mon, ...more];
+      : ["serve", "--port", "0", "--quiet", ...room, ...ws, ...mon, ...more];
     // BENCH_PROFILE=DIR writes a CPU profile of each server there (Node, Bun:
     // `.cpuprofile`; Deno: a V8 tick log for `node --prof-process`).
     const dir = process.env.BENCH_PROFILE;
