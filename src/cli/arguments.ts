@@ -65,6 +65,7 @@ export const SERVER_OPTIONS = {
   verbose: { type: "boolean", short: "v", default: false },
   debug: { type: "boolean", default: false },
   limit: { type: "string", multiple: true },
+  "no-warm-up": { type: "boolean", default: false },
 } as const;
 
 export const CLIENT_OPTIONS = {

@@ -17,6 +17,7 @@ import { demoPage } from "../demo/demo_page.ts";
 import { loadBrowserFile, loadClientScript } from "./client_script.ts";
 import type { MonitorOptions } from "../server/monitor/monitor_options.ts";
 import { type PubSubServer, startPubSubServer } from "../server/pubsub_server.ts";
+import { warmUpPublishPath } from "../server/warm_up.ts";
 import type { PubSubServerOptions, WebSocketServerOptions } from "../server/server_options.ts";
 import { CliError } from "./arguments.ts";
 import { detectRuntime } from "../transport/auto.ts";
@@ -44,6 +45,11 @@ export interface ServeOptions {
   port: number;
   /** Log only warnings and errors. */
   quiet: boolean;
+  /**
+   * Route a few tens of thousands of publishes in memory before listening,
+   * so the runtime compiles the publish path first (default true).
+   */
+  warmUp?: boolean;
   /** Serve TLS only, with this certificate. */
   tls?: TlsListenOptions;
   /** Require auth, with the users of this authenticator. */
@@ -158,6 +164,7 @@ export async function serve(options: ServeOptions, io: CliIo): Promise<number> {
   const { host, port, quiet, tls, auth, policy, webSocket, monitor, limits, backplane } = options;
   const signal = shutdownSignal();
   try {
+    if (options.warmUp !== false) await warmUpPublishPath();
     const server = await listen({
       host,
       port,

@@ -38,7 +38,10 @@ const SERVER_EXTRA = `  -v, --verbose, --debug
                   "limits" ({"maxPayloadBytes": 65536, ...}) and
                   "slow_consumer_policy"; flags win over it
   --slow-consumer-policy <p>
-                  disconnect (default), drop-oldest or drop-newest`;
+                  disconnect (default), drop-oldest or drop-newest
+  --no-warm-up    Listen at once: by default the server first routes 30,000
+                  publishes in memory (a fraction of a second) so that its
+                  first clients meet compiled code`;
 
 const WEBSOCKET_SERVER = `  --ws-port <port>
                   Serve WebSocket clients too, on this HTTP port (0 picks one)

@@ -81,6 +81,7 @@ async function runServer(
       host: values.host as string,
       port,
       quiet: values.quiet as boolean,
+      warmUp: values["no-warm-up"] !== true,
       ...setup,
       webSocket,
       monitor,
