@@ -39,7 +39,7 @@ const SERVER_EXTRA = `  -v, --verbose, --debug
                   "slow_consumer_policy"; flags win over it
   --slow-consumer-policy <p>
                   disconnect (default), drop-oldest or drop-newest
-  --no-warm-up    Listen at once: by default the server first routes 30,000
+  --no-warm-up    Listen at once: by default the server first routes 100,000
                   publishes in memory (a fraction of a second) so that its
                   first clients meet compiled code`;
 

@@ -19,7 +19,7 @@ import type { Conn } from "../transport/types.ts";
 import { startPubSubServer } from "./pubsub_server.ts";
 
 /** Publishes routed by {@linkcode warmUpPublishPath} by default. */
-export const WARM_UP_MESSAGES: number = 30_000;
+export const WARM_UP_MESSAGES: number = 100_000;
 
 /** Publishes written to the private server in one write. */
 const BATCH = 500;
