@@ -130,7 +130,9 @@ class Reader {
   async #read(): Promise<void> {
     try {
       for await (const chunk of this.conn) {
-        for (let i = 0; i < chunk.byteLength; i++) if (chunk[i] === 0x0a) this.lines++;
+        for (let at = chunk.indexOf(0x0a); at !== -1; at = chunk.indexOf(0x0a, at + 1)) {
+          this.lines++;
+        }
         this.#wake();
       }
     } catch {
