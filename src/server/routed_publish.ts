@@ -109,7 +109,7 @@ export class RoutedPublish {
     this.matched = 0;
     this.delivered = 0;
     this.retainRefusal = null;
-    this.held.length = 0;
+    if (this.held.length !== 0) this.held.length = 0;
   }
 
   /** Lets go of the message and its bytes: they may be large. */
@@ -121,6 +121,6 @@ export class RoutedPublish {
     this.extras = NO_EXTRAS;
     this.plain = null;
     this.extended = null;
-    this.held.length = 0;
+    if (this.held.length !== 0) this.held.length = 0;
   }
 }
