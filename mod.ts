@@ -123,6 +123,7 @@ export type {
   RetainedMessage,
 } from "./src/backplane/backplane.ts";
 export { PubSubServer, startPubSubServer } from "./src/server/pubsub_server.ts";
+export { WARM_UP_MESSAGES, warmUpPublishPath } from "./src/server/warm_up.ts";
 export { SYS_BACKPLANE_TOPIC } from "./src/server/cluster_node.ts";
 export {
   type DashboardAsset,

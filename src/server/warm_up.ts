@@ -18,7 +18,16 @@ import { createMemoryTransport } from "../transport/memory.ts";
 import type { Conn } from "../transport/types.ts";
 import { startPubSubServer } from "./pubsub_server.ts";
 
-/** Publishes routed by {@linkcode warmUpPublishPath} by default. */
+/**
+ * Publishes routed by {@linkcode warmUpPublishPath} by default.
+ *
+ * @example
+ * ```ts
+ * import { WARM_UP_MESSAGES } from "@kn-sock/pubsub";
+ *
+ * console.log(WARM_UP_MESSAGES); // 100000
+ * ```
+ */
 export const WARM_UP_MESSAGES: number = 100_000;
 
 /** Publishes written to the private server in one write. */
@@ -38,8 +47,12 @@ const encoder = new TextEncoder();
  *   of its topic), once the private server is closed.
  *
  * @example
- * ```ts ignore
- * await warmUpPublishPath(); // then start the real server
+ * ```ts
+ * import { startPubSubServer, warmUpPublishPath } from "@kn-sock/pubsub";
+ *
+ * await warmUpPublishPath(); // about a quarter of a second
+ * const server = await startPubSubServer({ port: 0 });
+ * await server.close();
  * ```
  */
 export async function warmUpPublishPath(messages: number = WARM_UP_MESSAGES): Promise<number> {
