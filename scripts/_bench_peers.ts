@@ -7,7 +7,7 @@
  * @module
  */
 
-import { accessSync, constants } from "node:fs";
+import { accessSync, constants, existsSync } from "node:fs";
 import * as net from "node:net";
 import process from "node:process";
 import { type Dialect, NATS, REDIS } from "./_bench_protocols.ts";
@@ -107,6 +107,20 @@ export function missingPeers(peers: readonly Peer[]): string | null {
     `\`apt-get install -y ${packages}\` (Debian and Ubuntu, as root; tested with nats-server ` +
     `2.9.10 and redis-server 7.0.15), or put the program on PATH. Do not leave the packages' ` +
     `system services running: the benchmark starts its own on free ports.`;
+}
+
+/**
+ * Why a benchmark of `runtimes` against `peers` cannot run, or `null` when
+ * it can: a peer not installed (what to install), or no npm build for the
+ * Node runtimes (they run `npm/esm/src/cli/bin.js`).
+ */
+export function setupProblem(peers: readonly Peer[], runtimes: readonly string[]): string | null {
+  const missing = missingPeers(peers);
+  if (missing !== null) return missing;
+  if (runtimes.some((r) => r.startsWith("node")) && !existsSync("npm/esm/src/cli/bin.js")) {
+    return "Node runs the npm build: run `npm run build` first";
+  }
+  return null;
 }
 
 /** The command line that serves `peer` on 127.0.0.1:`port`. */

@@ -51,7 +51,7 @@
 
 // deno-lint-ignore-file no-console -- a script reports to its console
 
-import { existsSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import process from "node:process";
 import { parseArgs } from "node:util";
@@ -67,6 +67,7 @@ import {
   type Peer,
   PEER_NAMES,
   PEER_SCENARIOS,
+  setupProblem,
 } from "./_bench_peers.ts";
 import { type Ratio, RATIO_FIGURES, ratios, roundOrder } from "./_bench_ratios.ts";
 import { benchMatch } from "./_bench_match.ts";
@@ -387,15 +388,12 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  const missing = missingPeers(peers);
-  if (missing !== null) {
-    console.error(missing);
+  const runtimes = values.runtimes!.split(",") as Runtime[];
+  const problem = setupProblem(peers, runtimes);
+  if (problem !== null) {
+    console.error(problem);
     process.exitCode = 1;
     return;
-  }
-  const runtimes = values.runtimes!.split(",") as Runtime[];
-  if (runtimes.some((r) => r.startsWith("node")) && !existsSync("npm/esm/src/cli/bin.js")) {
-    throw new Error("The Node server runs the npm build: run `npm run build` first");
   }
   if (values.quick) console.error(QUICK_WARNING);
   const cpuList = allowedCpus();

@@ -32,7 +32,7 @@
 
 // deno-lint-ignore-file no-console -- a script reports to its console
 
-import { existsSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import process from "node:process";
 import { parseArgs } from "node:util";
@@ -45,7 +45,7 @@ import {
   pacedLatency,
   rawRedis,
 } from "./_bench_cluster.ts";
-import { missingPeers } from "./_bench_peers.ts";
+import { setupProblem } from "./_bench_peers.ts";
 import { roundOrder } from "./_bench_ratios.ts";
 import { type Runtime, Server } from "./_bench_server.ts";
 
@@ -164,15 +164,12 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
-  const missing = missingPeers(["redis"]);
-  if (missing !== null) {
-    console.error(missing);
+  const runtimes = values.runtimes!.split(",") as Runtime[];
+  const problem = setupProblem(["redis"], runtimes);
+  if (problem !== null) {
+    console.error(problem);
     process.exitCode = 1;
     return;
-  }
-  const runtimes = values.runtimes!.split(",") as Runtime[];
-  if (runtimes.some((r) => r.startsWith("node")) && !existsSync("npm/esm/src/cli/bin.js")) {
-    throw new Error("The Node nodes run the npm build: run `npm run build` first");
   }
   const rate = Number(values.rate);
   const names = [...scenarios(rate).map(([name]) => name), "latency1"];
