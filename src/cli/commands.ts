@@ -164,7 +164,12 @@ export async function serve(options: ServeOptions, io: CliIo): Promise<number> {
   const { host, port, quiet, tls, auth, policy, webSocket, monitor, limits, backplane } = options;
   const signal = shutdownSignal();
   try {
-    if (options.warmUp !== false) await warmUpPublishPath();
+    if (options.warmUp !== false) {
+      // Only a speed-up: a failure of it must not keep the server from starting.
+      await warmUpPublishPath().catch((error: unknown) =>
+        io.err(`Warm-up failed (${(error as Error)?.message ?? error}); listening anyway`)
+      );
+    }
     const server = await listen({
       host,
       port,
